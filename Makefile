@@ -1,0 +1,35 @@
+# Two entry points a new machine needs: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: setup run test lint system-deps web-deps
+
+setup: $(STAMP) web-deps
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+web-deps:
+	@if [ -f package-lock.json ]; then \
+	  [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; \
+	  $(PY) -m imr_live.web_assets; \
+	fi
+
+system-deps:
+	bash scripts/system-deps.sh
+
+run: setup
+	$(VENV)/bin/imr-live serve
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: system-deps setup lint
+	$(VENV)/bin/pytest -q
