@@ -1,0 +1,1 @@
+"""The IMR Live domain: plain async Python, no web framework imports."""

@@ -1,0 +1,1 @@
+"""Edges: translate HTTP, Socket.IO and the command line into domain calls."""

@@ -1,0 +1,109 @@
+"""The aiohttp application: services set up and torn down in order via cleanup_ctx."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+
+import socketio
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from imr_live.config import Config, finalize
+from imr_live.domain.accounts import Accounts
+from imr_live.domain.join_links import JoinLinks
+from imr_live.domain.live_channel import LiveChannel
+from imr_live.domain.scripts import ScriptLibrary
+from imr_live.domain.sessions import Sessions
+from imr_live.edges import http_api
+from imr_live.edges.keys import SERVICES, SIO
+from imr_live.edges.live_socket import LiveSocket, SocketFanout
+from imr_live.services import Services
+from imr_live.store.database import open_database
+from imr_live.store.session_log import SessionLog
+
+log = logging.getLogger("imr_live.app")
+_TOKEN_PATH = re.compile(r"/join/[^/?\s]+")
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """Access log lines without join-link tokens or query strings."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        path = _TOKEN_PATH.sub("/join/<token>", request.path)
+        self.logger.info("%s %s %s %.1fms", request.method, path, response.status, time * 1000)
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
+
+
+def make_sio(config: Config) -> socketio.AsyncServer:
+    """The Socket.IO server (Redis manager when REDIS_URL is set)."""
+    manager = None
+    if config.redis_url:
+        manager = socketio.AsyncRedisManager(config.redis_url, channel="imr-live")
+    return socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins=list(config.cors_origins) or None,
+        max_http_buffer_size=1_000_000,
+        ping_interval=10,
+        ping_timeout=10,
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def create_app(config: Config) -> web.Application:
+    """Build the application; services start in ``cleanup_ctx`` when it runs."""
+    config = finalize(config)
+    app = web.Application(middlewares=[http_api.errors_middleware], client_max_size=256 * 1024)
+    sio = make_sio(config)
+    sio.attach(app)
+    app[SIO] = sio
+    app.router.add_routes(http_api.routes)
+    app.cleanup_ctx.append(_services_ctx(config))
+    return app
+
+
+def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        sio = app[SIO]
+        scripts = _load_scripts(config)
+        db = await open_database(config.database_url, config.data_dir)
+        sessions = Sessions(db)
+        links = JoinLinks(db, config.secret_key.encode())
+        session_log = SessionLog(db)
+        channel = LiveChannel(session_log, sessions, links, SocketFanout(sio), scripts)
+        services = Services(
+            config, db, Accounts(db), sessions, links, session_log, channel, scripts
+        )
+        app[SERVICES] = services
+        LiveSocket(sio, services)
+        recovered = await channel.recover()
+        log.info("ready: %d people marked dropped after restart", recovered)
+        try:
+            yield
+        finally:
+            await _shutdown(services, sio)
+
+    return ctx
+
+
+async def _shutdown(services: Services, sio: socketio.AsyncServer) -> None:
+    """Refuse joins, tell clients, drain, then close storage."""
+    services.accepting = False
+    try:
+        await asyncio.wait_for(sio.shutdown(), 10)
+    except TimeoutError:
+        log.warning("Socket.IO shutdown timed out")
+    await services.db.close()
+
+
+def _load_scripts(config: Config) -> ScriptLibrary:
+    from imr_live.edges.scripts_adapter import load_library
+
+    return load_library(config.scripts_dir)

@@ -1,0 +1,242 @@
+"""The JSON HTTP API: staff sign-in, sessions, invites, the session log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from imr_live.domain.accounts import Account
+from imr_live.domain.roles import LEADS, StaffRole
+from imr_live.domain.sessions import Session
+from imr_live.edges.keys import SERVICES
+from imr_live.edges.live_socket import STAFF_COOKIE
+from imr_live.errors import Forbidden, ImrError, InvalidInput, NotAuthenticated
+from imr_live.services import Services
+
+log = logging.getLogger("imr_live.http")
+routes = web.RouteTableDef()
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn domain errors into JSON (API) responses with their code."""
+    try:
+        return await handler(request)
+    except ImrError as exc:
+        log.info("%s %s refused: %s", request.method, request.match_info.route.resource, exc.code)
+        if not request.path.startswith("/api/"):
+            raise web.HTTPException(text=exc.message) from exc  # pages show plain text
+        return web.json_response({"error": exc.as_dict()}, status=exc.status)
+
+
+def services(request: web.Request) -> Services:
+    """The process's services."""
+    return request.app[SERVICES]
+
+
+def staff_token(request: web.Request) -> str | None:
+    """The login token from the cookie or an ``Authorization: Bearer`` header."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header.removeprefix("Bearer ").strip()
+    return request.cookies.get(STAFF_COOKIE)
+
+
+async def current_account(request: web.Request) -> Account:
+    """The signed-in staff account; NotAuthenticated otherwise."""
+    token = staff_token(request)
+    if not token:
+        raise NotAuthenticated("please sign in")
+    return await services(request).accounts.from_token(token)
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object body."""
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise InvalidInput("the request body must be JSON") from exc
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    return body
+
+
+async def session_for_staff(request: web.Request, *, lead: bool = False) -> tuple[Account, Session]:
+    """The session in the URL if the account has a role there (a lead role if ``lead``)."""
+    account = await current_account(request)
+    session = await services(request).sessions.get(request.match_info["session_id"])
+    role = session.staff_role(account)
+    if role is None or (lead and role not in LEADS and account.role is not StaffRole.ADMIN):
+        raise Forbidden("you have no access to this session")
+    return account, session
+
+
+@routes.post("/api/login")
+async def login(request: web.Request) -> web.Response:
+    """Sign in with username and password; sets the staff cookie."""
+    body = await json_body(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise InvalidInput("username and password are required")
+    address = request.remote or ""
+    account, token = await services(request).accounts.login(username, password, address)
+    response = web.json_response(
+        {
+            "account": {"id": account.id, "role": account.role.value, "username": account.username},
+            "token": token,
+        }
+    )
+    response.set_cookie(
+        STAFF_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        path="/",
+        secure=services(request).config.production,
+    )
+    return response
+
+
+@routes.post("/api/logout")
+async def logout(request: web.Request) -> web.Response:
+    """Sign out."""
+    token = staff_token(request)
+    if token:
+        await services(request).accounts.logout(token)
+    response = web.json_response({"ok": True})
+    response.del_cookie(STAFF_COOKIE, path="/")
+    return response
+
+
+@routes.get("/api/me")
+async def me(request: web.Request) -> web.Response:
+    """Who is signed in."""
+    account = await current_account(request)
+    return web.json_response(
+        {"id": account.id, "username": account.username, "role": account.role.value}
+    )
+
+
+@routes.get("/api/sessions")
+async def list_sessions(request: web.Request) -> web.Response:
+    """Sessions the signed-in account leads, co-leads or oversees."""
+    account = await current_account(request)
+    found = await services(request).sessions.for_account(account)
+    return web.json_response({"sessions": [s.as_dict() for s in found]})
+
+
+@routes.post("/api/sessions")
+async def create_session(request: web.Request) -> web.Response:
+    """Create a session (clinicians and admins)."""
+    account = await current_account(request)
+    body = await json_body(request)
+    s = services(request)
+    script_ref = body.get("script_ref")
+    if script_ref is not None:
+        if not isinstance(script_ref, str) or s.scripts is None:
+            raise InvalidInput("script_ref: no such session script")
+        s.scripts.deck(script_ref)
+    co_leaders = body.get("co_leader_ids") or []
+    if not isinstance(co_leaders, list) or not all(isinstance(x, str) for x in co_leaders):
+        raise InvalidInput("co_leader_ids must be a list of account ids")
+    for cid in co_leaders:
+        if await s.accounts.get(cid) is None:
+            raise InvalidInput(f"co_leader_ids: no account {cid[:40]}")
+    scheduled = body.get("scheduled_at")
+    if scheduled is not None and not isinstance(scheduled, int):
+        raise InvalidInput("scheduled_at must be microseconds since the epoch")
+    session = await s.sessions.create(
+        account,
+        str(body.get("title", "")),
+        str(body.get("format", "")),
+        scheduled,
+        script_ref,
+        co_leaders,
+    )
+    return web.json_response(session.as_dict(), status=201)
+
+
+@routes.get("/api/sessions/{session_id}")
+async def get_session(request: web.Request) -> web.Response:
+    """One session's details."""
+    _account, session = await session_for_staff(request)
+    return web.json_response(session.as_dict())
+
+
+@routes.post("/api/sessions/{session_id}/invites")
+async def create_invite(request: web.Request) -> web.Response:
+    """A new join link for one person and role."""
+    account, session = await session_for_staff(request, lead=True)
+    body = await json_body(request)
+    ttl = body.get("ttl_s", 14 * 24 * 3600)
+    if not isinstance(ttl, int):
+        raise InvalidInput("ttl_s must be a whole number of seconds")
+    invite, token = await services(request).links.create(
+        session, account, str(body.get("role")), ttl
+    )
+    base = services(request).config.public_url or f"{request.scheme}://{request.host}"
+    return web.json_response(
+        {"invite": invite.as_dict(), "link": f"{base}/join/{token}", "token": token}, status=201
+    )
+
+
+@routes.get("/api/sessions/{session_id}/invites")
+async def list_invites(request: web.Request) -> web.Response:
+    """Every invite of a session (without tokens)."""
+    _account, session = await session_for_staff(request, lead=True)
+    invites = await services(request).links.for_session(session.id)
+    return web.json_response({"invites": [i.as_dict() for i in invites]})
+
+
+@routes.delete("/api/sessions/{session_id}/invites/{invite_id}")
+async def revoke_invite(request: web.Request) -> web.Response:
+    """Turn a join link off."""
+    _account, session = await session_for_staff(request, lead=True)
+    invite = await services(request).links.get(request.match_info["invite_id"])
+    if invite.session_id != session.id:
+        raise Forbidden("that invite is not for this session")
+    await services(request).links.revoke(invite.id)
+    return web.json_response({"ok": True})
+
+
+@routes.get("/api/sessions/{session_id}/log")
+async def read_log(request: web.Request) -> web.Response:
+    """The session's events (staff with a role in the session)."""
+    _account, session = await session_for_staff(request)
+    events = await services(request).log.read(session.id)
+    return web.json_response({"events": [e.as_dict() for e in events]})
+
+
+@routes.get("/api/sessions/{session_id}/log/verify")
+async def verify_log(request: web.Request) -> web.Response:
+    """Whether the session's hash chain is intact."""
+    _account, session = await session_for_staff(request)
+    result = await services(request).log.verify(session.id)
+    return web.json_response(
+        {
+            "ok": result.ok,
+            "count": result.count,
+            "first_bad_seq": result.first_bad_seq,
+            "problem": result.problem,
+        }
+    )
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return web.json_response({"ok": True})
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers and the node accepts connections."""
+    s = services(request)
+    await s.db.fetch("SELECT 1 AS one")
+    if not s.accepting:
+        return web.json_response({"ok": False, "reason": "shutting down"}, status=503)
+    return web.json_response({"ok": True})

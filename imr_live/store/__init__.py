@@ -1,0 +1,1 @@
+"""Storage backends: SQLite (embedded default) and PostgreSQL (shared, multi-node)."""

@@ -1,0 +1,108 @@
+"""Shared fixtures: a throwaway PostgreSQL database per run, real servers on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+PG_ADMIN_URL = os.environ.get("IMR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("IMR_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ensure_postgres() -> None:
+    """Start the local PostgreSQL cluster if it is installed but stopped."""
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+    except OSError:
+        versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+        if not versions:
+            pytest.fail("PostgreSQL is not running on 127.0.0.1:5432 and not installed")
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
+            check=True,
+        )
+
+
+def _ensure_redis() -> None:
+    """Start a local Redis if none answers on 6379."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        subprocess.run(
+            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379",
+             "--save", "", "--appendonly", "no"],
+            check=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """URL of a PostgreSQL database created for this test run and dropped after it."""
+    _ensure_postgres()
+    name = f"imr_test_{secrets.token_hex(6)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The local Redis (started if needed); tests use their own key prefix."""
+    _ensure_redis()
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix no other test run uses."""
+    return f"imrtest:{secrets.token_hex(6)}:"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each backend in turn: a fresh SQLite file, or a fresh schema-less PG database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    base = request.getfixturevalue("pg_url")
+    return str(base)
+
+
+@pytest.fixture
+async def db(database_url: str, tmp_path: Path) -> AsyncIterator[object]:
+    """An open Database of the parametrized backend, emptied between tests."""
+    from imr_live.store.database import PostgresDatabase, open_database
+
+    database = await open_database(database_url, tmp_path)
+    if isinstance(database, PostgresDatabase):
+        await database.execute(
+            "TRUNCATE accounts, staff_sessions, sessions, invites, session_log, audit_log"
+        )
+    try:
+        yield database
+    finally:
+        await database.close()
