@@ -1,0 +1,61 @@
+"""Typed SFU configuration with defaults; unknown keys are rejected."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SfuConfig:
+    """Settings of one SFU process."""
+
+    ice_host_addresses: tuple[str, ...] | None = ("127.0.0.1",)
+    """Host candidates offered by aioice; None keeps aioice's own choice (all but loopback)."""
+    ice_servers: tuple[str, ...] = ()
+    """STUN/TURN URLs; empty means host candidates only (aiortc's default is a public STUN)."""
+    video_budget_kbps: int = 2500
+    """Upper bound on the video a subscriber receives in total; publishers are capped to a share."""
+    min_video_kbps: int = 150
+    """Floor of a publisher's cap, however many publishers share the budget."""
+    recordings_dir: Path = Path("recordings")
+    """Recordings go to `<recordings_dir>/<room_id>/`."""
+    keyframe_window_s: float = 0.25
+    """Keyframe requests within this window are merged into one."""
+    keyframe_retry_s: float = 1.0
+    """Re-request a keyframe if none arrived this long after a request."""
+    packet_history: int = 512
+    """RTP packets kept per subscriber leg to answer NACKs (a power of two)."""
+    speaker_interval_s: float = 0.3
+    """How often the dominant speaker is re-evaluated."""
+    answer_timeout_s: float = 15.0
+    """How long to wait for a subscriber's answer to a (re)offer."""
+    close_timeout_s: float = 5.0
+    """Upper bound on closing one peer connection."""
+    remb_interval_s: float = 1.0
+    """How often publishers are reminded of their video cap."""
+    recording_flush_s: float = 1.0
+    """Recordings are flushed to disk at least this often."""
+
+    def __post_init__(self) -> None:
+        if self.video_budget_kbps <= 0 or self.min_video_kbps <= 0:
+            raise ValueError("video budgets must be positive")
+        if self.packet_history & (self.packet_history - 1):
+            raise ValueError("packet_history must be a power of two")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SfuConfig:
+        """Build a config from plain data (e.g. YAML), rejecting unknown keys."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown SFU settings: {sorted(unknown)}")
+        values = dict(data)
+        if "recordings_dir" in values:
+            values["recordings_dir"] = Path(values["recordings_dir"])
+        for key in ("ice_host_addresses", "ice_servers"):
+            if values.get(key) is not None:
+                values[key] = tuple(values[key])
+        return cls(**values)

@@ -1,0 +1,209 @@
+"""One subscriber leg: a publisher's RTP rewritten for one subscriber.
+
+Per leg the SSRC, payload type, sequence numbers, timestamps and header
+extensions are rewritten to what the subscriber negotiated; a packet history
+answers the subscriber's NACKs; sender reports count what the leg really
+sent. The leg's `RTCRtpSender` exists only for SDP, SSRC and RTCP: it is
+parked on a track that never yields.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from aiortc import MediaStreamTrack, RTCRtpTransceiver
+from aiortc.clock import current_ntp_time
+from aiortc.rtp import RTCP_RTPFB_NACK, RtcpRtpfbPacket, RtpPacket
+
+from sfu import aiortc_internals as internals
+
+logger = logging.getLogger(__name__)
+
+MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+
+_HEADER = struct.Struct("!BBHII")
+
+KeyframeTest = Callable[[bytes], bool]
+
+
+class ParkedTrack(MediaStreamTrack):
+    """A track whose `recv` never returns: keeps a leg's sender from sending on its own."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self._never = asyncio.Event()
+
+    async def recv(self) -> Any:
+        """Wait until the sender is stopped (its task is then cancelled)."""
+        await self._never.wait()
+        raise RuntimeError("a parked track never yields")
+
+
+def extension_block(elements: list[tuple[int, bytes]]) -> bytes:
+    """An RFC 8285 one-byte-header extension block (empty if no elements)."""
+    if not elements:
+        return b""
+    body = b"".join(bytes([(ext_id << 4) | (len(value) - 1)]) + value for ext_id, value in elements)
+    body += b"\x00" * (-len(body) % 4)
+    return b"\xbe\xde" + struct.pack("!H", len(body) // 4) + body
+
+
+class DownTrack:
+    """Forwards one publisher track to one subscriber."""
+
+    def __init__(
+        self,
+        *,
+        publisher_id: str,
+        subscriber_id: str,
+        transceiver: RTCRtpTransceiver,
+        is_keyframe: KeyframeTest | None,
+        request_keyframe: Callable[[], None],
+        history_size: int,
+    ) -> None:
+        self.publisher_id = publisher_id
+        self.subscriber_id = subscriber_id
+        self.transceiver = transceiver
+        self.kind = transceiver.kind
+        self.paused = False
+        self.packets_sent = 0
+        self.octets_sent = 0
+        self.nacks_answered = 0
+        self._is_keyframe = is_keyframe
+        self._request_keyframe = request_keyframe
+        self._active = False
+        self._started = False
+        self._asked_when_ready = False
+        self._ssrc = internals.sender_ssrc(transceiver.sender)
+        self._sink = internals.DatagramSink(internals.sender_dtls(transceiver.sender))
+        self._counters = internals.SenderCounters(transceiver.sender)
+        self._mask = history_size - 1
+        self._history: list[bytes | None] = [None] * history_size
+        self._pt = 0
+        self._mid_element: list[tuple[int, bytes]] = []
+        self._static_ext = b""
+        self._level_id: int | None = None
+        self._first_in_seq = 0
+        self._seq_offset = 0
+        self._ts_offset = random.getrandbits(32)
+        # Below 2^15, like aiortc, so that SRTP never sees an early wraparound.
+        self._last_out_seq = random.getrandbits(15)
+        internals.hook_sender_rtcp(transceiver.sender, self._on_rtcp)
+
+    @property
+    def mid(self) -> str | None:
+        """The subscriber-side m-line id of this leg."""
+        return self.transceiver.mid
+
+    @property
+    def started(self) -> bool:
+        """Whether the leg has begun forwarding (on a keyframe for video)."""
+        return self._started
+
+    def activate(self) -> None:
+        """Start forwarding once the subscriber's answer fixed payload type and extensions."""
+        pt = internals.negotiated_payload_type(self.transceiver)
+        if pt is None:
+            raise ValueError("leg has no negotiated codec")
+        self._pt = pt
+        ids = internals.negotiated_extension_ids(self.transceiver)
+        mid = self.transceiver.mid
+        mid_id = ids.get(MID_URI)
+        self._mid_element = [(mid_id, mid.encode())] if mid_id and mid else []
+        self._static_ext = extension_block(self._mid_element)
+        self._level_id = ids.get(AUDIO_LEVEL_URI) if self.kind == "audio" else None
+        self._active = True
+        self._request_keyframe()
+
+    def pause(self) -> None:
+        """Stop forwarding (mute, audio-only); resuming restarts on a keyframe."""
+        self.paused = True
+        self._started = False
+
+    def resume(self) -> None:
+        """Forward again after `pause`."""
+        if self.paused:
+            self.paused = False
+            self.restart()
+
+    def restart(self) -> None:
+        """Begin again at the next keyframe, with continuous sequence numbers."""
+        self._started = False
+        self._asked_when_ready = False
+        if self._active:
+            self._request_keyframe()
+
+    def write(self, packet: RtpPacket) -> None:
+        """Rewrite one ingress packet for this leg and send it (the hot path)."""
+        if not self._active or self.paused:
+            return
+        seq = packet.sequence_number
+        if not self._started:
+            if not self._begin(packet):
+                return
+        elif (seq - self._first_in_seq) & 0xFFFF >= 0x8000:
+            return  # a retransmission from before this leg started
+        out_seq = (seq + self._seq_offset) & 0xFFFF
+        timestamp = (packet.timestamp + self._ts_offset) & 0xFFFFFFFF
+        ext = self._static_ext
+        if self._level_id is not None and packet.extensions.audio_level is not None:
+            vad, level = packet.extensions.audio_level
+            value = bytes([(0x80 if vad else 0) | (level & 0x7F)])
+            ext = extension_block([*self._mid_element, (self._level_id, value)])
+        payload = packet.payload
+        if packet.padding_size:
+            payload += bytes(packet.padding_size - 1) + bytes([packet.padding_size])
+        first = 0x80 | (0x10 if ext else 0) | (0x20 if packet.padding_size else 0)
+        data = _HEADER.pack(first, self._pt | (packet.marker << 7), out_seq, timestamp, self._ssrc)
+        data += ext + payload
+        self._history[out_seq & self._mask] = data
+        if (out_seq - self._last_out_seq) & 0xFFFF < 0x8000:
+            self._last_out_seq = out_seq
+        if self._sink.send(data):
+            self.packets_sent += 1
+            self.octets_sent += len(payload)
+            self._counters.update(
+                current_ntp_time(), timestamp, self.packets_sent, self.octets_sent
+            )
+
+    def _begin(self, packet: RtpPacket) -> bool:
+        """Start (or restart) the leg on this packet if it can begin a stream here."""
+        if not self._sink.ready():
+            return False
+        if not self._asked_when_ready:
+            self._asked_when_ready = True
+            self._request_keyframe()
+        if self._is_keyframe is not None and not self._is_keyframe(packet.payload):
+            return False
+        seq = packet.sequence_number
+        self._first_in_seq = seq
+        self._seq_offset = (self._last_out_seq + 1 - seq) & 0xFFFF
+        self._started = True
+        return True
+
+    async def _on_rtcp(self, packet: Any) -> bool:
+        """Answer NACKs from history and relay keyframe requests upstream."""
+        if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            for seq in packet.lost:
+                data = self._history[seq & self._mask]
+                if data is not None and int.from_bytes(data[2:4], "big") == seq:
+                    self._sink.send(data)
+                    self.nacks_answered += 1
+            return True
+        if internals.is_pli(packet):
+            self._request_keyframe()
+            return True
+        return False
+
+    async def close(self) -> None:
+        """Stop forwarding and stop the parked sender (sends RTCP BYE)."""
+        self._active = False
+        self._history = [None] * (self._mask + 1)
+        await self.transceiver.sender.stop()

@@ -1,0 +1,318 @@
+"""One Room per live session: its participants, their published tracks, mutes, recording."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+from sfu import aiortc_internals as internals
+from sfu.config import SfuConfig
+from sfu.errors import BadSdp, MutedByLeader, NotInRoom, RoomClosed, UnsupportedCodec
+from sfu.forwarder import FORWARDED_MIME_TYPES, Forwarder
+from sfu.participant import Participant, close_pc, new_peer_connection
+from sfu.recorder import RoomRecording
+from sfu.speaker import DominantSpeaker
+
+logger = logging.getLogger(__name__)
+
+Emit = Callable[[str, str, dict[str, Any]], Awaitable[None]]
+EMIT_TIMEOUT_S = 5.0
+
+
+class Room:
+    """Forwards every participant's media to every other participant of the room."""
+
+    def __init__(self, room_id: str, config: SfuConfig, emit: Emit) -> None:
+        self.id = room_id
+        self.participants: dict[str, Participant] = {}
+        self.recording: RoomRecording | None = None
+        self.closed = False
+        self._config = config
+        self._emit = emit
+        self._speaker = DominantSpeaker()
+        self._tasks = [
+            asyncio.create_task(self._speaker_loop(), name=f"speaker:{room_id}"),
+            asyncio.create_task(self._budget_loop(), name=f"budget:{room_id}"),
+        ]
+
+    # membership
+
+    async def join(self, pid: str) -> dict[str, Any]:
+        """Admit a participant; re-joining replaces their previous connections."""
+        self._check_open()
+        if pid in self.participants:
+            await self._drop(pid)
+        participant = Participant(pid, self._config, self._emitter(pid), self._sources)
+        self.participants[pid] = participant
+        participant.resubscribe()
+        return {"type": "joined", "participant": pid}
+
+    async def leave(self, pid: str) -> dict[str, Any]:
+        """A participant leaves: their tracks disappear from every subscriber."""
+        self._member(pid)
+        await self._drop(pid)
+        return {"type": "left", "participant": pid}
+
+    async def remove(self, by: str, target: str) -> dict[str, Any]:
+        """The leader removes a participant (told first, then disconnected)."""
+        self._member(by)
+        self._member(target)
+        await self.emit(target, {"type": "removed", "participant": target, "by": by})
+        await self._drop(target)
+        return {"type": "removed", "participant": target}
+
+    async def _drop(self, pid: str) -> None:
+        participant = self.participants.pop(pid)
+        self._speaker.forget(pid)
+        for forwarder in participant.forwarders.values():
+            forwarder.set_frame_sink(None)
+        await participant.close()
+        for other in self.participants.values():
+            other.resubscribe()
+
+    def _sources(self, subscriber: str) -> list[Forwarder]:
+        return [
+            f
+            for pid, p in self.participants.items()
+            if pid != subscriber
+            for f in p.forwarders.values()
+        ]
+
+    # publishing
+
+    async def publish(self, pid: str, sdp: str) -> dict[str, Any]:
+        """Answer a participant's publishing offer; replaces any earlier publishing connection."""
+        participant = self._member(pid)
+        pc = new_peer_connection(self._config)
+        try:
+            forwarders = await self._accept_offer(pid, pc, sdp)
+            answer = await pc.createAnswer()
+            await pc.setLocalDescription(answer)
+        except BaseException:
+            await close_pc(pc, self._config.close_timeout_s, pid)
+            raise
+        if pid not in self.participants or self.closed:
+            await close_pc(pc, self._config.close_timeout_s, pid)
+            raise NotInRoom(f"{pid} left while publishing")
+        await self._replace_publishing(participant, pc, forwarders)
+        return {"type": "answer", "pc": "pub", "sdp": pc.localDescription.sdp}
+
+    async def _accept_offer(
+        self, pid: str, pc: RTCPeerConnection, sdp: str
+    ) -> dict[str, Forwarder]:
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        except Exception as exc:
+            if "description send parameters" in str(exc):
+                raise UnsupportedCodec(f"no forwardable codec in the offer: {exc}") from exc
+            raise BadSdp(f"offer rejected: {exc}") from exc
+        forwarders: dict[str, Forwarder] = {}
+        for transceiver in pc.getTransceivers():
+            if not internals.keep_codecs(transceiver, FORWARDED_MIME_TYPES):
+                raise UnsupportedCodec(
+                    f"{transceiver.kind} codecs offered are not forwarded "
+                    f"(forwarded: {', '.join(FORWARDED_MIME_TYPES)})"
+                )
+            if transceiver.kind in forwarders:
+                raise BadSdp(f"only one {transceiver.kind} track per participant")
+            forwarders[transceiver.kind] = Forwarder(
+                publisher_id=pid,
+                transceiver=transceiver,
+                config=self._config,
+                on_audio_level=self._speaker.observe,
+            )
+        if not forwarders:
+            raise BadSdp("the offer publishes no audio or video")
+        return forwarders
+
+    async def _replace_publishing(
+        self, participant: Participant, pc: RTCPeerConnection, forwarders: dict[str, Forwarder]
+    ) -> None:
+        old_pc, old = participant.pub_pc, list(participant.forwarders.values())
+        participant.pub_pc, participant.forwarders = pc, forwarders
+        for forwarder in old:
+            await forwarder.close()
+        if old_pc is not None:
+            await close_pc(old_pc, self._config.close_timeout_s, participant.id)
+        for forwarder in forwarders.values():
+            forwarder.start()
+            self._attach_recording(forwarder)
+        for other in self.participants.values():
+            if other is not participant:
+                other.resubscribe()
+
+    # mutes and subscriptions
+
+    async def mute(self, pid: str, kind: str, muted: bool) -> dict[str, Any]:
+        """A participant mutes or unmutes their own audio or video."""
+        participant = self._member(pid)
+        forwarder = participant.forwarders.get(kind)
+        if forwarder is not None:
+            if not muted and forwarder.server_muted:
+                raise MutedByLeader(f"{kind} was muted by the leader")
+            forwarder.self_muted = muted
+            self._after_unmute(forwarder, muted)
+        event = {"type": "muted", "participant": pid, "kind": kind, "muted": muted, "by": pid}
+        await self.broadcast(event)
+        return event
+
+    async def server_mute(self, by: str, target: str, kind: str, muted: bool) -> dict[str, Any]:
+        """The leader stops (or resumes) forwarding a participant's track, and everyone is told."""
+        self._member(by)
+        participant = self._member(target)
+        forwarder = participant.forwarders.get(kind)
+        if forwarder is not None:
+            forwarder.server_muted = muted
+            self._after_unmute(forwarder, muted)
+        event = {"type": "muted", "participant": target, "kind": kind, "muted": muted, "by": by}
+        await self.broadcast(event)
+        return event
+
+    @staticmethod
+    def _after_unmute(forwarder: Forwarder, muted: bool) -> None:
+        # Muted packets stop at the forwarder; after unmuting, every leg
+        # restarts on a keyframe with continuous sequence numbers.
+        if not muted and forwarder.forwarding:
+            for leg in forwarder.legs:
+                leg.restart()
+
+    def audio_only(self, pid: str, on: bool) -> dict[str, Any]:
+        """Stop (or resume) forwarding video to a participant on a weak link."""
+        self._member(pid).set_audio_only(on)
+        return {"type": "audio_only", "on": on}
+
+    async def apply_answer(self, pid: str, sdp: str) -> dict[str, Any]:
+        """A subscriber answers the SFU's subscribing offer."""
+        await self._member(pid).apply_answer(sdp)
+        return {"type": "ok"}
+
+    # recording
+
+    async def record(self, by: str, on: bool, allowed: list[str]) -> dict[str, Any]:
+        """Start or stop recording the participants in `allowed` (those who consented)."""
+        self._member(by)
+        if on and self.recording is None:
+            directory = self._config.recordings_dir / self.id
+            self.recording = RoomRecording(directory, frozenset(allowed))
+            for participant in self.participants.values():
+                for forwarder in participant.forwarders.values():
+                    self._attach_recording(forwarder)
+            logger.info(
+                "room %s: recording started in %s for %s", self.id, directory, sorted(allowed)
+            )
+        elif not on and self.recording is not None:
+            self._stop_recording()
+        path = str(self._config.recordings_dir / self.id)
+        await self.broadcast({"type": "recording", "on": on, "path": path})
+        files = self.recording.files() if self.recording else []
+        return {"type": "recording", "on": on, "path": path, "files": files}
+
+    def _attach_recording(self, forwarder: Forwarder) -> None:
+        if self.recording is None:
+            return
+        track = self.recording.track(forwarder.publisher_id, forwarder.kind, forwarder.mime_type)
+        if track is not None:
+            forwarder.set_frame_sink(track.write)
+
+    def _stop_recording(self) -> None:
+        recording, self.recording = self.recording, None
+        if recording is None:
+            return
+        for participant in self.participants.values():
+            for forwarder in participant.forwarders.values():
+                forwarder.set_frame_sink(None)
+        recording.close()
+        logger.info("room %s: recording stopped: %s", self.id, recording.files())
+
+    # events
+
+    async def emit(self, pid: str, event: dict[str, Any]) -> None:
+        """Send one event to one participant; failures are logged, never raised."""
+        try:
+            await asyncio.wait_for(self._emit(self.id, pid, event), EMIT_TIMEOUT_S)
+        except Exception:
+            logger.exception("room %s: emitting %s to %s failed", self.id, event.get("type"), pid)
+
+    async def broadcast(self, event: dict[str, Any]) -> None:
+        """Send one event to every participant."""
+        for pid in list(self.participants):
+            await self.emit(pid, event)
+
+    def _emitter(self, pid: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
+        async def emit(event: dict[str, Any]) -> None:
+            await self.emit(pid, event)
+
+        return emit
+
+    async def _speaker_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._config.speaker_interval_s)
+            speaker = self._speaker.pick()
+            if speaker is not None and speaker in self.participants:
+                await self.broadcast({"type": "speaker", "participant": speaker})
+
+    def video_cap_bps(self) -> int:
+        """Each publisher's video cap: the subscriber budget shared by the streams one receives."""
+        publishers = sum(1 for p in self.participants.values() if "video" in p.forwarders)
+        received = max(1, publishers - 1 if publishers == len(self.participants) else publishers)
+        share = self._config.video_budget_kbps * 1000 // received
+        return max(share, self._config.min_video_kbps * 1000)
+
+    async def _budget_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._config.remb_interval_s)
+            cap = self.video_cap_bps()
+            for participant in list(self.participants.values()):
+                forwarder = participant.forwarders.get("video")
+                if forwarder is not None:
+                    try:
+                        await forwarder.send_bitrate_cap(cap)
+                    except ConnectionError:
+                        pass  # not connected yet or already gone: the next round retries
+
+    # lifetime
+
+    def _member(self, pid: str) -> Participant:
+        self._check_open()
+        participant = self.participants.get(pid)
+        if participant is None:
+            raise NotInRoom(f"{pid} has not joined room {self.id}")
+        return participant
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise RoomClosed(f"room {self.id} is closed")
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for monitoring and leak tests."""
+        legs = [leg for p in self.participants.values() for leg in p.legs.values()]
+        forwarders = [f for p in self.participants.values() for f in p.forwarders.values()]
+        return {
+            "participants": len(self.participants),
+            "peer_connections": sum(len(p.peer_connections()) for p in self.participants.values()),
+            "tasks": sum(1 for t in self._tasks if not t.done())
+            + sum(p.task_count for p in self.participants.values()),
+            "legs": len(legs),
+            "forwarded_packets": sum(leg.packets_sent for leg in legs)
+            + sum(p.closed_legs_packets for p in self.participants.values()),
+            "nacks_answered": sum(leg.nacks_answered for leg in legs),
+            "keyframe_requests_sent": sum(f.keyframes.sent for f in forwarders),
+            "recording": self.recording is not None,
+        }
+
+    async def close(self) -> None:
+        """Stop recording, close every participant and cancel every task (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        self._stop_recording()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for pid in list(self.participants):
+            participant = self.participants.pop(pid)
+            await participant.close()

@@ -1,0 +1,298 @@
+"""Fixtures for SFU tests: real aiortc peers on loopback driving an SfuService.
+
+Each test peer publishes a solid-colour video (the colour identifies the
+publisher) and a tone or silence, answers the SFU's subscribing offers, and
+decodes what it receives, classifying every frame by colour.
+"""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import fractions
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+from aiortc import (
+    MediaStreamTrack,
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError
+
+from sfu import SfuConfig, SfuService
+
+WIDTH, HEIGHT, FPS = 160, 120, 15
+# name -> (Y, U, V)
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "red": (81, 90, 240),
+    "green": (145, 54, 34),
+    "blue": (41, 240, 110),
+    "yellow": (210, 16, 146),
+    "cyan": (170, 166, 16),
+    "magenta": (106, 202, 222),
+}
+
+
+def client_pc() -> RTCPeerConnection:
+    """A test client's connection: loopback only, one transport for all m-lines.
+
+    (With aiortc's default "balanced" policy, an aiortc answerer leaves the
+    second video m-line of a first offer unstarted; browsers do not.)
+    """
+    return RTCPeerConnection(
+        RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+    )
+
+
+def classify(frame: av.VideoFrame) -> str:
+    """The colour name nearest to a decoded frame's centre pixel."""
+    u_plane, v_plane = frame.planes[1], frame.planes[2]
+    pos = (frame.height // 4) * u_plane.line_size + frame.width // 4
+    u, v = bytes(u_plane)[pos], bytes(v_plane)[pos]
+    return min(COLOURS, key=lambda c: (COLOURS[c][1] - u) ** 2 + (COLOURS[c][2] - v) ** 2)
+
+
+class ColourTrack(MediaStreamTrack):
+    """A video track of solid frames in one colour, encoded by aiortc's VP8 encoder."""
+
+    kind = "video"
+
+    def __init__(self, colour: str) -> None:
+        super().__init__()
+        y, u, v = COLOURS[colour]
+        self._planes = (y, u, v)
+        self._n = 0
+        self._t0: float | None = None
+
+    async def recv(self) -> av.VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = now
+        wait = self._t0 + self._n / FPS - now
+        if wait > 0:
+            await asyncio.sleep(wait)
+        frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
+        for plane, value in zip(frame.planes, self._planes, strict=True):
+            plane.update(bytes([value]) * plane.buffer_size)
+        frame.pts = self._n * (90000 // FPS)
+        frame.time_base = fractions.Fraction(1, 90000)
+        self._n += 1
+        return frame
+
+
+class ToneTrack(MediaStreamTrack):
+    """20 ms mono frames of a 440 Hz tone (speaking) or silence."""
+
+    kind = "audio"
+
+    def __init__(self, speaking: bool) -> None:
+        super().__init__()
+        self.speaking = speaking
+        amp = 8000
+        tone = array.array(
+            "h", (int(amp * math.sin(2 * math.pi * 440 * i / 48000)) for i in range(960))
+        )
+        self._tone = tone.tobytes()
+        self._silence = bytes(960 * 2)
+        self._n = 0
+        self._t0: float | None = None
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = now
+        wait = self._t0 + self._n * 0.02 - now
+        if wait > 0:
+            await asyncio.sleep(wait)
+        frame = av.AudioFrame(format="s16", layout="mono", samples=960)
+        frame.planes[0].update(self._tone if self.speaking else self._silence)
+        frame.sample_rate = 48000
+        frame.pts = self._n * 960
+        frame.time_base = fractions.Fraction(1, 48000)
+        self._n += 1
+        return frame
+
+
+def drop_incoming_rtp(pc: RTCPeerConnection, share: float, seed: int = 7) -> Callable[[], int]:
+    """Make `pc` lose `share` of the RTP it receives (after SRTP, before RTP parsing).
+
+    Returns a function giving the number of packets dropped so far.
+    """
+    rng = random.Random(seed)
+    dropped = [0]
+    patched: set[int] = set()
+    for transceiver in pc.getTransceivers():
+        dtls = transceiver.receiver.transport
+        if id(dtls) in patched:
+            continue
+        patched.add(id(dtls))
+        original = dtls._handle_rtp_data
+
+        async def lossy(data: bytes, arrival_time_ms: int, _orig: Any = original) -> None:
+            if rng.random() < share:
+                dropped[0] += 1
+                return
+            await _orig(data, arrival_time_ms)
+
+        dtls._handle_rtp_data = lossy
+    return lambda: dropped[0]
+
+
+class Peer:
+    """One test participant: publishes, answers the SFU's offers, decodes what it receives."""
+
+    def __init__(self, harness: Harness, pid: str) -> None:
+        self.harness = harness
+        self.id = pid
+        self.events: list[dict[str, Any]] = []
+        self.pub_pc: RTCPeerConnection | None = None
+        self.sub_pc: RTCPeerConnection | None = None
+        self.mids: dict[str, str] = {}  # mid -> publisher id
+        self.colours: dict[str, Counter[str]] = {}  # publisher -> colour counts
+        self.audio_frames: Counter[str] = Counter()
+        self.first_frame_at: dict[str, float] = {}
+        self.lossy: float = 0.0
+        self.dropped: Callable[[], int] = lambda: 0
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[Any]] = [asyncio.create_task(self._process_events())]
+        self.tone: ToneTrack | None = None
+
+    async def send(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Send one message to the SFU as this participant."""
+        return await self.harness.sfu.handle(self.harness.room, self.id, message)
+
+    async def join(self) -> None:
+        await self.send({"type": "join"})
+
+    async def publish(
+        self, colour: str | None, *, audio: bool = True, speaking: bool = False
+    ) -> None:
+        """Publish a coloured video (if colour) and audio."""
+        pc = client_pc()
+        self.pub_pc = pc
+        if audio:
+            self.tone = ToneTrack(speaking)
+            pc.addTransceiver(self.tone, direction="sendonly")
+        if colour is not None:
+            pc.addTransceiver(ColourTrack(colour), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        reply = await self.send({"type": "publish", "sdp": pc.localDescription.sdp})
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
+
+    def emitted(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        self._queue.put_nowait(event)
+
+    def events_of(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["type"] == kind]
+
+    async def _process_events(self) -> None:
+        while True:
+            event = await self._queue.get()
+            if event["type"] == "offer":
+                await self._answer(event)
+
+    async def _answer(self, event: dict[str, Any]) -> None:
+        if self.sub_pc is None:
+            self.sub_pc = client_pc()
+            self.sub_pc.on("track", self._on_track)
+        for track in event["tracks"]:
+            self.mids[track["mid"]] = track["participant"]
+        pc = self.sub_pc
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=event["sdp"], type="offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        if self.lossy:
+            self.dropped = drop_incoming_rtp(pc, self.lossy)
+        await self.send({"type": "answer", "sdp": pc.localDescription.sdp})
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        assert self.sub_pc is not None
+        mid = next(t.mid for t in self.sub_pc.getTransceivers() if t.receiver.track is track)
+        self._tasks.append(asyncio.create_task(self._consume(track, mid)))
+
+    async def _consume(self, track: MediaStreamTrack, mid: str | None) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            publisher = self.mids.get(mid or "", "?")
+            if isinstance(frame, av.VideoFrame):
+                self.colours.setdefault(publisher, Counter())[classify(frame)] += 1
+                self.first_frame_at.setdefault(publisher, time.monotonic())
+            else:
+                self.audio_frames[publisher] += 1
+
+    def video_frames_from(self, publisher: str) -> int:
+        return sum(self.colours.get(publisher, Counter()).values())
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for pc in (self.pub_pc, self.sub_pc):
+            if pc is not None:
+                await pc.close()
+
+
+class Harness:
+    """An SfuService with one room and test peers wired to its emit callback."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.room = "room-1"
+        self.peers: dict[str, Peer] = {}
+        self.config = SfuConfig(recordings_dir=tmp_path / "recordings", keyframe_window_s=0.1)
+        self.sfu = SfuService(self.config, self._emit)
+
+    async def _emit(self, room_id: str, pid: str, event: dict[str, Any]) -> None:
+        peer = self.peers.get(pid)
+        if peer is not None:
+            peer.emitted(event)
+
+    def peer(self, pid: str) -> Peer:
+        peer = self.peers[pid] = Peer(self, pid)
+        return peer
+
+    async def joined(self, pid: str, colour: str | None, **publish: Any) -> Peer:
+        """A peer that joined and (if colour or audio) publishes."""
+        peer = self.peer(pid)
+        await peer.join()
+        await peer.publish(colour, **publish)
+        return peer
+
+    async def close(self) -> None:
+        for peer in self.peers.values():
+            await peer.close()
+        await self.sfu.close()
+
+
+async def eventually(check: Callable[[], bool], limit_s: float = 30.0, what: str = "") -> None:
+    """Wait until `check()` holds; fail after a generous timeout (never a timed assertion)."""
+    deadline = time.monotonic() + limit_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    h = Harness(tmp_path)
+    try:
+        yield h
+    finally:
+        await h.close()
