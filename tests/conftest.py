@@ -9,6 +9,7 @@ import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -44,8 +45,19 @@ def _ensure_redis() -> None:
         socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
     except OSError:
         subprocess.run(
-            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379",
-             "--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             check=True,
         )
 
@@ -83,6 +95,45 @@ def redis_prefix() -> str:
     return f"imrtest:{secrets.token_hex(6)}:"
 
 
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Any]:
+    """A real server on loopback: SQLite storage and the shipped session scripts."""
+    from tests.live.harness import start_server
+
+    srv = await start_server(tmp_path)
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+@pytest.fixture
+async def any_server(tmp_path: Path, database_url: str) -> AsyncIterator[Any]:
+    """A real server on each log backend in turn (SQLite, then PostgreSQL)."""
+    from tests.live.harness import start_server
+
+    if database_url.startswith("postgresql"):
+        await truncate(database_url, tmp_path)
+    srv = await start_server(tmp_path, database_url=database_url)
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+async def truncate(database_url: str, tmp_path: Path) -> None:
+    """Empty every table of the run's PostgreSQL database."""
+    from imr_live.store.database import open_database
+
+    db = await open_database(database_url, tmp_path)
+    try:
+        await db.execute(
+            "TRUNCATE accounts, staff_sessions, sessions, invites, session_log, audit_log"
+        )
+    finally:
+        await db.close()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each backend in turn: a fresh SQLite file, or a fresh schema-less PG database."""
@@ -95,13 +146,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 async def db(database_url: str, tmp_path: Path) -> AsyncIterator[object]:
     """An open Database of the parametrized backend, emptied between tests."""
-    from imr_live.store.database import PostgresDatabase, open_database
+    from imr_live.store.database import open_database
 
+    if database_url.startswith("postgresql"):
+        await truncate(database_url, tmp_path)
     database = await open_database(database_url, tmp_path)
-    if isinstance(database, PostgresDatabase):
-        await database.execute(
-            "TRUNCATE accounts, staff_sessions, sessions, invites, session_log, audit_log"
-        )
     try:
         yield database
     finally:

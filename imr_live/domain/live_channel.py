@@ -39,6 +39,8 @@ class LiveSession:
     state: LiveState
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     connections: dict[str, set[str]] = field(default_factory=dict)
+    to_disconnect: list[str] = field(default_factory=list)
+    """Participants to cut off once the lock is released (their disconnect handler needs it)."""
 
 
 Handler = Callable[[Seat, LiveSession, Any], Awaitable[dict[str, Any]]]
@@ -193,7 +195,11 @@ class LiveChannel:
         live = await self.live(seat.session_id)
         async with live.lock:
             self._require_in_room(seat, live, action)
-            return await handler(seat, live, cmd)
+            result = await handler(seat, live, cmd)
+            cut, live.to_disconnect = live.to_disconnect, []
+        for pid in cut:
+            await self.fanout.disconnect(seat.session_id, pid)
+        return result
 
     def state_for(self, seat: Seat, live: LiveSession) -> dict[str, Any]:
         """The snapshot a seat may see."""
@@ -308,7 +314,7 @@ class LiveChannel:
         await self.fanout.to_participant(
             seat.session_id, cmd.participant, "denied", {"seq": ev.seq}
         )
-        await self.fanout.disconnect(seat.session_id, cmd.participant)
+        live.to_disconnect.append(cmd.participant)
         return {"seq": ev.seq}
 
     async def _lock(self, seat: Seat, live: LiveSession, cmd: c.Lock) -> dict[str, Any]:
@@ -328,8 +334,9 @@ class LiveChannel:
         await self.sessions.set_status(seat.session_id, SessionStatus.ENDED)
         if self.media is not None:
             await self.media.session_ended(seat.session_id)
-        for pid in list(live.connections):
-            await self.fanout.disconnect(seat.session_id, pid)
+        # The leader's own connection stays open so the ack reaches it; every
+        # later command is refused because the session has ended.
+        live.to_disconnect.extend(p for p in live.connections if p != seat.participant_id)
         return {"seq": ev.seq}
 
     async def _show_slide(self, seat: Seat, live: LiveSession, cmd: c.ShowSlide) -> dict[str, Any]:
@@ -453,7 +460,7 @@ class LiveChannel:
             seat.session_id, cmd.participant, "removed", {"seq": ev.seq}
         )
         await self._media_gone(seat.session_id, cmd.participant)
-        await self.fanout.disconnect(seat.session_id, cmd.participant)
+        live.to_disconnect.append(cmd.participant)
         return {"seq": ev.seq}
 
     async def _give_assignment(

@@ -57,22 +57,27 @@ def make_sio(config: Config) -> socketio.AsyncServer:
     )
 
 
-def create_app(config: Config) -> web.Application:
-    """Build the application; services start in ``cleanup_ctx`` when it runs."""
+def create_app(config: Config, scripts: ScriptLibrary | None = None) -> web.Application:
+    """Build the application; services start in ``cleanup_ctx`` when it runs.
+
+    ``scripts`` replaces the session scripts loaded from ``config.scripts_dir``.
+    """
     config = finalize(config)
     app = web.Application(middlewares=[http_api.errors_middleware], client_max_size=256 * 1024)
     sio = make_sio(config)
     sio.attach(app)
     app[SIO] = sio
     app.router.add_routes(http_api.routes)
-    app.cleanup_ctx.append(_services_ctx(config))
+    app.cleanup_ctx.append(_services_ctx(config, scripts))
     return app
 
 
-def _services_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[None]]:
+def _services_ctx(
+    config: Config, given: ScriptLibrary | None
+) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         sio = app[SIO]
-        scripts = _load_scripts(config)
+        scripts = given or _load_scripts(config)
         db = await open_database(config.database_url, config.data_dir)
         sessions = Sessions(db)
         links = JoinLinks(db, config.secret_key.encode())

@@ -99,7 +99,7 @@ class LiveSocket:
             seat = await self._authenticate(environ, auth if isinstance(auth, dict) else {})
         except ImrError as exc:
             log.info("connection refused: %s", exc.code)
-            raise socketio.exceptions.ConnectionRefusedError(exc.as_dict()) from None
+            raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.as_dict()) from None
         cfg = self.services.config
         await self.sio.save_session(
             sid, {"seat": seat, "bucket": TokenBucket(cfg.events_per_second, cfg.event_burst)}
