@@ -15,9 +15,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 web-deps:
-	@if [ -f package-lock.json ]; then \
-	  [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; \
-	  $(PY) -m imr_live.web_assets; \
+	@if [ -f package-lock.json ] && ! [ node_modules/.package-lock.json -nt package-lock.json ]; then \
+	  npm ci --no-audit --no-fund; \
 	fi
 
 system-deps:

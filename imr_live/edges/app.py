@@ -17,7 +17,7 @@ from imr_live.domain.join_links import JoinLinks
 from imr_live.domain.live_channel import LiveChannel
 from imr_live.domain.scripts import ScriptLibrary
 from imr_live.domain.sessions import Sessions
-from imr_live.edges import http_api
+from imr_live.edges import http_api, pages, review_api
 from imr_live.edges.keys import SERVICES, SIO
 from imr_live.edges.live_socket import LiveSocket, SocketFanout
 from imr_live.services import Services
@@ -68,6 +68,8 @@ def create_app(config: Config, scripts: ScriptLibrary | None = None) -> web.Appl
     sio.attach(app)
     app[SIO] = sio
     app.router.add_routes(http_api.routes)
+    pages.setup(app)
+    review_api.setup(app)
     app.cleanup_ctx.append(_services_ctx(config, scripts))
     return app
 
