@@ -128,27 +128,31 @@ class ToneTrack(MediaStreamTrack):
 
 
 def drop_incoming_rtp(pc: RTCPeerConnection, share: float, seed: int = 7) -> Callable[[], int]:
-    """Make `pc` lose `share` of the RTP it receives (after SRTP, before RTP parsing).
+    """Make `pc` lose `share` of the SRTP datagrams it receives, as a lossy network would.
 
+    Drops happen before SRTP (a retransmission must not look like a replay).
     Returns a function giving the number of packets dropped so far.
     """
     rng = random.Random(seed)
     dropped = [0]
     patched: set[int] = set()
     for transceiver in pc.getTransceivers():
-        dtls = transceiver.receiver.transport
-        if id(dtls) in patched:
+        ice = transceiver.receiver.transport.transport
+        if id(ice) in patched:
             continue
-        patched.add(id(dtls))
-        original = dtls._handle_rtp_data
+        patched.add(id(ice))
+        original = ice._recv
 
-        async def lossy(data: bytes, arrival_time_ms: int, _orig: Any = original) -> None:
-            if rng.random() < share:
-                dropped[0] += 1
-                return
-            await _orig(data, arrival_time_ms)
+        async def lossy_recv(_orig: Any = original) -> bytes:
+            while True:
+                data: bytes = await _orig()
+                is_rtp = 127 < data[0] < 192 and not 191 < data[1] < 224
+                if is_rtp and rng.random() < share:
+                    dropped[0] += 1
+                    continue
+                return data
 
-        dtls._handle_rtp_data = lossy
+        ice._recv = lossy_recv
     return lambda: dropped[0]
 
 
