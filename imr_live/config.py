@@ -54,6 +54,8 @@ class Config:
     """Extra origins allowed to open the live channel (same origin always is)."""
     sfu: bool = True
     """Run the SFU in this process (env IMR_SFU=0 turns media off)."""
+    ice_hosts: tuple[str, ...] = ("127.0.0.1",)
+    """Addresses the SFU offers as ICE host candidates (env IMR_ICE_HOSTS, comma-separated)."""
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the non-None ``changes`` applied."""
@@ -72,6 +74,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "IMR_SCRIPTS_DIR": ("scripts_dir", Path),
     "IMR_RECORDINGS_DIR": ("recordings_dir", Path),
     "IMR_SFU": ("sfu", lambda v: v.lower() not in ("0", "false", "no")),
+    "IMR_ICE_HOSTS": ("ice_hosts", lambda v: tuple(x for x in v.split(",") if x)),
     "IMR_CORS_ORIGINS": ("cors_origins", lambda v: tuple(x for x in v.split(",") if x)),
 }
 

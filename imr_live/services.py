@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from imr_live.config import Config
 from imr_live.domain.accounts import Accounts
@@ -12,6 +13,9 @@ from imr_live.domain.scripts import ScriptLibrary
 from imr_live.domain.sessions import Sessions
 from imr_live.store.database import Database
 from imr_live.store.session_log import SessionLog
+
+if TYPE_CHECKING:
+    from sfu.service import SfuService
 
 
 @dataclass
@@ -26,5 +30,7 @@ class Services:
     log: SessionLog
     channel: LiveChannel
     scripts: ScriptLibrary | None = None
+    sfu: SfuService | None = None
+    """The in-process SFU, when media runs here."""
     accepting: bool = True
     """False once shutdown began: new connections are refused."""

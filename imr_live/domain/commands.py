@@ -107,6 +107,14 @@ class MuteRequest(Command):
     kind: MediaKind = "audio"
 
 
+class ServerMute(Command):
+    """Stop (or resume) forwarding a participant's audio or video on the server."""
+
+    participant: Pid
+    kind: MediaKind = "audio"
+    muted: bool = True
+
+
 class GiveAssignment(Command):
     """Give a client a home practice assignment."""
 

@@ -38,8 +38,13 @@ class MediaHooks(Protocol):
     async def participant_gone(self, session_id: str, participant_id: str) -> None:
         """Close a participant's media (left, dropped, removed)."""
 
-    async def set_recording(self, session_id: str, on: bool, allowed: list[str]) -> None:
-        """Start or stop recording the participants in ``allowed``."""
+    async def set_recording(self, session_id: str, by: str, on: bool, allowed: list[str]) -> None:
+        """Start or stop recording the participants in ``allowed`` (``by`` asked for it)."""
+
+    async def server_mute(
+        self, session_id: str, by: str, target: str, kind: str, muted: bool
+    ) -> None:
+        """Stop (or resume) forwarding one participant's audio or video."""
 
     async def session_ended(self, session_id: str) -> None:
         """Close the session's media room."""

@@ -88,6 +88,7 @@ class LiveChannel:
             "goal.note": (c.NoteGoal, self._note_goal),
             "goal.update": (c.UpdateGoal, self._update_goal),
             "recording.set": (c.SetRecording, self._set_recording),
+            "media.server_mute": (c.ServerMute, self._server_mute),
         }
 
     @property
@@ -289,7 +290,9 @@ class LiveChannel:
             ROOM if live.state.people[pid].present else STAFF,
         )
         if live.state.recording and self.media is not None:
-            await self.media.set_recording(seat.session_id, True, self._consenting(live))
+            await self.media.set_recording(
+                seat.session_id, seat.participant_id, True, self._consenting(live)
+            )
         return {"seq": ev.seq}
 
     async def _admit(self, seat: Seat, live: LiveSession, cmd: c.Target) -> dict[str, Any]:
@@ -511,11 +514,27 @@ class LiveChannel:
         allowed_ids = self._consenting(live)
         if cmd.on and not allowed_ids:
             raise Conflict("nobody here has agreed to be recorded", code="no_consent")
-        await self.media.set_recording(seat.session_id, cmd.on, allowed_ids if cmd.on else [])
+        await self.media.set_recording(
+            seat.session_id, seat.participant_id, cmd.on, allowed_ids if cmd.on else []
+        )
         kind = "recording.started" if cmd.on else "recording.stopped"
         ev = await self._record(
             live, seat.participant_id, kind, {"participants": allowed_ids} if cmd.on else {}, ROOM
         )
+        return {"seq": ev.seq}
+
+    async def _server_mute(
+        self, seat: Seat, live: LiveSession, cmd: c.ServerMute
+    ) -> dict[str, Any]:
+        if not self._known_person(live, cmd.participant).present:
+            raise Conflict("that person is not in the room")
+        if self.media is None:
+            raise Unavailable("the media server is not running")
+        await self.media.server_mute(
+            seat.session_id, seat.participant_id, cmd.participant, cmd.kind, cmd.muted
+        )
+        data = {"participant": cmd.participant, "kind": cmd.kind, "muted": cmd.muted}
+        ev = await self._record(live, seat.participant_id, "media.muted", data, ROOM)
         return {"seq": ev.seq}
 
     # -- helpers -----------------------------------------------------------------------

@@ -20,9 +20,12 @@ from imr_live.domain.sessions import Sessions
 from imr_live.edges import http_api, pages, review_api
 from imr_live.edges.keys import SERVICES, SIO
 from imr_live.edges.live_socket import LiveSocket, SocketFanout
+from imr_live.edges.media import MediaBridge
 from imr_live.services import Services
 from imr_live.store.database import open_database
 from imr_live.store.session_log import SessionLog
+from sfu.config import SfuConfig
+from sfu.service import SfuService
 
 log = logging.getLogger("imr_live.app")
 _TOKEN_PATH = re.compile(r"/join/[^/?\s]+")
@@ -89,24 +92,43 @@ def _services_ctx(
             config, db, Accounts(db), sessions, links, session_log, channel, scripts
         )
         app[SERVICES] = services
-        LiveSocket(sio, services)
+        live_socket = LiveSocket(sio, services)
+        sfu = _start_sfu(config, sio, services, live_socket)
         recovered = await channel.recover()
         log.info("ready: %d people marked dropped after restart", recovered)
         try:
             yield
         finally:
-            await _shutdown(services, sio)
+            await _shutdown(services, sio, sfu)
 
     return ctx
 
 
-async def _shutdown(services: Services, sio: socketio.AsyncServer) -> None:
-    """Refuse joins, tell clients, drain, then close storage."""
+def _start_sfu(
+    config: Config, sio: socketio.AsyncServer, services: Services, live_socket: LiveSocket
+) -> SfuService | None:
+    """The in-process SFU, carried over the live channel (None when media is off)."""
+    if not config.sfu:
+        return None
+    bridge = MediaBridge(sio, services)
+    sfu_config = SfuConfig(
+        ice_host_addresses=config.ice_hosts, recordings_dir=config.recordings_dir
+    )
+    sfu = SfuService(sfu_config, bridge.emit)
+    bridge.attach(sfu, live_socket)
+    services.sfu = sfu
+    return sfu
+
+
+async def _shutdown(services: Services, sio: socketio.AsyncServer, sfu: SfuService | None) -> None:
+    """Refuse joins, tell clients, drain, close media rooms, then close storage."""
     services.accepting = False
     try:
         await asyncio.wait_for(sio.shutdown(), 10)
     except TimeoutError:
         log.warning("Socket.IO shutdown timed out")
+    if sfu is not None:
+        await sfu.close()
     await services.db.close()
 
 

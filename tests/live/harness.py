@@ -99,6 +99,8 @@ class LiveClient:
 
     sio: socketio.AsyncClient
     received: list[tuple[str, Any]] = field(default_factory=list)
+    listeners: list[Callable[[str, Any], None]] = field(default_factory=list)
+    """Called with every message as it arrives (e.g. to hand media offers to a peer)."""
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
@@ -111,6 +113,8 @@ class LiveClient:
 
     async def _record(self, name: str, data: Any = None) -> None:
         self.received.append((name, data))
+        for listener in self.listeners:
+            listener(name, data)
         self._changed.set()
 
     async def call(self, event: str, data: Any = None) -> dict[str, Any]:
@@ -167,12 +171,12 @@ async def guest(server: Server, token: str) -> LiveClient:
 async def start_server(tmp_path: Path, scripts: Any = None, **config: Any) -> Server:
     """Run create_app on a free loopback port."""
     port = free_port()
+    config.setdefault("sfu", False)
     cfg = Config(
         port=port,
         data_dir=tmp_path / "data",
         secret_key="test-secret-" + "x" * 32,
         recordings_dir=tmp_path / "recordings",
-        sfu=False,
         **config,
     )
     app = create_app(cfg, scripts)

@@ -1,0 +1,79 @@
+"""Media signalling over the live channel: admitted people see and hear each other."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.live.harness import LiveClient, Server, guest, start_server
+from tests.live.test_permissions import admitted_guest
+from tests.sfu.conftest import Peer, eventually
+
+
+class SocketPeer(Peer):
+    """An aiortc participant whose signalling goes over the live channel."""
+
+    def __init__(self, client: LiveClient, pid: str) -> None:
+        super().__init__(None, pid)  # type: ignore[arg-type]
+        self.client = client
+        client.listeners.append(lambda name, data: self.emitted(data) if name == "media" else None)
+
+    async def send(self, message: dict[str, Any]) -> dict[str, Any]:
+        ack = await self.client.call("media", message)
+        if not ack.get("ok"):
+            raise AssertionError(ack)
+        return ack
+
+
+@pytest.fixture
+async def media_server(tmp_path: Path) -> AsyncIterator[Server]:
+    srv = await start_server(tmp_path, sfu=True)
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+async def test_admitted_people_decode_each_others_video(media_server: Server) -> None:
+    server = media_server
+    clinician = await server.staff("dana")
+    sid = (await clinician.create_session(format="individual"))["id"]
+    leader = await clinician.connect(sid)
+    await leader.ok("join")
+    client, client_id = await admitted_guest(server, leader, await clinician.invite(sid), "Ann")
+    peers = [SocketPeer(leader, clinician.id), SocketPeer(client, client_id)]
+    try:
+        for peer, colour in zip(peers, ("red", "blue"), strict=True):
+            await peer.join()
+            await peer.publish(colour)
+        await eventually(lambda: peers[0].video_frames_from(client_id) > 10, what="leader sees Ann")
+        await eventually(
+            lambda: peers[1].video_frames_from(clinician.id) > 10, what="Ann sees leader"
+        )
+        assert set(peers[0].colours[client_id]) == {"blue"}
+        assert set(peers[1].colours[clinician.id]) == {"red"}
+
+        await leader.ok("media.server_mute", {"participant": client_id, "kind": "audio"})
+        await client.wait_event("media.muted", participant=client_id)
+
+        sfu = server.services.sfu
+        assert sfu is not None and sfu.stats()["participants"] == 2
+        await leader.ok("participant.remove", {"participant": client_id})
+        assert sfu.stats()["participants"] == 1
+    finally:
+        for peer in peers:
+            await peer.close()
+
+
+async def test_waiting_guests_cannot_reach_the_media_server(media_server: Server) -> None:
+    clinician = await media_server.staff("dana")
+    sid = (await clinician.create_session())["id"]
+    waiting = await guest(media_server, await clinician.invite(sid))
+    await waiting.ok("join", {"display_name": "Wes"})
+    ack = await waiting.call("media", {"type": "join"})
+    assert ack["error"]["code"] == "not_admitted"
+    bad = await waiting.call("media", {"type": "record", "on": True})
+    assert bad["error"]["code"] == "invalid"
