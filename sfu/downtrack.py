@@ -81,7 +81,7 @@ class DownTrack:
         self._active = False
         self._started = False
         self._asked_when_ready = False
-        self._ssrc = internals.sender_ssrc(transceiver.sender)
+        self._leg_ssrc = internals.sender_ssrc(transceiver.sender)
         self._sink = internals.DatagramSink(internals.sender_dtls(transceiver.sender))
         self._counters = internals.SenderCounters(transceiver.sender)
         self._mask = history_size - 1
@@ -161,7 +161,9 @@ class DownTrack:
         if packet.padding_size:
             payload += bytes(packet.padding_size - 1) + bytes([packet.padding_size])
         first = 0x80 | (0x10 if ext else 0) | (0x20 if packet.padding_size else 0)
-        data = _HEADER.pack(first, self._pt | (packet.marker << 7), out_seq, timestamp, self._ssrc)
+        data = _HEADER.pack(
+            first, self._pt | (packet.marker << 7), out_seq, timestamp, self._leg_ssrc
+        )
         data += ext + payload
         self._history[out_seq & self._mask] = data
         if (out_seq - self._last_out_seq) & 0xFFFF < 0x8000:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sfu import aiortc_internals as internals
 from tests.sfu.conftest import Harness, eventually
 
 
@@ -18,6 +19,11 @@ async def test_each_subscriber_sees_only_the_right_colour(harness: Harness) -> N
         )
 
     await eventually(everyone_sees_everyone, what="frames from every other publisher")
+    room = harness.sfu._rooms[harness.room]
+    for participant in room.participants.values():
+        assert participant.pub_pc is not None
+        for receiver in participant.pub_pc.getReceivers():
+            assert not internals.decoder_running(receiver), "the SFU never decodes"
     for p in peers:
         assert p.id not in p.colours, "nobody receives their own video"
         for other, counts in p.colours.items():

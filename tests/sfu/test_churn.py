@@ -1,0 +1,69 @@
+"""Join/leave churn keeps everyone receiving and leaks no task or connection."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.sfu.conftest import Harness, eventually
+
+COUNTS = ("participants", "peer_connections", "tasks", "legs")
+
+
+async def test_join_leave_churn_keeps_subscribers_receiving_and_returns_to_baseline(
+    harness: Harness,
+) -> None:
+    ann = await harness.joined("ann", "red")
+    bob = await harness.joined("bob", "green")
+    await eventually(
+        lambda: ann.video_frames_from("bob") >= 5 and bob.video_frames_from("ann") >= 5
+    )
+    baseline = {k: harness.sfu.stats()[k] for k in COUNTS}
+
+    for cycle in range(3):
+        cat = await harness.joined("cat", "blue")
+        await eventually(
+            lambda c=cat, n=5 * (cycle + 1): (
+                ann.video_frames_from("cat") >= n
+                and bob.video_frames_from("cat") >= n
+                and c.video_frames_from("ann") >= 5
+            ),
+            what=f"cycle {cycle}: everyone sees cat and cat sees ann",
+        )
+        await cat.send({"type": "leave"})
+        await cat.close()
+        del harness.peers["cat"]
+        frames = (ann.video_frames_from("bob"), bob.video_frames_from("ann"))
+        await eventually(
+            lambda f=frames: (
+                ann.video_frames_from("bob") >= f[0] + 10
+                and bob.video_frames_from("ann") >= f[1] + 10
+            ),
+            what=f"cycle {cycle}: ann and bob still receive each other",
+        )
+
+    await eventually(
+        lambda: {k: harness.sfu.stats()[k] for k in COUNTS} == baseline,
+        what=f"counts back to {baseline}",
+    )
+    assert set(ann.colours["bob"]) == {"green"}
+    assert set(bob.colours["ann"]) == {"red"}
+
+
+async def test_closing_the_room_ends_every_task_and_connection(harness: Harness) -> None:
+    ann = await harness.joined("ann", "red")
+    bob = await harness.joined("bob", "green")
+    await eventually(lambda: ann.video_frames_from("bob") >= 5, what="media flowing")
+    await ann.send({"type": "record", "on": True, "allowed": ["ann", "bob"]})
+    room = harness.sfu._rooms[harness.room]
+    pcs = [pc for p in room.participants.values() for pc in p.peer_connections()]
+
+    await harness.sfu.close_room(harness.room)
+    await harness.sfu.close_room(harness.room)
+
+    assert harness.sfu.stats()["participants"] == 0
+    assert all(pc.connectionState == "closed" for pc in pcs)
+    prefixes = ("negotiate:", "keyframes:", "speaker:", "budget:")
+    left = [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith(prefixes)]
+    assert left == []
+    assert room.recording is None
+    await eventually(lambda: bob.sub_pc is not None and bob.sub_pc.connectionState != "connected")
