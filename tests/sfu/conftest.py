@@ -256,10 +256,11 @@ class Peer:
 class Harness:
     """An SfuService with one room and test peers wired to its emit callback."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, **settings: Any) -> None:
         self.room = "room-1"
         self.peers: dict[str, Peer] = {}
-        self.config = SfuConfig(recordings_dir=tmp_path / "recordings", keyframe_window_s=0.1)
+        settings.setdefault("keyframe_window_s", 0.1)
+        self.config = SfuConfig(recordings_dir=tmp_path / "recordings", **settings)
         self.sfu = SfuService(self.config, self._emit)
 
     async def _emit(self, room_id: str, pid: str, event: dict[str, Any]) -> None:

@@ -1,0 +1,32 @@
+"""Weak links: publishers' video is capped so each subscriber's total stays within budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.sfu.conftest import Harness, eventually
+
+
+def encoder_target(peer: Any) -> int | None:
+    """The bitrate the publisher's own VP8 encoder was told to aim for (by REMB)."""
+    for sender in peer.pub_pc.getSenders():
+        if sender.kind == "video":
+            encoder = sender.__dict__.get("_RTCRtpSender__encoder")
+            return getattr(encoder, "target_bitrate", None)
+    return None
+
+
+async def test_each_publisher_gets_a_share_of_the_subscriber_budget(tmp_path: Path) -> None:
+    harness = Harness(tmp_path, video_budget_kbps=700, remb_interval_s=0.2)
+    try:
+        peers = [await harness.joined(p, c) for p, c in (("ann", "red"), ("bob", "green"))]
+        room = harness.sfu._rooms[harness.room]
+        assert room.video_cap_bps() == 700_000
+        peers.append(await harness.joined("cat", "blue"))
+        assert room.video_cap_bps() == 350_000, "each subscriber receives two videos"
+        await eventually(
+            lambda: all(encoder_target(p) == 350_000 for p in peers), what="REMB applied"
+        )
+    finally:
+        await harness.close()
