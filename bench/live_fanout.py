@@ -1,0 +1,190 @@
+"""Slide fan-out latency: one leader changes slides while N clients listen.
+
+Runs our server (``imr-live serve``, SQLite log, media off) and a bare
+python-socketio broadcast server in the same harness and prints, per N, p50 and
+p99 from the leader's emit to receipt at the clients, deliveries per second,
+and the ratio to the baseline. Receivers are raw websockets in 2 processes.
+
+    .venv/bin/python bench/live_fanout.py --clients 10,100,300 --reps 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import socketio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from live_receivers import worker  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench password 123"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_up(url: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            try:
+                async with http.get(url + "/readyz") as r:
+                    if r.status in (200, 404):
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+class Target:
+    """A server process to measure."""
+
+    name = ""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    async def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(20)
+
+
+class Baseline(Target):
+    name = "python-socketio bare broadcast"
+
+    async def start(self, n: int) -> tuple[socketio.AsyncClient, list[dict[str, Any]]]:
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench/live_baseline_server.py"),
+                                      str(self.port)])
+        await wait_up(self.url)
+        leader = socketio.AsyncClient()
+        await leader.connect(self.url, transports=["websocket"])
+        return leader, [{} for _ in range(n)]
+
+    async def admit(self, leader: socketio.AsyncClient, ids: list[str]) -> None:
+        return None
+
+
+class ImrLive(Target):
+    name = "imr-live slide.show (validated, logged, SQLite FULL)"
+
+    async def start(self, n: int) -> tuple[socketio.AsyncClient, list[dict[str, Any]]]:
+        data = tempfile.mkdtemp(prefix="imr-bench-")
+        env = {**os.environ, "IMR_DATA_DIR": data, "PORT": str(self.port), "IMR_SFU": "0",
+               "SECRET_KEY": "b" * 40}
+        env.pop("DATABASE_URL", None)
+        subprocess.run([sys.executable, "-m", "imr_live.cli", "user", "add", "lead", "--role",
+                        "clinician", "--password-stdin"], input=PASSWORD.encode(), env=env,
+                       check=True, capture_output=True)
+        self.proc = subprocess.Popen([sys.executable, "-m", "imr_live.cli", "serve"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await wait_up(self.url)
+        async with aiohttp.ClientSession(base_url=self.url) as http:
+            login = await (await http.post("/api/login", json={"username": "lead",
+                                                               "password": PASSWORD})).json()
+            http.headers["Authorization"] = f"Bearer {login['token']}"
+            ref = first_script_ref()
+            body = {"title": "bench", "format": "group", "script_ref": ref}
+            sid = (await (await http.post("/api/sessions", json=body)).json())["id"]
+            auths = []
+            for _ in range(n):
+                r = await http.post(f"/api/sessions/{sid}/invites", json={"role": "client"})
+                auths.append({"token": (await r.json())["token"]})
+        leader = socketio.AsyncClient()
+        await leader.connect(self.url, auth={"session": sid, "staff_token": login["token"]},
+                             transports=["websocket"])
+        await leader.call("join", {})
+        return leader, auths
+
+    async def admit(self, leader: socketio.AsyncClient, ids: list[str]) -> None:
+        for pid in ids:
+            await leader.call("waiting.admit", {"participant": pid}, timeout=30)
+
+
+def first_script_ref() -> str:
+    from imr_live.curriculum import DEFAULT_SCRIPTS_DIR, load_curriculum
+
+    for module in load_curriculum(DEFAULT_SCRIPTS_DIR).modules:
+        for session in module.sessions:
+            if len(session.slides) >= 2:
+                return str(session.ref)
+    raise RuntimeError("no script with two slides")
+
+
+async def run_once(target: Target, n: int, events: int, rate: float) -> dict[str, float]:
+    leader, auths = await target.start(n)
+    try:
+        pipes, procs = [], []
+        ctx = mp.get_context("spawn")
+        for part in (auths[: n // 2], auths[n // 2 :]):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=worker, args=(target.url, part, events, child))
+            proc.start()
+            pipes.append(parent)
+            procs.append(proc)
+        ids = [pid for p in pipes for pid in await asyncio.to_thread(p.recv)]
+        await target.admit(leader, ids)
+        await asyncio.sleep(0.5)
+        sent = []
+        for i in range(events):
+            sent.append(time.time())
+            await leader.call("slide.show", {"index": i % 2}, timeout=30)
+            await asyncio.sleep(max(0.0, 1 / rate - (time.time() - sent[-1])))
+        results = [r for p in pipes for r in await asyncio.to_thread(p.recv)]
+        for proc in procs:
+            proc.join(30)
+        lat = [(t - sent[j]) * 1000 for r in results for j, (_i, t) in enumerate(r)]
+        last = max(t for r in results for _i, t in r)
+        delivered = sum(len(r) for r in results)
+        q = statistics.quantiles(lat, n=100)
+        return {"p50": statistics.median(lat), "p99": q[98], "per_s": delivered / (last - sent[0]),
+                "lost": n * events - delivered}
+    finally:
+        await leader.disconnect()
+        await target.stop()
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", default="10,100,300")
+    ap.add_argument("--events", type=int, default=20)
+    ap.add_argument("--rate", type=float, default=4.0)
+    ap.add_argument("--reps", type=int, default=3)
+    args = ap.parse_args()
+    print(f"{args.events} slide events at {args.rate}/s, median of {args.reps} runs; "
+          "receivers: raw websockets in 2 processes\n")
+    print("| clients | target | p50 ms | p99 ms | deliveries/s | lost | p50 ratio | p99 ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in [int(x) for x in args.clients.split(",")]:
+        medians = {}
+        for cls in (Baseline, ImrLive):
+            runs = [await run_once(cls(), n, args.events, args.rate) for _ in range(args.reps)]
+            medians[cls.name] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        base = medians[Baseline.name]
+        for name, m in medians.items():
+            print(f"| {n} | {name} | {m['p50']:.1f} | {m['p99']:.1f} | {m['per_s']:.0f} | "
+                  f"{m['lost']:.0f} | {m['p50'] / base['p50']:.2f} | {m['p99'] / base['p99']:.2f} |",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
