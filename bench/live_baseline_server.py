@@ -25,8 +25,13 @@ async def join(sid: str, data: object) -> dict[str, object]:
 
 @sio.on("slide.show")
 async def slide(sid: str, data: dict[str, int]) -> dict[str, object]:
-    event = {"seq": 0, "at": time.time_ns() // 1000, "actor": sid, "kind": "slide.shown",
-             "data": {"index": data["index"], "slide_id": "x"}}
+    event = {
+        "seq": 0,
+        "at": time.time_ns() // 1000,
+        "actor": sid,
+        "kind": "slide.shown",
+        "data": {"index": data["index"], "slide_id": "x"},
+    }
     await sio.emit("event", event, room="room")
     return {"ok": True}
 

@@ -26,7 +26,7 @@ import aiohttp
 import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from live_receivers import worker  # noqa: E402
+from live_receivers import worker
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench password 123"
@@ -73,8 +73,9 @@ class Baseline(Target):
     name = "python-socketio bare broadcast"
 
     async def start(self, n: int) -> tuple[socketio.AsyncClient, list[dict[str, Any]]]:
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench/live_baseline_server.py"),
-                                      str(self.port)])
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench/live_baseline_server.py"), str(self.port)]
+        )
         await wait_up(self.url)
         leader = socketio.AsyncClient()
         await leader.connect(self.url, transports=["websocket"])
@@ -89,18 +90,42 @@ class ImrLive(Target):
 
     async def start(self, n: int) -> tuple[socketio.AsyncClient, list[dict[str, Any]]]:
         data = tempfile.mkdtemp(prefix="imr-bench-")
-        env = {**os.environ, "IMR_DATA_DIR": data, "PORT": str(self.port), "IMR_SFU": "0",
-               "SECRET_KEY": "b" * 40}
+        env = {
+            **os.environ,
+            "IMR_DATA_DIR": data,
+            "PORT": str(self.port),
+            "IMR_SFU": "0",
+            "SECRET_KEY": "b" * 40,
+        }
         env.pop("DATABASE_URL", None)
-        subprocess.run([sys.executable, "-m", "imr_live.cli", "user", "add", "lead", "--role",
-                        "clinician", "--password-stdin"], input=PASSWORD.encode(), env=env,
-                       check=True, capture_output=True)
-        self.proc = subprocess.Popen([sys.executable, "-m", "imr_live.cli", "serve"], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "imr_live.cli",
+                "user",
+                "add",
+                "lead",
+                "--role",
+                "clinician",
+                "--password-stdin",
+            ],
+            input=PASSWORD.encode(),
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "imr_live.cli", "serve"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         await wait_up(self.url)
         async with aiohttp.ClientSession(base_url=self.url) as http:
-            login = await (await http.post("/api/login", json={"username": "lead",
-                                                               "password": PASSWORD})).json()
+            login = await (
+                await http.post("/api/login", json={"username": "lead", "password": PASSWORD})
+            ).json()
             http.headers["Authorization"] = f"Bearer {login['token']}"
             ref = first_script_ref()
             body = {"title": "bench", "format": "group", "script_ref": ref}
@@ -110,8 +135,9 @@ class ImrLive(Target):
                 r = await http.post(f"/api/sessions/{sid}/invites", json={"role": "client"})
                 auths.append({"token": (await r.json())["token"]})
         leader = socketio.AsyncClient()
-        await leader.connect(self.url, auth={"session": sid, "staff_token": login["token"]},
-                             transports=["websocket"])
+        await leader.connect(
+            self.url, auth={"session": sid, "staff_token": login["token"]}, transports=["websocket"]
+        )
         await leader.call("join", {})
         return leader, auths
 
@@ -156,8 +182,12 @@ async def run_once(target: Target, n: int, events: int, rate: float) -> dict[str
         last = max(t for r in results for _i, t in r)
         delivered = sum(len(r) for r in results)
         q = statistics.quantiles(lat, n=100)
-        return {"p50": statistics.median(lat), "p99": q[98], "per_s": delivered / (last - sent[0]),
-                "lost": n * events - delivered}
+        return {
+            "p50": statistics.median(lat),
+            "p99": q[98],
+            "per_s": delivered / (last - sent[0]),
+            "lost": n * events - delivered,
+        }
     finally:
         await leader.disconnect()
         await target.stop()
@@ -170,8 +200,10 @@ async def main() -> None:
     ap.add_argument("--rate", type=float, default=4.0)
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()
-    print(f"{args.events} slide events at {args.rate}/s, median of {args.reps} runs; "
-          "receivers: raw websockets in 2 processes\n")
+    print(
+        f"{args.events} slide events at {args.rate}/s, median of {args.reps} runs; "
+        "receivers: raw websockets in 2 processes\n"
+    )
     print("| clients | target | p50 ms | p99 ms | deliveries/s | lost | p50 ratio | p99 ratio |")
     print("|---|---|---|---|---|---|---|---|")
     for n in [int(x) for x in args.clients.split(",")]:
@@ -181,9 +213,11 @@ async def main() -> None:
             medians[cls.name] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         base = medians[Baseline.name]
         for name, m in medians.items():
-            print(f"| {n} | {name} | {m['p50']:.1f} | {m['p99']:.1f} | {m['per_s']:.0f} | "
-                  f"{m['lost']:.0f} | {m['p50'] / base['p50']:.2f} | {m['p99'] / base['p99']:.2f} |",
-                  flush=True)
+            print(
+                f"| {n} | {name} | {m['p50']:.1f} | {m['p99']:.1f} | {m['per_s']:.0f} | "
+                f"{m['lost']:.0f} | {m['p50'] / base['p50']:.2f} | {m['p99'] / base['p99']:.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

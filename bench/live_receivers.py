@@ -15,8 +15,14 @@ from typing import Any
 import websockets
 
 
-async def _receiver(url: str, auth: dict[str, Any], ready: asyncio.Queue[Any],
-                    seen: list[tuple[int, float]], expected: int, done: asyncio.Event) -> None:
+async def _receiver(
+    url: str,
+    auth: dict[str, Any],
+    ready: asyncio.Queue[Any],
+    seen: list[tuple[int, float]],
+    expected: int,
+    done: asyncio.Event,
+) -> None:
     ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     async with websockets.connect(ws_url, max_size=None, ping_interval=None) as ws:
         await ws.recv()  # Engine.IO open packet
@@ -48,8 +54,9 @@ async def _run(url: str, auths: list[dict[str, Any]], expected: int, pipe: Conne
     tasks = []
     for i in range(0, len(auths), 25):  # connect in batches, as real clients trickle in
         for j in range(i, min(i + 25, len(auths))):
-            tasks.append(asyncio.create_task(
-                _receiver(url, auths[j], ready, results[j], expected, done)))
+            tasks.append(
+                asyncio.create_task(_receiver(url, auths[j], ready, results[j], expected, done))
+            )
         await asyncio.sleep(0.05)
     ids = [await asyncio.wait_for(ready.get(), 60) for _ in auths]
     pipe.send(ids)
