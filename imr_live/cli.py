@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
             database_url=args.database_url,
             redis_url=args.redis_url,
         )
-        result: int = args.func(args, config)
+        args.config = config
+        result: int = args.func(args)
         return result
     except ImrError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
@@ -82,13 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     """Run the web node, live channel and SFU in this process."""
+    config: Config = args.config
     from aiohttp import web
 
     from imr_live.edges.app import RedactingAccessLogger, create_app
+    from imr_live.edges.scripts_adapter import load_library
 
-    app = create_app(config)
+    scripts = load_library(config.scripts_dir)  # an invalid script set stops us here
+    app = create_app(config, scripts)
     print(f"IMR Live on http://{config.host}:{config.port}/", flush=True)
     web.run_app(
         app,
@@ -114,8 +118,9 @@ def _with_db(config: Config, fn: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
-def cmd_user_add(args: argparse.Namespace, config: Config) -> int:
+def cmd_user_add(args: argparse.Namespace) -> int:
     """Create a staff account (the first admin, clinicians, supervisors)."""
+    config: Config = args.config
     from imr_live.domain.accounts import Accounts
     from imr_live.domain.roles import StaffRole
 
@@ -130,8 +135,9 @@ def cmd_user_add(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def cmd_user_list(args: argparse.Namespace, config: Config) -> int:
+def cmd_user_list(args: argparse.Namespace) -> int:
     """List staff accounts."""
+    config: Config = args.config
     from imr_live.domain.accounts import Accounts
 
     for account in _with_db(config, lambda db: Accounts(db).all()):
@@ -139,8 +145,9 @@ def cmd_user_list(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def cmd_log_verify(args: argparse.Namespace, config: Config) -> int:
+def cmd_log_verify(args: argparse.Namespace) -> int:
     """Print whether a session's chain verifies; exit 1 at the first broken event."""
+    config: Config = args.config
     from imr_live.store.session_log import SessionLog
 
     result = _with_db(config, lambda db: SessionLog(db).verify(args.session))
@@ -151,8 +158,9 @@ def cmd_log_verify(args: argparse.Namespace, config: Config) -> int:
     return 1
 
 
-def cmd_log_export(args: argparse.Namespace, config: Config) -> int:
+def cmd_log_export(args: argparse.Namespace) -> int:
     """Write every event of a session as JSON lines or CSV."""
+    config: Config = args.config
     from imr_live.store.session_log import SessionLog
 
     async def export(db: Any) -> int:

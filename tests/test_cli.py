@@ -118,3 +118,22 @@ def test_a_misspelt_setting_is_refused(tmp_path: Path) -> None:
         timeout=60,
     )
     assert out.returncode == 2 and "IMR_PRODUCTON" in out.stderr
+
+
+def test_serve_refuses_to_start_on_an_invalid_script_set(tmp_path: Path) -> None:
+    import shutil
+
+    scripts = tmp_path / "scripts"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "session_scripts", scripts)
+    module = sorted((scripts / "modules").glob("*.yaml"))[0]
+    module.write_text(module.read_text().replace("title:", "titel:", 1))
+    env = {**os.environ, "IMR_DATA_DIR": str(tmp_path), "IMR_SCRIPTS_DIR": str(scripts)}
+    out = subprocess.run(
+        [sys.executable, "-m", "imr_live.cli", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert f"modules/{module.name}:" in out.stderr and "titel" in out.stderr
