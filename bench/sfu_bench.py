@@ -29,9 +29,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import aioice.ice  # noqa: E402
-import aiortc.rtcrtpreceiver as rtcrtpreceiver  # noqa: E402
-from aiortc import (  # noqa: E402
+import aioice.ice
+import aiortc.rtcrtpreceiver as rtcrtpreceiver
+from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
@@ -39,8 +39,8 @@ from aiortc import (  # noqa: E402
     RTCRtpSender,
     RTCSessionDescription,
 )
-from aiortc.mediastreams import MediaStreamError  # noqa: E402
-from sfu_media import (  # noqa: E402
+from aiortc.mediastreams import MediaStreamError
+from sfu_media import (
     PreEncodedAudio,
     PreEncodedVideo,
     cpu_seconds,

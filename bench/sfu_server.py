@@ -21,16 +21,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aiortc import (  # noqa: E402
+from aiortc import (
     MediaStreamTrack,
     RTCPeerConnection,
     RTCRtpSender,
     RTCSessionDescription,
 )
-from aiortc.contrib.media import MediaRelay  # noqa: E402
+from aiortc.contrib.media import MediaRelay
 
-from sfu import SfuConfig, SfuError, SfuService  # noqa: E402
-from sfu.participant import new_peer_connection  # noqa: E402
+from sfu import SfuConfig, SfuError, SfuService
+from sfu.participant import new_peer_connection
 
 Emit = Any
 
