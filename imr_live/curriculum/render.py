@@ -1,0 +1,53 @@
+"""Render slides to accessible HTML fragments and to the live channel's payload."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from imr_live.curriculum.models import Slide
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@cache
+def _environment() -> Environment:
+    """The jinja2 environment; autoescaping is on so script text can never inject markup."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def dom_id(slide_id: str) -> str:
+    """An HTML id for a slide id (``a/1/b`` -> ``slide-a--1--b``)."""
+    return "slide-" + re.sub(r"[^a-z0-9-]", "--", slide_id.lower().replace("/", "--"))
+
+
+def render_slide_html(slide: Slide) -> str:
+    """A self-contained, accessible <section> for the slide: large type, no scripts."""
+    template = _environment().get_template("slide.html.j2")
+    return template.render(slide=slide, dom_id=dom_id(slide.id))
+
+
+def slide_payload(slide: Slide) -> dict[str, Any]:
+    """What the live channel broadcasts when a slide is shown: id, text and html."""
+    return {
+        "id": slide.id,
+        "title": slide.title,
+        "points": list(slide.points),
+        "questions": list(slide.questions),
+        "html": render_slide_html(slide),
+    }
+
+
+def slide_stylesheet() -> str:
+    """The CSS for the classes slide HTML uses (large type, high contrast, focus ring)."""
+    return (TEMPLATES / "slide.css").read_text(encoding="utf-8")

@@ -1,0 +1,234 @@
+"""The shape of each script file, as pydantic models that reject unknown fields.
+
+These mirror the YAML exactly (keys, not ids); ``assembly`` turns them into the
+public models in ``models``. docs/session-scripts.md documents every field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+RoleName = Literal["client", "leader", "co-leader", "supporter"]
+AgendaKind = Literal[
+    "relaxation", "check_in", "review", "new_material", "practice", "home_practice", "summary"
+]
+PlanFormat = Literal["individual", "group", "combined"]
+VariantKind = Literal["additions", "adapted", "targeted"]
+
+# Tags of tagged unions start with "~" so error locations can drop them.
+TAG_PREFIX = "~"
+
+
+class FileModel(BaseModel):
+    """Base of every file model: frozen, and unknown fields are errors (typos show)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UseRef(FileModel):
+    """Reuse an item defined elsewhere, by its global id: ``{use: <id>}``."""
+
+    use: Text
+
+
+def _inline_or_use(value: Any) -> str:
+    """Pick the union branch: a mapping with ``use`` reuses, anything else is inline."""
+    return "~use" if isinstance(value, dict) and "use" in value else "~inline"
+
+
+def _name_or_step(value: Any) -> str:
+    """Pick the agenda branch: a bare kind name, or a mapping with details."""
+    return "~name" if isinstance(value, str) else "~step"
+
+
+class SlideFile(FileModel):
+    """A handout slide: a title, a few short points and discussion questions."""
+
+    key: Slug
+    title: Text
+    points: list[Text] = Field(min_length=1, max_length=6)
+    questions: list[Text] = Field(default_factory=list, max_length=3)
+
+
+class RoleFile(FileModel):
+    """Who plays what in a role play."""
+
+    name: RoleName
+    description: Text
+
+
+class StepsFile(FileModel):
+    """The five social-skills training steps, in this order."""
+
+    model: Text
+    practise: Text
+    feedback: Text
+    suggestion: Text
+    practise_again: Text
+
+
+class RolePlayFile(FileModel):
+    """A role play: scenario, roles, the skill's own steps, the training steps."""
+
+    key: Slug
+    title: Text
+    scenario: Text
+    roles: list[RoleFile] = Field(min_length=2)
+    skill_steps: list[Text] = Field(default_factory=list)
+    steps: StepsFile
+
+
+class ExerciseFile(FileModel):
+    """A practice activity that is not a role play (worksheet, game, relaxation)."""
+
+    key: Slug
+    title: Text
+    minutes: int | None = Field(default=None, ge=1, le=60)
+    instructions: list[Text] = Field(min_length=1)
+
+
+class HomePracticeFile(FileModel):
+    """The home practice assignment given at the end of a session."""
+
+    key: Slug
+    text: Text
+
+
+class AgendaStepFile(FileModel):
+    """One agenda step; text and minutes fall back to the standard agenda."""
+
+    kind: AgendaKind
+    text: Text | None = None
+    minutes: int | None = Field(default=None, ge=1, le=60)
+
+
+SlideEntry = Annotated[
+    Annotated[SlideFile, Tag("~inline")] | Annotated[UseRef, Tag("~use")],
+    Discriminator(_inline_or_use),
+]
+RolePlayEntry = Annotated[
+    Annotated[RolePlayFile, Tag("~inline")] | Annotated[UseRef, Tag("~use")],
+    Discriminator(_inline_or_use),
+]
+ExerciseEntry = Annotated[
+    Annotated[ExerciseFile, Tag("~inline")] | Annotated[UseRef, Tag("~use")],
+    Discriminator(_inline_or_use),
+]
+AgendaEntry = Annotated[
+    Annotated[AgendaKind, Tag("~name")] | Annotated[AgendaStepFile, Tag("~step")],
+    Discriminator(_name_or_step),
+]
+
+
+class SessionFile(FileModel):
+    """One session of a module."""
+
+    number: int = Field(ge=1)
+    title: Text
+    minutes: int = Field(ge=15, le=120)
+    opening: Text | None = None
+    agenda: list[AgendaEntry] | None = None
+    slides: list[SlideEntry] = Field(min_length=1)
+    role_plays: list[RolePlayEntry] = Field(default_factory=list)
+    exercises: list[ExerciseEntry] = Field(default_factory=list)
+    home_practice: HomePracticeFile
+    summary: list[Text] = Field(min_length=1)
+    leader_notes: list[Text] = Field(min_length=1)
+
+
+class ShortTermFile(FileModel):
+    """A short-term goal and its steps (in the goal-setting example)."""
+
+    goal: Text
+    steps: list[Text] = Field(min_length=1)
+
+
+class GoalExampleFile(FileModel):
+    """A worked example of a recovery goal, shown to help people start."""
+
+    goal: Text
+    short_term: list[ShortTermFile] = Field(min_length=1)
+
+
+class GoalSettingFile(FileModel):
+    """The goal-setting worksheet: recovery goal -> short-term goals -> steps."""
+
+    key: Slug
+    title: Text
+    intro: Text
+    sessions: list[int] = Field(min_length=1)
+    goal_prompt: Text
+    short_term_prompt: Text
+    steps_prompt: Text
+    max_short_term: int = Field(default=3, ge=1, le=6)
+    max_steps: int = Field(default=5, ge=1, le=10)
+    example: GoalExampleFile
+
+
+class ModuleFile(FileModel):
+    """A module file: a topic area and its sessions."""
+
+    id: Slug
+    number: int = Field(ge=1)
+    title: Text
+    summary: Text
+    goal_setting: GoalSettingFile | None = None
+    sessions: list[SessionFile] = Field(min_length=1)
+
+
+class AdditionFile(FileModel):
+    """What an ``additions`` variant adds to one core session."""
+
+    session: int = Field(ge=1)
+    slides: list[SlideEntry] = Field(default_factory=list)
+    role_plays: list[RolePlayEntry] = Field(default_factory=list)
+    exercises: list[ExerciseEntry] = Field(default_factory=list)
+    home_practice: HomePracticeFile | None = None
+    leader_notes: list[Text] = Field(default_factory=list)
+
+
+class AdditionsFile(FileModel):
+    """An ``additions`` variant's file for one core module."""
+
+    module: Slug
+    additions: list[AdditionFile] = Field(min_length=1)
+
+
+class VariantFile(FileModel):
+    """A variant's ``variant.yaml``: what it is and how it reuses the core."""
+
+    id: Slug
+    title: Text
+    kind: VariantKind
+    description: Text
+    reading_grade_max: float = Field(default=7.0, ge=1, le=12)
+
+
+class PlanFile(FileModel):
+    """A plan: format, which variant, module order, open enrollment."""
+
+    id: Slug
+    title: Text
+    format: PlanFormat
+    description: Text
+    variant: Slug | None = None
+    modules: list[Slug] | None = None
+    open_enrollment: bool = False
+    entry_module: Slug | None = None
+    opening: Text | None = None
+
+
+class RelaxationFile(FileModel):
+    """``relaxation.yaml``: short exercises that can open any session."""
+
+    exercises: list[ExerciseFile] = Field(min_length=1)
+
+
+class StandardAgendaFile(FileModel):
+    """``agenda.yaml``: the usual IMR session shape with default texts."""
+
+    steps: list[AgendaStepFile] = Field(min_length=1)
