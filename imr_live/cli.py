@@ -88,9 +88,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config: Config = args.config
     from aiohttp import web
 
+    from imr_live.config import finalize
     from imr_live.edges.app import RedactingAccessLogger, create_app
     from imr_live.edges.scripts_adapter import load_library
 
+    config = finalize(config)  # an unsafe configuration stops us first
     scripts = load_library(config.scripts_dir)  # an invalid script set stops us here
     app = create_app(config, scripts)
     print(f"IMR Live on http://{config.host}:{config.port}/", flush=True)

@@ -34,6 +34,8 @@ class Config:
     """postgresql://... for a shared log store; SQLite in data_dir when empty (env DATABASE_URL)."""
     redis_url: str | None = None
     """redis://... to fan out across web nodes; in memory when empty (env REDIS_URL)."""
+    redis_prefix: str = "imr-live:"
+    """Prefix of every Redis key and channel (env IMR_REDIS_PREFIX), so deployments can share a Redis."""
     secret_key: str = ""
     """Signs join links (env SECRET_KEY). Generated and kept in data_dir outside production."""
     production: bool = False
@@ -67,6 +69,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "DATABASE_URL": ("database_url", str),
     "REDIS_URL": ("redis_url", str),
     "SECRET_KEY": ("secret_key", str),
+    "IMR_REDIS_PREFIX": ("redis_prefix", str),
     "IMR_HOST": ("host", str),
     "IMR_DATA_DIR": ("data_dir", Path),
     "IMR_PRODUCTION": ("production", lambda v: v.lower() in ("1", "true", "yes")),

@@ -9,12 +9,14 @@ order is the order everyone sees.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from imr_live.domain import commands as c
+from imr_live.domain.coordination import Coordination, MemoryCoordination
 from imr_live.domain.fanout import Fanout, MediaHooks
 from imr_live.domain.ids import new_id
 from imr_live.domain.join_links import JoinLinks
@@ -34,13 +36,11 @@ STAFF_ROLES = frozenset({Role.LEADER, Role.CO_LEADER, Role.SUPERVISOR})
 
 @dataclass
 class LiveSession:
-    """One session's live state, its writer lock and its open connections."""
+    """One session's live state, as this node last caught up with the log."""
 
     state: LiveState
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    connections: dict[str, set[str]] = field(default_factory=dict)
     to_disconnect: list[str] = field(default_factory=list)
-    """Participants to cut off once the lock is released (their disconnect handler needs it)."""
+    """Participants to cut off once the session lock is released (their disconnect needs it)."""
 
 
 Handler = Callable[[Seat, LiveSession, Any], Awaitable[dict[str, Any]]]
@@ -57,6 +57,7 @@ class LiveChannel:
         fanout: Fanout,
         scripts: ScriptLibrary | None = None,
         media: MediaHooks | None = None,
+        coordination: Coordination | None = None,
     ) -> None:
         self.log = log_store
         self.sessions = sessions
@@ -64,6 +65,7 @@ class LiveChannel:
         self.fanout = fanout
         self.scripts = scripts
         self.media = media
+        self.coord: Coordination = coordination or MemoryCoordination()
         self._live: dict[str, LiveSession] = {}
         self._loading = asyncio.Lock()
         self._handlers: dict[str, tuple[type[c.Command], Handler]] = {
@@ -111,21 +113,27 @@ class LiveChannel:
                 self._live[session_id] = LiveSession(state)
         return self._live[session_id]
 
+    @contextlib.asynccontextmanager
+    async def session(self, session_id: str) -> AsyncIterator[LiveSession]:
+        """Hold the session's writer lock with its state caught up with the log."""
+        async with self.coord.session_lock(session_id):
+            live = await self.live(session_id)
+            if self.coord.shared:
+                for event in await self.log.read(session_id, after_seq=live.state.last_seq):
+                    live.state.apply(event)
+            yield live
+
     async def recover(self) -> int:
-        """After a restart: everyone who was in a live session has dropped; log it."""
+        """After a restart: whoever was in a live session with no connection left has dropped."""
         count = 0
         for session in await self.sessions.live():
-            live = await self.live(session.id)
-            async with live.lock:
+            async with self.session(session.id) as live:
+                connected = set(await self.coord.connected(session.id))
                 for person in list(live.state.people.values()):
                     kind = {ADMITTED: "participant.dropped", WAITING: "participant.left"}
-                    if person.status in kind:
-                        await self._append(
-                            live,
-                            "system",
-                            kind[person.status],
-                            {"participant": person.id, "reason": "server_restart"},
-                        )
+                    if person.status in kind and person.id not in connected:
+                        data = {"participant": person.id, "reason": "server_restart"}
+                        await self._append(live, "system", kind[person.status], data)
                         count += 1
         return count
 
@@ -134,18 +142,12 @@ class LiveChannel:
     async def join(self, seat: Seat, conn_id: str, payload: Any) -> dict[str, Any]:
         """Enter the session on a connection; guests wait until admitted."""
         cmd = c.parse(c.Join, payload)
-        live = await self.live(seat.session_id)
-        async with live.lock:
+        async with self.session(seat.session_id) as live:
             status = await self._enter(seat, live, cmd)
-            live.connections.setdefault(seat.participant_id, set()).add(conn_id)
+            await self.coord.add_connection(seat.session_id, seat.participant_id, conn_id)
             if cmd.consent is not None and self._person_consent(live, seat) != cmd.consent:
-                await self._record(
-                    live,
-                    seat.participant_id,
-                    "consent.set",
-                    {"participant": seat.participant_id, "recording": cmd.consent},
-                    ROOM,
-                )
+                data = {"participant": seat.participant_id, "recording": cmd.consent}
+                await self._record(live, seat.participant_id, "consent.set", data, ROOM)
             if status == ADMITTED:
                 await self.fanout.enter_room(
                     seat.session_id, seat.participant_id, self._is_staff(seat)
@@ -154,35 +156,24 @@ class LiveChannel:
 
     async def disconnect(self, seat: Seat, conn_id: str) -> None:
         """A connection closed: the last one going without ``leave`` is a drop."""
-        live = self._live.get(seat.session_id)
-        if live is None:
-            return
-        async with live.lock:
-            conns = live.connections.get(seat.participant_id, set())
-            conns.discard(conn_id)
-            if conns:
-                return
-            live.connections.pop(seat.participant_id, None)
-            person = live.state.person(seat.participant_id)
+        left = await self.coord.remove_connection(seat.session_id, seat.participant_id, conn_id)
+        if left == 0:
+            await self.connection_lost(seat.session_id, seat.participant_id)
+
+    async def connection_lost(self, session_id: str, participant_id: str) -> None:
+        """A participant has no connection left (closed, or its node died): log the drop."""
+        async with self.session(session_id) as live:
+            person = live.state.person(participant_id)
             if person is None or live.state.status == "ended":
                 return
+            if await self.coord.connections(session_id, participant_id):
+                return  # came back on another connection meanwhile
+            data = {"participant": participant_id, "reason": "disconnected"}
             if person.status == ADMITTED:
-                await self._record(
-                    live,
-                    seat.participant_id,
-                    "participant.dropped",
-                    {"participant": person.id, "reason": "disconnected"},
-                    ROOM,
-                )
-                await self._media_gone(seat.session_id, person.id)
+                await self._record(live, participant_id, "participant.dropped", data, ROOM)
+                await self._media_gone(session_id, participant_id)
             elif person.status == WAITING:
-                await self._record(
-                    live,
-                    seat.participant_id,
-                    "participant.left",
-                    {"participant": person.id, "reason": "disconnected"},
-                    STAFF,
-                )
+                await self._record(live, participant_id, "participant.left", data, STAFF)
 
     async def command(self, seat: Seat, action: str, payload: Any) -> dict[str, Any]:
         """Run one command: validate, check role and state, log, apply, broadcast."""
@@ -193,8 +184,7 @@ class LiveChannel:
         if not allowed(action, seat.role):
             raise Forbidden(f"a {seat.role.value} may not do '{action}'")
         cmd = c.parse(model, payload)
-        live = await self.live(seat.session_id)
-        async with live.lock:
+        async with self.session(seat.session_id) as live:
             self._require_in_room(seat, live, action)
             result = await handler(seat, live, cmd)
             cut, live.to_disconnect = live.to_disconnect, []
@@ -339,7 +329,8 @@ class LiveChannel:
             await self.media.session_ended(seat.session_id)
         # The leader's own connection stays open so the ack reaches it; every
         # later command is refused because the session has ended.
-        live.to_disconnect.extend(p for p in live.connections if p != seat.participant_id)
+        connected = await self.coord.connected(seat.session_id)
+        live.to_disconnect.extend(p for p in connected if p != seat.participant_id)
         return {"seq": ev.seq}
 
     async def _show_slide(self, seat: Seat, live: LiveSession, cmd: c.ShowSlide) -> dict[str, Any]:

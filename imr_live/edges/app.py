@@ -13,6 +13,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from imr_live.config import Config, finalize
 from imr_live.domain.accounts import Accounts
+from imr_live.domain.coordination import Coordination, MemoryCoordination
 from imr_live.domain.join_links import JoinLinks
 from imr_live.domain.live_channel import LiveChannel
 from imr_live.domain.scripts import ScriptLibrary
@@ -23,6 +24,7 @@ from imr_live.edges.live_socket import LiveSocket, SocketFanout
 from imr_live.edges.media import MediaBridge
 from imr_live.services import Services
 from imr_live.store.database import open_database
+from imr_live.store.redis_coordination import RedisCoordination
 from imr_live.store.session_log import SessionLog
 from sfu.config import SfuConfig
 from sfu.service import SfuService
@@ -47,7 +49,9 @@ def make_sio(config: Config) -> socketio.AsyncServer:
     """The Socket.IO server (Redis manager when REDIS_URL is set)."""
     manager = None
     if config.redis_url:
-        manager = socketio.AsyncRedisManager(config.redis_url, channel="imr-live")
+        manager = socketio.AsyncRedisManager(
+            config.redis_url, channel=f"{config.redis_prefix}socketio"
+        )
     return socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
@@ -87,7 +91,12 @@ def _services_ctx(
         sessions = Sessions(db)
         links = JoinLinks(db, config.secret_key.encode())
         session_log = SessionLog(db)
-        channel = LiveChannel(session_log, sessions, links, SocketFanout(sio), scripts)
+        coord = await _coordination(config)
+        channel = LiveChannel(
+            session_log, sessions, links, SocketFanout(sio, coord), scripts, coordination=coord
+        )
+        if isinstance(coord, RedisCoordination):
+            coord.on_lost = channel.connection_lost
         services = Services(
             config, db, Accounts(db), sessions, links, session_log, channel, scripts
         )
@@ -102,6 +111,15 @@ def _services_ctx(
             await _shutdown(services, sio, sfu)
 
     return ctx
+
+
+async def _coordination(config: Config) -> Coordination:
+    """In memory for one process; through Redis when web nodes share sessions."""
+    if not config.redis_url:
+        return MemoryCoordination()
+    coord = RedisCoordination(config.redis_url, config.redis_prefix)
+    await coord.start()
+    return coord
 
 
 def _start_sfu(
@@ -129,6 +147,7 @@ async def _shutdown(services: Services, sio: socketio.AsyncServer, sfu: SfuServi
         log.warning("Socket.IO shutdown timed out")
     if sfu is not None:
         await sfu.close()
+    await services.channel.coord.close()
     await services.db.close()
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import socketio
 
+from imr_live.domain.coordination import Coordination
 from imr_live.domain.rate_limit import TokenBucket
 from imr_live.domain.seat import Seat
 from imr_live.errors import ImrError, InvalidInput, NotAuthenticated, Unavailable
@@ -40,8 +41,9 @@ def person_room(session_id: str, participant_id: str) -> str:
 class SocketFanout:
     """Implements the domain's Fanout with Socket.IO rooms."""
 
-    def __init__(self, sio: socketio.AsyncServer) -> None:
+    def __init__(self, sio: socketio.AsyncServer, coordination: Coordination) -> None:
         self.sio = sio
+        self.coord = coordination
 
     async def to_room(self, session_id: str, name: str, payload: dict[str, Any]) -> None:
         await self.sio.emit(name, payload, room=room(session_id))
@@ -54,23 +56,20 @@ class SocketFanout:
     ) -> None:
         await self.sio.emit(name, payload, room=person_room(session_id, participant_id))
 
-    def _sids(self, session_id: str, participant_id: str) -> list[str]:
-        target = person_room(session_id, participant_id)
-        return [sid for sid, _eio in self.sio.manager.get_participants("/", target)]
-
     async def enter_room(self, session_id: str, participant_id: str, staff: bool) -> None:
-        for sid in self._sids(session_id, participant_id):
+        # Connections may be on other nodes: the Redis manager forwards room changes.
+        for sid in await self.coord.connections(session_id, participant_id):
             await self.sio.enter_room(sid, room(session_id))
             if staff:
                 await self.sio.enter_room(sid, staff_room(session_id))
 
     async def leave_room(self, session_id: str, participant_id: str) -> None:
-        for sid in self._sids(session_id, participant_id):
+        for sid in await self.coord.connections(session_id, participant_id):
             await self.sio.leave_room(sid, room(session_id))
             await self.sio.leave_room(sid, staff_room(session_id))
 
     async def disconnect(self, session_id: str, participant_id: str) -> None:
-        for sid in self._sids(session_id, participant_id):
+        for sid in await self.coord.connections(session_id, participant_id):
             await self.sio.disconnect(sid)
 
 

@@ -1,0 +1,76 @@
+"""Who is connected where, and one writer per session: in memory, or shared by web nodes.
+
+A single process keeps both in memory. Several web nodes share them through
+Redis: connections are recorded per node with a heartbeat, so the connections
+of a node that died expire, and a Redis lock serializes each session's
+commands across nodes (the log's own per-session lock still keeps ``seq``
+from forking if a Redis lock ever lapses).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+
+class Coordination(Protocol):
+    """Presence of connections and per-session serialization."""
+
+    shared: bool
+    """True when other nodes may change a session too (state must catch up from the log)."""
+
+    def session_lock(self, session_id: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """Hold while validating, appending and applying one command of a session."""
+
+    async def add_connection(self, session_id: str, participant_id: str, conn_id: str) -> None:
+        """Record a connection of a participant."""
+
+    async def remove_connection(self, session_id: str, participant_id: str, conn_id: str) -> int:
+        """Forget a connection; return how many the participant still has."""
+
+    async def connections(self, session_id: str, participant_id: str) -> list[str]:
+        """Live connection ids of a participant (on every node)."""
+
+    async def connected(self, session_id: str) -> list[str]:
+        """Participants of a session with at least one live connection."""
+
+    async def close(self) -> None:
+        """Stop background work and release resources."""
+
+
+class MemoryCoordination:
+    """Everything in this process: the embedded default."""
+
+    shared = False
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._conns: dict[str, dict[str, set[str]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def session_lock(self, session_id: str) -> AsyncIterator[None]:
+        """An asyncio lock per session."""
+        async with self._locks.setdefault(session_id, asyncio.Lock()):
+            yield
+
+    async def add_connection(self, session_id: str, participant_id: str, conn_id: str) -> None:
+        self._conns.setdefault(session_id, {}).setdefault(participant_id, set()).add(conn_id)
+
+    async def remove_connection(self, session_id: str, participant_id: str, conn_id: str) -> int:
+        people = self._conns.get(session_id, {})
+        conns = people.get(participant_id, set())
+        conns.discard(conn_id)
+        if not conns:
+            people.pop(participant_id, None)
+        return len(conns)
+
+    async def connections(self, session_id: str, participant_id: str) -> list[str]:
+        return sorted(self._conns.get(session_id, {}).get(participant_id, ()))
+
+    async def connected(self, session_id: str) -> list[str]:
+        return sorted(self._conns.get(session_id, {}))
+
+    async def close(self) -> None:
+        self._conns.clear()
