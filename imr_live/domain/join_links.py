@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,8 @@ from imr_live.errors import InvalidInput, NotAuthenticated, NotFound
 from imr_live.store.database import Database
 
 DEFAULT_TTL_S = 14 * 24 * 3600
+CLIENT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+"""An opaque cross-session client key (a record number, never a name)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,8 @@ class Invite:
     """When the link stops working (microseconds since the epoch)."""
     revoked: bool = False
     """True once revoked (or the person was removed)."""
+    client_ref: str | None = None
+    """Opaque key naming the same client across sessions (None when not given)."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready view (without the token)."""
@@ -47,6 +52,7 @@ class Invite:
             "role": self.role.value,
             "expires_at": self.expires_at,
             "revoked": self.revoked,
+            "client_ref": self.client_ref,
         }
 
 
@@ -63,7 +69,12 @@ class JoinLinks:
         return f"{invite_id}.{base64.urlsafe_b64encode(mac).decode()}"
 
     async def create(
-        self, session: Session, by: Account, role: str, ttl_s: int = DEFAULT_TTL_S
+        self,
+        session: Session,
+        by: Account,
+        role: str,
+        ttl_s: int = DEFAULT_TTL_S,
+        client_ref: str | None = None,
     ) -> tuple[Invite, str]:
         """A new invite and its token."""
         try:
@@ -75,16 +86,19 @@ class JoinLinks:
             raise InvalidInput(f"invite role must be one of: {names}")
         if not 60 <= ttl_s <= 365 * 24 * 3600:
             raise InvalidInput("a link must last between one minute and one year")
-        invite = Invite(new_id("p"), session.id, r, now_us() + ttl_s * SECOND_US)
+        if client_ref is not None and not CLIENT_REF.fullmatch(client_ref):
+            raise InvalidInput("client_ref: 1-64 letters, digits or _.:- (an opaque key, no names)")
+        invite = Invite(new_id("p"), session.id, r, now_us() + ttl_s * SECOND_US, False, client_ref)
         await self.db.execute(
-            "INSERT INTO invites (id, session_id, role, created_by, created_at, expires_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO invites (id, session_id, role, created_by, created_at, expires_at, "
+            "client_ref) VALUES (?, ?, ?, ?, ?, ?, ?)",
             invite.id,
             session.id,
             invite.role.value,
             by.id,
             now_us(),
             invite.expires_at,
+            client_ref,
         )
         return invite, self.token_for(invite.id)
 
@@ -132,4 +146,5 @@ def _from_row(row: dict[str, Any]) -> Invite:
         Role(row["role"]),
         int(row["expires_at"]),
         row["revoked_at"] is not None,
+        row.get("client_ref"),
     )

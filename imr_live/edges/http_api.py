@@ -175,8 +175,11 @@ async def create_invite(request: web.Request) -> web.Response:
     ttl = body.get("ttl_s", 14 * 24 * 3600)
     if not isinstance(ttl, int):
         raise InvalidInput("ttl_s must be a whole number of seconds")
+    client_ref = body.get("client_ref")
+    if client_ref is not None and not isinstance(client_ref, str):
+        raise InvalidInput("client_ref must be a string")
     invite, token = await services(request).links.create(
-        session, account, str(body.get("role")), ttl
+        session, account, str(body.get("role")), ttl, client_ref
     )
     base = services(request).config.public_url or f"{request.scheme}://{request.host}"
     return web.json_response(

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS invites (
     created_by TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
-    revoked_at BIGINT
+    revoked_at BIGINT,
+    client_ref TEXT
 );
 CREATE INDEX IF NOT EXISTS invites_by_session ON invites (session_id);
 CREATE TABLE IF NOT EXISTS session_log (
