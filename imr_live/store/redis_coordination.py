@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import redis.asyncio as aioredis
 from redis.exceptions import LockError, RedisError
@@ -26,6 +26,15 @@ HEARTBEAT_S = 3.0
 NODE_TTL_S = 10
 LOCK_TIMEOUT_S = 15
 Lost = Callable[[str, str], Awaitable[None]]
+
+
+@contextlib.contextmanager
+def _unavailable_on_error() -> Iterator[None]:
+    """Redis trouble becomes a clear, retryable error for the sender."""
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise Unavailable("live state is unavailable; try again in a moment") from exc
 
 
 class RedisCoordination:
@@ -40,6 +49,8 @@ class RedisCoordination:
         self.prefix = prefix
         self.node_id = f"n{secrets.token_hex(4)}"
         self._task: asyncio.Task[None] | None = None
+        self._mine: set[tuple[str, str]] = set()
+        """(session id, "participant|connection") of this node, re-asserted on every beat."""
         self.on_lost: Lost | None = None
         """Called with (session id, participant id) when a participant's last connection died with its node."""
 
@@ -52,7 +63,10 @@ class RedisCoordination:
         self._task = asyncio.create_task(self._heartbeat(), name="redis-heartbeat")
 
     async def _beat(self) -> None:
+        # Re-asserting our own connections rebuilds presence after a Redis restart.
         await self.redis.set(self._key("node", self.node_id), "1", ex=NODE_TTL_S)
+        for session_id, field in list(self._mine):
+            await self.redis.hset(self._key("conns", session_id), field, self.node_id)
 
     async def _heartbeat(self) -> None:
         while True:
@@ -82,15 +96,22 @@ class RedisCoordination:
                 await lock.release()
 
     async def add_connection(self, session_id: str, participant_id: str, conn_id: str) -> None:
-        await self.redis.hset(
-            self._key("conns", session_id), f"{participant_id}|{conn_id}", self.node_id
-        )
+        field = f"{participant_id}|{conn_id}"
+        self._mine.add((session_id, field))
+        with _unavailable_on_error():
+            await self.redis.hset(self._key("conns", session_id), field, self.node_id)
 
     async def remove_connection(self, session_id: str, participant_id: str, conn_id: str) -> int:
-        await self.redis.hdel(self._key("conns", session_id), f"{participant_id}|{conn_id}")
+        self._mine.discard((session_id, f"{participant_id}|{conn_id}"))
+        with _unavailable_on_error():
+            await self.redis.hdel(self._key("conns", session_id), f"{participant_id}|{conn_id}")
         return len(await self.connections(session_id, participant_id))
 
     async def _live_entries(self, session_id: str) -> list[tuple[str, str]]:
+        with _unavailable_on_error():
+            return await self._read_live_entries(session_id)
+
+    async def _read_live_entries(self, session_id: str) -> list[tuple[str, str]]:
         raw = await self.redis.hgetall(self._key("conns", session_id))
         entries = [(str(k), str(v)) for k, v in raw.items()]
         nodes = sorted({node for _, node in entries})
