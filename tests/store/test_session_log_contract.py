@@ -40,7 +40,9 @@ async def test_an_edited_row_breaks_verification_at_that_event(db: Any) -> None:
         await log.append("s1", "u_a", "slide.shown", {"index": i})
     await db.execute(
         "UPDATE session_log SET data = ? WHERE session_id = ? AND seq = ?",
-        '{"index":99}', "s1", 3,
+        '{"index":99}',
+        "s1",
+        3,
     )
     result = await log.verify("s1")
     assert not result.ok
@@ -66,10 +68,13 @@ async def test_a_rehashed_edit_still_breaks_the_next_link(db: Any) -> None:
     for i in range(3):
         await log.append("s1", "u_a", "slide.shown", {"index": i})
     row = (await db.fetch("SELECT * FROM session_log WHERE seq = 2 AND session_id = 's1'"))[0]
-    forged = chain_hash("s1", 2, int(row["at"]), "u_a", "slide.shown", '{"index":7}', row["prev_hash"])
+    forged = chain_hash(
+        "s1", 2, int(row["at"]), "u_a", "slide.shown", '{"index":7}', row["prev_hash"]
+    )
     await db.execute(
         "UPDATE session_log SET data = ?, hash = ? WHERE session_id = 's1' AND seq = 2",
-        '{"index":7}', forged,
+        '{"index":7}',
+        forged,
     )
     result = await log.verify("s1")
     assert (result.ok, result.first_bad_seq) == (False, 3)
