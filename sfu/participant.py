@@ -73,6 +73,7 @@ class Participant:
         self._sources = sources
         self._dirty = asyncio.Event()
         self._answer: asyncio.Future[None] | None = None
+        self._restart = False
         self._leg_sources: dict[str, Forwarder] = {}
         self._task = asyncio.create_task(self._negotiate_forever(), name=f"negotiate:{pid}")
 
@@ -112,6 +113,25 @@ class Participant:
                 else:
                     leg.resume()
 
+    def restart_subscriptions(self) -> None:
+        """Replace the subscribing connection with a fresh one (its offer has `new_pc: true`).
+
+        aiortc 1.16 cannot restart ICE on a live connection; a new connection
+        is the recovery a browser can always follow. The negotiation task does
+        the work, so it never races a renegotiation in flight.
+        """
+        self._restart = True
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_exception(NegotiationTimeout("subscribing connection restarted"))
+        self.resubscribe()
+
+    async def _reset_subscribing(self) -> None:
+        for track_id in list(self.legs):
+            await self._drop_leg(track_id, announce=False)
+        pc, self.sub_pc = self.sub_pc, None
+        if pc is not None:
+            await close_pc(pc, self._config.close_timeout_s, self.id)
+
     async def _negotiate_forever(self) -> None:
         while True:
             await self._dirty.wait()
@@ -126,9 +146,15 @@ class Participant:
                 logger.exception("participant %s: subscription renegotiation failed", self.id)
 
     async def _negotiate(self) -> None:
+        if self._restart:
+            self._restart = False
+            await self._reset_subscribing()
+        new_pc = self.sub_pc is None
         wanted = {f.track_id: f for f in self._sources(self.id) if not f.closed}
         changed = False
-        for track_id in [t for t in self.legs if t not in wanted]:
+        # A republished track has the same id but a new forwarder: replace its leg.
+        stale = [t for t in self.legs if wanted.get(t) is not self._leg_sources[t]]
+        for track_id in stale:
             await self._drop_leg(track_id)
             changed = True
         added: list[DownTrack] = []
@@ -149,6 +175,7 @@ class Participant:
             {
                 "type": "offer",
                 "pc": "sub",
+                "new_pc": new_pc,
                 "sdp": pc.localDescription.sdp,
                 "tracks": [self._describe(leg) for leg in self.legs.values()],
             }
@@ -192,14 +219,15 @@ class Participant:
             leg.pause()
         forwarder.add_leg(leg)
 
-    async def _drop_leg(self, track_id: str) -> None:
+    async def _drop_leg(self, track_id: str, announce: bool = True) -> None:
         leg = self.legs.pop(track_id)
         forwarder = self._leg_sources.pop(track_id)
         forwarder.remove_leg(self.id)
         leg.transceiver.direction = "inactive"
         self.closed_legs_packets += leg.packets_sent
         await leg.close()
-        await self._emit({"type": "track_removed", **self._describe(leg)})
+        if announce:
+            await self._emit({"type": "track_removed", **self._describe(leg)})
 
     @staticmethod
     def _describe(leg: DownTrack) -> dict[str, Any]:

@@ -185,6 +185,11 @@ class Room:
         self._member(pid).set_audio_only(on)
         return {"type": "audio_only", "on": on}
 
+    def restart_subscriptions(self, pid: str) -> dict[str, Any]:
+        """Recover a participant's subscribing side with a fresh connection (ICE restart)."""
+        self._member(pid).restart_subscriptions()
+        return {"type": "ok"}
+
     async def apply_answer(self, pid: str, sdp: str) -> dict[str, Any]:
         """A subscriber answers the SFU's subscribing offer."""
         await self._member(pid).apply_answer(sdp)

@@ -102,6 +102,10 @@ class SfuService:
             )
         if kind == "audio_only":
             return room.audio_only(pid, _bool(message, "on", True))
+        if kind == "ice_restart":
+            if message.get("pc", "sub") != "sub":
+                raise BadMessage("restart publishing by sending a new 'publish' offer")
+            return room.restart_subscriptions(pid)
         if kind == "leave":
             return await room.leave(pid)
         if kind == "remove":

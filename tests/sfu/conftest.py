@@ -211,6 +211,9 @@ class Peer:
                 await self._answer(event)
 
     async def _answer(self, event: dict[str, Any]) -> None:
+        if event["new_pc"] and self.sub_pc is not None:
+            old, self.sub_pc = self.sub_pc, None
+            await old.close()
         if self.sub_pc is None:
             self.sub_pc = client_pc()
             self.sub_pc.on("track", self._on_track)

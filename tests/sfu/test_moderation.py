@@ -132,3 +132,32 @@ async def test_publisher_leaving_disappears_cleanly_from_subscribers(harness: Ha
     )
     stats = harness.sfu.stats()
     assert (stats["participants"], stats["legs"], stats["peer_connections"]) == (1, 0, 2)
+
+
+async def test_republishing_replaces_the_track_everyone_sees(harness: Harness) -> None:
+    ann = await harness.joined("ann", "red")
+    bob = await harness.joined("bob", "green")
+    await eventually(lambda: ann.video_frames_from("bob") >= 5, what="ann sees green bob")
+    old_pc = bob.pub_pc
+    assert old_pc is not None
+
+    await bob.publish("yellow")
+    await old_pc.close()
+
+    await eventually(lambda: ann.colours["bob"]["yellow"] >= 10, what="ann sees yellow bob")
+    assert harness.sfu.stats()["legs"] == 4
+
+
+async def test_ice_restart_gives_a_fresh_subscribing_connection(harness: Harness) -> None:
+    ann = await harness.joined("ann", "red")
+    await harness.joined("bob", "green")
+    await eventually(lambda: ann.video_frames_from("bob") >= 5, what="ann sees bob")
+    first_pc = ann.sub_pc
+
+    assert await ann.send({"type": "ice_restart", "pc": "sub"}) == {"type": "ok"}
+
+    await eventually(lambda: ann.sub_pc is not first_pc, what="a new connection")
+    frames = ann.video_frames_from("bob")
+    await eventually(lambda: ann.video_frames_from("bob") >= frames + 10, what="video again")
+    assert ann.events_of("offer")[-1]["new_pc"] is True
+    assert harness.sfu.stats()["peer_connections"] == 4
