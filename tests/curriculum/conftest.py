@@ -85,6 +85,9 @@ def scripts(tmp_path: Path) -> Path:
     root = tmp_path / "session_scripts"
     shutil.copytree(DEFAULT_SCRIPTS_DIR, root)
     (root / "modules" / "practice-module.yaml").write_text(EXTRA_MODULE, encoding="utf-8")
+    # The simplified variant must adapt every core module, so it gets a copy too.
+    simplified = root / "variants" / "simplified" / "practice-module.yaml"
+    simplified.write_text(EXTRA_MODULE, encoding="utf-8")
     return root
 
 

@@ -120,10 +120,16 @@ def test_every_plan_runs_existing_sessions(curriculum: Curriculum) -> None:
 
 def test_relaxation_can_open_any_session(curriculum: Curriculum) -> None:
     exercise = curriculum.relaxations[0]
-    opened = curriculum.opened_session("coping-with-stress/1", exercise.id)
+    opened = curriculum.opened_session("practical-facts/1", exercise.id)
     assert opened.agenda[0].kind == "relaxation"
     assert opened.agenda[0].exercise_ids == [exercise.id]
-    assert opened.agenda[1:] == curriculum.session("coping-with-stress/1").agenda
+    assert opened.agenda[1:] == curriculum.session("practical-facts/1").agenda
+
+
+def test_a_session_that_opens_with_relaxation_keeps_its_own(curriculum: Curriculum) -> None:
+    session = curriculum.session("coping-with-stress/1")
+    assert session.agenda[0].exercise_ids == ["relaxation/calm-breathing"]
+    assert curriculum.opened_session(session.ref, "relaxation/five-senses") == session
 
 
 def test_recovery_strategies_holds_the_goal_worksheet(curriculum: Curriculum) -> None:
