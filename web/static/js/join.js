@@ -1,0 +1,77 @@
+// A guest's way in: name, device check, recording consent, waiting room, then the room.
+// The join token stays in this page's address: it is read here and handed to the socket's auth only.
+import { $, showOnly, showError } from "./dom.js";
+import { LiveConnection } from "./live.js";
+import { createMedia } from "./media.js";
+import { checkDevices, checkNetwork, stopMeter } from "./precheck.js";
+import { Room } from "./room.js";
+
+const STEPS = ["step-name", "step-check", "step-consent", "step-waiting", "room", "gone"];
+const token = decodeURIComponent(window.location.pathname.split("/").pop());
+const media = createMedia({ videos: $("videos"), note: $("media-note") });
+let displayName = "";
+let room = null;
+
+$("name-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  displayName = $("display-name").value.trim();
+  if (!displayName) {
+    showError("name-error", "Please write a name, so the leader knows who you are.");
+    return;
+  }
+  showError("name-error", "");
+  showOnly(STEPS, "step-check");
+  runCheck();
+});
+
+async function runCheck() {
+  $("check-network").textContent = "Checking your internet connection…";
+  const [stream, network] = await Promise.all([
+    checkDevices($("preview"), $("mic-level"), $("check-camera")),
+    checkNetwork(),
+  ]);
+  media.useStream(stream);
+  $("check-network").textContent = network;
+}
+
+$("check-retry").addEventListener("click", runCheck);
+$("check-next").addEventListener("click", () => {
+  stopMeter();
+  showOnly(STEPS, "step-consent");
+});
+$("consent-yes").addEventListener("click", () => enter(true));
+$("consent-no").addEventListener("click", () => enter(false));
+
+function enter(consent) {
+  if (room) return;
+  showError("consent-error", "");
+  $("consent-yes").disabled = true;
+  $("consent-no").disabled = true;
+  const conn = new LiveConnection({ token }, { display_name: displayName, consent }, {
+    joined(ack) {
+      $("conn-banner").hidden = true;
+      if (ack.status === "waiting") {
+        if ($("step-waiting").hidden) showOnly(STEPS, "step-waiting");
+      } else {
+        if ($("room").hidden) showOnly(STEPS, "room");
+        room.enter(ack);
+      }
+    },
+    refused(error) {
+      $("conn-banner").hidden = true;
+      const kind = { session_ended: "ended", removed: "removed", link_revoked: "removed" }[error.code] || "refused";
+      showOnly(STEPS, "gone");
+      room.leaveWith(kind, kind === "refused" ? error.message : undefined);
+    },
+    lost() { $("conn-banner").hidden = false; },
+    message(name, data) {
+      if (name === "admitted") showOnly(STEPS, "room");
+      room.message(name, data);
+    },
+  });
+  room = new Room({ conn, media, onGone: () => showOnly(STEPS, "gone") });
+  $("waiting-leave").addEventListener("click", async () => {
+    await conn.call("leave", {});
+    room.leaveWith("left");
+  });
+}

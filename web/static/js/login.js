@@ -1,0 +1,16 @@
+// Staff sign-in: the server sets an HttpOnly cookie; then go to the dashboard.
+import { $, api, showError, errorText } from "./dom.js";
+
+$("login-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const username = $("username").value.trim();
+  const password = $("password").value;
+  if (!username || !password) {
+    showError("login-error", "Please fill in your username and password.");
+    return;
+  }
+  showError("login-error", "");
+  const resp = await api("POST", "/api/login", { username, password });
+  if (resp.ok) window.location.assign("/staff");
+  else showError("login-error", errorText(resp.body.error));
+});

@@ -1,0 +1,472 @@
+// The live room: one view for every role; what the server confirms is what it shows.
+import { $, el, announce, showError, errorText } from "./dom.js";
+
+const LEADS = new Set(["leader", "co_leader"]);
+const SPEAKS = new Set(["leader", "co_leader", "client", "supporter", "guest_speaker"]);
+const STAFF = new Set(["leader", "co_leader", "supervisor"]);
+const ROLE_WORDS = {
+  leader: "leader", co_leader: "co-leader", supervisor: "supervisor", client: "client",
+  supporter: "supporter", guest_speaker: "guest speaker", observer: "observer",
+};
+const GONE = {
+  ended: ["The session has ended", "Thank you for coming. You can close this page now."],
+  removed: ["You have left the session", "The leader has taken you out of this session. If you think this is a mistake, please call your clinician."],
+  denied: ["The leader could not let you in", "The leader did not let you into this session. If you think this is a mistake, please call your clinician."],
+  left: ["You left the session", "Thank you for coming. If you left by mistake, you can go back in."],
+  refused: ["You cannot join right now", ""],
+};
+
+/** One live room on this page. */
+export class Room {
+  constructor({ conn, media, onGone }) {
+    this.conn = conn;
+    this.media = media;
+    this.onGone = onGone || (() => {});
+    this.you = null;
+    this.people = new Map();
+    this.hands = [];
+    this.slide = null;
+    this.rolePlay = null;
+    this.locked = false;
+    this.recording = false;
+    this.seq = 0;
+    this.script = { slides: [], role_plays: [] };
+    this.entered = false;
+    this.gone = false;
+    this.mic = true;
+    this.cam = true;
+    this.bind();
+  }
+
+  // -- entering and leaving ---------------------------------------------------------
+
+  /** Show the room with a join (or admitted) answer: {you, session, state}. */
+  enter(welcome) {
+    this.you = welcome.you;
+    $("room-title").textContent = welcome.session.title || "Live session";
+    this.applySnapshot(welcome.state);
+    const lead = LEADS.has(this.you.role);
+    $("lead-panels").hidden = !lead;
+    $("room-grid").classList.toggle("lead", lead);
+    $("slide-controls").hidden = !lead;
+    $("btn-hand").hidden = lead || !SPEAKS.has(this.you.role);
+    $("chat-form").hidden = !SPEAKS.has(this.you.role);
+    $("room").hidden = false;
+    if (!this.entered) {
+      this.entered = true;
+      $("room-title").focus();
+      announce("You are in the session.");
+      this.media.start();
+    }
+  }
+
+  /** Put the room away and explain in plain words why. */
+  leaveWith(kind, detail) {
+    if (this.gone) return;
+    this.gone = true;
+    this.conn.finish();
+    this.media.stop();
+    const [title, text] = GONE[kind] || GONE.refused;
+    $("room").hidden = true;
+    $("gone-title").textContent = title;
+    $("gone-text").textContent = detail || text;
+    const actions = $("gone-actions");
+    actions.replaceChildren();
+    if (kind === "left") {
+      actions.append(el("button", { type: "button", onclick: () => window.location.reload() }, "Go back in"));
+    }
+    if (this.you && STAFF.has(this.you.role)) {
+      actions.append(el("a", { class: "button secondary", href: "/staff" }, "Back to my sessions"));
+    }
+    this.onGone(kind);
+    $("gone").hidden = false;
+    $("gone-title").focus();
+  }
+
+  // -- state --------------------------------------------------------------------------
+
+  applySnapshot(state) {
+    if (state.seq < this.seq) {
+      // An event overtook this snapshot's ack: ask again rather than step back in time.
+      this.conn.join();
+      return;
+    }
+    this.people = new Map(state.people.map((p) => [p.id, { ...p }]));
+    this.hands = [...state.hands];
+    this.slide = state.slide;
+    this.rolePlay = state.role_play;
+    this.locked = state.locked;
+    this.recording = state.recording;
+    this.seq = state.seq;
+    this.renderAll();
+  }
+
+  /** A server push on the live channel. */
+  message(name, data) {
+    if (name === "event") this.event(data);
+    else if (name === "admitted") this.enter(data);
+    else if (name === "removed") this.leaveWith("removed");
+    else if (name === "denied") this.leaveWith("denied");
+    else this.media.signal(name, data);
+  }
+
+  event(ev) {
+    if (ev.seq <= this.seq) return; // already in the snapshot we hold
+    this.seq = ev.seq;
+    const handler = this.handlers[ev.kind];
+    if (handler) handler.call(this, ev.data, ev);
+    this.renderAll();
+  }
+
+  /** Someone came into the room; guests never saw them wait, so ask for the state with their name. */
+  arrived(id, words) {
+    if (!this.people.has(id)) {
+      this.conn.join();
+      return;
+    }
+    this.setStatus(id, "admitted");
+    announce(`${this.name(id)} ${words}.`);
+  }
+
+  name(id) {
+    const person = this.people.get(id);
+    return person ? person.display_name : "Someone";
+  }
+
+  setStatus(id, status) {
+    const person = this.people.get(id);
+    if (person) person.status = status;
+    this.hands = this.hands.filter((h) => h !== id || status === "admitted");
+  }
+
+  get handlers() {
+    return {
+      "participant.joined": (d) => {
+        this.people.set(d.participant, {
+          id: d.participant, role: d.role, display_name: d.display_name,
+          status: d.waiting ? "waiting" : "admitted", consent: null,
+        });
+        announce(d.waiting ? `${d.display_name} is waiting to come in.` : `${d.display_name} joined.`);
+      },
+      "participant.admitted": (d) => this.arrived(d.participant, "was let in"),
+      "participant.rejoined": (d) => this.arrived(d.participant, "is back"),
+      "participant.denied": (d) => this.setStatus(d.participant, "denied"),
+      "participant.left": (d) => { this.setStatus(d.participant, "left"); },
+      "participant.dropped": (d) => { this.setStatus(d.participant, "dropped"); announce(`${this.name(d.participant)} lost their connection.`); },
+      "participant.removed": (d) => {
+        if (d.participant === this.you.id) this.leaveWith("removed");
+        else this.setStatus(d.participant, "removed");
+      },
+      "participant.renamed": (d) => {
+        const person = this.people.get(d.participant);
+        if (person) person.display_name = d.display_name;
+        if (d.participant === this.you.id) this.you.display_name = d.display_name;
+      },
+      "slide.shown": (d, ev) => {
+        this.slide = { ...d, content: ev.content };
+        announce(`Slide ${d.index + 1} of ${d.count}: ${slideTitle(this.slide)}`);
+      },
+      "roleplay.started": (d) => { this.rolePlay = { ...d, step: 0 }; announce(`Role play started: ${d.title}`); },
+      "roleplay.stepped": (d) => { if (this.rolePlay) this.rolePlay.step = d.step; },
+      "roleplay.ended": () => { this.rolePlay = null; announce("The role play has ended."); },
+      "hand.raised": (d) => {
+        if (!this.hands.includes(d.participant)) this.hands.push(d.participant);
+        announce(d.participant === this.you.id ? "Your hand is up." : `${this.name(d.participant)} raised a hand.`);
+      },
+      "hand.lowered": (d) => {
+        this.hands = this.hands.filter((h) => h !== d.participant);
+        if (d.participant === this.you.id) announce("Your hand is down.");
+      },
+      "consent.set": (d) => { const p = this.people.get(d.participant); if (p) p.consent = d.recording; },
+      "session.locked": (d) => { this.locked = d.locked; announce(d.locked ? "The room is locked." : "The room is open."); },
+      "session.ended": () => this.leaveWith("ended"),
+      "recording.started": () => { this.recording = true; },
+      "recording.stopped": () => { this.recording = false; },
+      "chat.sent": (d, ev) => this.addChat(ev.actor, d.text),
+      "mute.requested": (d) => {
+        if (d.participant === this.you.id) this.note(`The leader asks you to turn off your ${d.kind === "video" ? "camera" : "microphone"}.`);
+      },
+      "assignment.given": (d) => {
+        if (d.participant === this.you.id) this.note(`Home practice: ${d.text}`);
+        else announce(`Home practice given to ${this.name(d.participant)}.`);
+      },
+      "goal.noted": (d) => { if (d.participant !== this.you.id) announce(`Goal noted for ${this.name(d.participant)}.`); },
+    };
+  }
+
+  // -- rendering ----------------------------------------------------------------------
+
+  renderAll() {
+    if (!this.you || this.gone) return;
+    this.renderStatus();
+    this.renderSlide();
+    this.renderRolePlay();
+    this.renderMyControls();
+    this.renderChatNames();
+    if (LEADS.has(this.you.role)) this.renderLeadPanels();
+  }
+
+  renderStatus() {
+    const parts = [];
+    if (this.locked) parts.push("The room is locked: nobody new can come in.");
+    if (this.recording) parts.push("Recording is on (only people who said yes are recorded).");
+    $("room-status").textContent = parts.join(" ");
+  }
+
+  renderSlide() {
+    const box = $("slide");
+    const key = this.slide ? `${this.slide.deck}|${this.slide.index}` : "";
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    if (!this.slide) {
+      box.replaceChildren(el("p", {}, "No slide yet. The leader will show one soon."));
+      $("slide-position").textContent = "";
+      return;
+    }
+    const content = this.slide.content || {};
+    if (content.html) box.innerHTML = content.html; // rendered and escaped by the server
+    else {
+      box.replaceChildren(
+        el("h2", {}, slideTitle(this.slide)),
+        el("ul", {}, (content.points || []).map((p) => el("li", {}, p))),
+      );
+    }
+    $("slide-position").textContent = `Slide ${this.slide.index + 1} of ${this.slide.count}`;
+  }
+
+  renderSlideControls() {
+    const count = this.slide ? this.slide.count : this.script.slides.length;
+    const index = this.slide ? this.slide.index : -1;
+    $("slide-prev").disabled = index <= 0;
+    $("slide-next").disabled = count === 0 || index >= count - 1;
+    const jump = $("slide-jump");
+    const titles = this.script.slides;
+    if (jump.options.length !== count) {
+      jump.replaceChildren(...Array.from({ length: count }, (_, i) =>
+        el("option", { value: i }, `${i + 1}. ${titles[i] ? titles[i].title : "Slide " + (i + 1)}`)));
+    }
+    if (index >= 0) jump.value = String(index);
+  }
+
+  renderRolePlay() {
+    const rp = this.rolePlay;
+    $("roleplay").hidden = !rp;
+    if (!rp) return;
+    $("roleplay-title").textContent = `Role play: ${rp.title}`;
+    $("roleplay-scenario").textContent = rp.scenario;
+    const step = rp.steps[rp.step];
+    $("roleplay-step").textContent = step ? `Step ${rp.step + 1} of ${rp.steps.length}: ${step.text}` : "";
+    const cast = Object.entries(rp.cast || {});
+    $("roleplay-cast").replaceChildren(...cast.map(([role, pid]) => el("li", {}, `${role}: ${this.name(pid)}`)));
+    const mine = cast.filter(([, pid]) => pid === this.you.id).map(([role]) => {
+      const found = rp.roles.find((r) => r.name === role);
+      return found && found.description && found.description !== "-" ? `${role} (${found.description})` : role;
+    });
+    $("roleplay-yours").textContent = mine.length ? `Your role: ${mine.join(", ")}` : "";
+    $("roleplay-controls").hidden = !LEADS.has(this.you.role);
+    $("roleplay-next").disabled = rp.step >= rp.steps.length - 1;
+  }
+
+  renderMyControls() {
+    const up = this.hands.includes(this.you.id);
+    const hand = $("btn-hand");
+    hand.setAttribute("aria-pressed", String(up));
+    hand.firstChild.textContent = up ? "Lower hand " : "Raise hand ";
+    hand.querySelector(".state").textContent = up ? "your hand is up" : "hand down";
+    setToggle($("btn-mic"), "Microphone", this.mic);
+    setToggle($("btn-cam"), "Camera", this.cam);
+  }
+
+  renderLeadPanels() {
+    this.renderSlideControls();
+    const people = [...this.people.values()];
+    const waiting = people.filter((p) => p.status === "waiting");
+    $("waiting-empty").hidden = waiting.length > 0;
+    renderList($("waiting-list"), waiting, (p) => el("li", { class: "person" },
+      el("span", { class: "name" }, `${p.display_name} (${ROLE_WORDS[p.role] || p.role})`),
+      el("button", { type: "button", onclick: () => this.act("waiting.admit", { participant: p.id }) }, `Admit ${p.display_name}`),
+      el("button", { type: "button", class: "secondary", onclick: () => this.act("waiting.deny", { participant: p.id }) }, `Deny ${p.display_name}`),
+    ));
+    $("hands-empty").hidden = this.hands.length > 0;
+    const hands = this.hands.map((id) => ({ id, name: this.name(id) }));
+    renderList($("hands-list"), hands, ({ id }) => el("li", { class: "person" },
+      el("span", { class: "name" }, this.name(id)),
+      el("button", { type: "button", class: "secondary", onclick: () => this.act("hand.lower", { participant: id }) }, `Lower ${this.name(id)}'s hand`),
+    ));
+    const here = people.filter((p) => p.status === "admitted");
+    renderList($("people-list"), here, (p) => this.personRow(p));
+    this.fillClientSelects(here.filter((p) => p.role === "client"));
+    this.renderRolePlayForm(here);
+    $("btn-lock").textContent = this.locked ? "Unlock the room" : "Lock the room";
+    $("btn-lock").setAttribute("aria-pressed", String(this.locked));
+  }
+
+  personRow(p) {
+    const me = p.id === this.you.id;
+    const row = el("li", { class: "person", "data-participant": p.id },
+      el("span", { class: "name" }, `${p.display_name}${me ? " (you)" : ""} – ${ROLE_WORDS[p.role] || p.role}${p.consent === true ? ", agreed to recording" : ""}`));
+    if (me) return row;
+    const renameForm = el("form", { class: "row", hidden: true },
+      el("label", { for: `rename-${p.id}`, class: "visually-hidden" }, `New name for ${p.display_name}`),
+      el("input", { id: `rename-${p.id}`, value: p.display_name, maxlength: 60 }),
+      el("button", { type: "submit" }, "Save name"));
+    renameForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.act("participant.rename", { participant: p.id, display_name: renameForm.querySelector("input").value });
+    });
+    row.append(
+      el("button", { type: "button", class: "secondary", onclick: () => { renameForm.hidden = !renameForm.hidden; } }, `Rename ${p.display_name}`),
+      el("button", { type: "button", class: "secondary", onclick: () => this.act("participant.mute_request", { participant: p.id, kind: "audio" }, `Asked ${p.display_name} to mute.`) }, `Ask ${p.display_name} to mute`),
+    );
+    if (!STAFF.has(p.role)) {
+      const confirm = el("span", { class: "row", hidden: true },
+        el("button", { type: "button", class: "danger", onclick: () => this.act("participant.remove", { participant: p.id }) }, `Yes, remove ${p.display_name}`),
+        el("button", { type: "button", class: "secondary", onclick: () => { confirm.hidden = true; } }, "Cancel"));
+      row.append(el("button", { type: "button", class: "danger", onclick: () => { confirm.hidden = false; } }, `Remove ${p.display_name}`), confirm);
+    }
+    row.append(renameForm);
+    return row;
+  }
+
+  fillClientSelects(clients) {
+    const key = JSON.stringify(clients.map((p) => [p.id, p.display_name]));
+    for (const select of document.querySelectorAll(".client-select")) {
+      if (select.dataset.key === key) continue;
+      select.dataset.key = key;
+      const chosen = select.value;
+      select.replaceChildren(...clients.map((p) => el("option", { value: p.id }, p.display_name)));
+      if (clients.some((p) => p.id === chosen)) select.value = chosen;
+    }
+  }
+
+  renderRolePlayForm(here) {
+    const plays = this.script.role_plays;
+    $("rp-empty").hidden = plays.length > 0;
+    $("rp-form").hidden = plays.length === 0;
+    const choice = $("rp-choice");
+    if (choice.options.length !== plays.length) {
+      choice.replaceChildren(...plays.map((rp) => el("option", { value: rp.id }, rp.title)));
+    }
+    const play = plays.find((rp) => rp.id === choice.value);
+    const cast = $("rp-cast");
+    const key = JSON.stringify([play?.id, here.map((p) => [p.id, p.display_name])]);
+    if (cast.dataset.key === key) return;
+    cast.dataset.key = key;
+    const kept = Object.fromEntries([...cast.querySelectorAll("select")].map((s) => [s.dataset.role, s.value]));
+    cast.replaceChildren(...(play ? play.roles : []).map((role, i) => {
+      const select = el("select", { id: `rp-role-${i}`, "data-role": role.name },
+        el("option", { value: "" }, "Nobody yet"),
+        here.map((p) => el("option", { value: p.id }, p.display_name)));
+      if (kept[role.name] && here.some((p) => p.id === kept[role.name])) select.value = kept[role.name];
+      return el("div", {}, el("label", { for: `rp-role-${i}` }, `Who plays "${role.name}"?`), select);
+    }));
+  }
+
+  addChat(actor, text) {
+    const log = $("chat-log");
+    log.append(el("li", { "data-actor": actor }, el("strong", {}, `${this.name(actor)}: `), text));
+    log.scrollTop = log.scrollHeight;
+  }
+
+  /** Names in the chat follow renames and late-learned names (text changes are not re-announced). */
+  renderChatNames() {
+    for (const item of $("chat-log").querySelectorAll("li[data-actor]")) {
+      const label = `${this.name(item.dataset.actor)}: `;
+      const strong = item.querySelector("strong");
+      if (strong.textContent !== label) strong.textContent = label;
+    }
+  }
+
+  note(text) {
+    $("private-notes").append(el("p", { class: "notice", role: "status" }, text));
+  }
+
+  // -- commands -----------------------------------------------------------------------
+
+  /** Send a command; on refusal say why in words. The UI changes only when events arrive. */
+  async act(event, data, done, errorId = "room-error") {
+    showError(errorId, "");
+    const ack = await this.conn.call(event, data);
+    if (!ack.ok) showError(errorId, errorText(ack.error));
+    else if (done) announce(done);
+    return ack;
+  }
+
+  bind() {
+    $("slide-prev").addEventListener("click", () => this.showSlide((this.slide?.index ?? 1) - 1));
+    $("slide-next").addEventListener("click", () => this.showSlide((this.slide?.index ?? -1) + 1));
+    $("slide-go").addEventListener("click", () => this.showSlide(Number($("slide-jump").value)));
+    $("roleplay-next").addEventListener("click", () => this.act("roleplay.step", { step: (this.rolePlay?.step ?? 0) + 1 }));
+    $("roleplay-end").addEventListener("click", () => this.act("roleplay.end", {}));
+    $("rp-choice").addEventListener("change", () => this.renderAll());
+    $("rp-form").addEventListener("submit", (e) => { e.preventDefault(); this.startRolePlay(); });
+    $("btn-hand").addEventListener("click", () => this.act(this.hands.includes(this.you.id) ? "hand.lower" : "hand.raise", {}));
+    $("btn-mic").addEventListener("click", () => { this.mic = this.media.setMicrophone(!this.mic); this.renderMyControls(); });
+    $("btn-cam").addEventListener("click", () => { this.cam = this.media.setCamera(!this.cam); this.renderMyControls(); });
+    $("audio-only").addEventListener("change", (e) => this.media.setAudioOnly(e.target.checked));
+    $("btn-leave").addEventListener("click", async () => {
+      const ack = await this.act("leave", {});
+      if (ack.ok) this.leaveWith("left");
+    });
+    $("chat-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const input = $("chat-text");
+      if (!input.value.trim()) return;
+      const ack = await this.act("chat.send", { text: input.value }, null, "chat-error");
+      if (ack.ok) input.value = "";
+    });
+    $("btn-lock").addEventListener("click", () => this.act("session.lock", { locked: !this.locked }));
+    $("btn-end").addEventListener("click", () => { $("end-confirm").hidden = false; $("end-yes").focus(); });
+    $("end-no").addEventListener("click", () => { $("end-confirm").hidden = true; });
+    $("end-yes").addEventListener("click", async () => {
+      const ack = await this.act("session.end", {});
+      if (ack.ok) this.leaveWith("ended");
+    });
+    $("assign-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const ack = await this.act("assignment.give", { participant: $("assign-who").value, text: $("assign-text").value }, "Home practice given.");
+      if (ack.ok) $("assign-text").value = "";
+    });
+    $("goal-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const ack = await this.act("goal.note", { participant: $("goal-who").value, goal: $("goal-text").value }, "Goal noted.");
+      if (ack.ok) $("goal-text").value = "";
+    });
+  }
+
+  showSlide(index) {
+    return this.act("slide.show", { index });
+  }
+
+  startRolePlay() {
+    const cast = {};
+    for (const select of $("rp-cast").querySelectorAll("select")) {
+      if (select.value) cast[select.dataset.role] = select.value;
+    }
+    return this.act("roleplay.start", { role_play_id: $("rp-choice").value, cast });
+  }
+
+  /** The session script (slide titles, role plays) for the leader's controls. */
+  setScript(script) {
+    this.script = script;
+    this.renderAll();
+  }
+}
+
+/** Rebuild a list only when what it shows changed (keeps focus and half-typed input). */
+function renderList(container, items, build) {
+  const key = JSON.stringify(items);
+  if (container.dataset.key === key) return;
+  container.dataset.key = key;
+  container.replaceChildren(...items.map(build));
+}
+
+function slideTitle(slide) {
+  return (slide.content && slide.content.title) || `Slide ${slide.index + 1}`;
+}
+
+function setToggle(button, label, on) {
+  button.setAttribute("aria-pressed", String(on));
+  button.firstChild.textContent = `${label} `;
+  button.querySelector(".state").textContent = on ? "on" : "off";
+}

@@ -1,0 +1,128 @@
+// The staff dashboard: my sessions (live, upcoming, past), create a session, invite people.
+import { $, el, api, announce, showError, errorText } from "./dom.js";
+
+const STATUS_WORDS = { live: "Live now", scheduled: "Upcoming", ended: "Ended" };
+const ROLE_WORDS = { client: "Client", supporter: "Supporter", co_leader: "Co-leader", guest_speaker: "Guest speaker", observer: "Observer" };
+const scriptTitles = Object.fromEntries([...$("new-script").options].map((o) => [o.value, o.textContent]));
+
+async function loadSessions(openInvitesFor) {
+  const resp = await api("GET", "/api/sessions");
+  if (resp.status === 401) { window.location.assign("/login"); return; }
+  if (!resp.ok) { showError("page-error", errorText(resp.body.error)); return; }
+  showError("page-error", "");
+  const groups = { live: [], scheduled: [], ended: [] };
+  for (const s of resp.body.sessions) (groups[s.status] || groups.scheduled).push(s);
+  groups.scheduled.sort((a, b) => a.scheduled_at - b.scheduled_at);
+  groups.ended.sort((a, b) => b.scheduled_at - a.scheduled_at);
+  for (const [status, list] of Object.entries(groups)) {
+    $(`sessions-${status}`).replaceChildren(...list.map((s) => sessionCard(s, s.id === openInvitesFor)));
+    $(`sessions-${status}-empty`).hidden = list.length > 0;
+  }
+}
+
+function sessionCard(s, openInvites) {
+  const card = $("session-template").content.firstElementChild.cloneNode(true);
+  const q = (cls) => card.querySelector(cls);
+  q(".s-title").textContent = s.title;
+  q(".s-status").textContent = STATUS_WORDS[s.status] || s.status;
+  q(".s-status").classList.add(s.status);
+  q(".s-when").textContent = `${s.format === "group" ? "Group" : "Individual"} · ${new Date(s.scheduled_at / 1000).toLocaleString()}`;
+  q(".s-script").textContent = s.script_ref ? `Script: ${scriptTitles[s.script_ref] || s.script_ref}` : "No session script";
+  const open = q(".s-open");
+  open.href = `/room/${encodeURIComponent(s.id)}`;
+  open.textContent = `Open the room: ${s.title}`;
+  open.hidden = s.status === "ended";
+  const toggle = q(".s-invite-toggle");
+  const panel = q(".s-invites");
+  const panelId = `invites-${s.id}`;
+  panel.id = panelId;
+  toggle.setAttribute("aria-controls", panelId);
+  toggle.textContent = `Invite people to ${s.title}`;
+  toggle.hidden = s.status === "ended";
+  const roleId = `role-${s.id}`;
+  q(".s-role").id = roleId;
+  q(".s-role-label").setAttribute("for", roleId);
+  const showPanel = (shown) => {
+    panel.hidden = !shown;
+    toggle.setAttribute("aria-expanded", String(shown));
+    if (shown) loadInvites(s, card);
+  };
+  toggle.addEventListener("click", () => showPanel(panel.hidden));
+  q(".s-invite-form").addEventListener("submit", (e) => { e.preventDefault(); makeInvite(s, card); });
+  if (openInvites && s.status !== "ended") showPanel(true);
+  return card;
+}
+
+async function makeInvite(s, card) {
+  const role = card.querySelector(".s-role").value;
+  const errorBox = card.querySelector(".s-invite-error");
+  errorBox.textContent = "";
+  const resp = await api("POST", `/api/sessions/${encodeURIComponent(s.id)}/invites`, { role });
+  if (!resp.ok) { errorBox.textContent = errorText(resp.body.error); return; }
+  const n = card.querySelectorAll(".invite-link").length + 1;
+  const inputId = `link-${resp.body.invite.id}`;
+  const input = el("input", { id: inputId, readonly: true, value: resp.body.link });
+  const copied = el("span", { role: "status", class: "hint" });
+  const copy = el("button", { type: "button", onclick: () => copyLink(input, copied) }, "Copy link");
+  card.querySelector(".s-new-links").append(el("div", { class: "card" },
+    el("label", { for: inputId }, `New link ${n}: ${ROLE_WORDS[role] || role}`),
+    el("p", { class: "hint" }, "Copy it now: for privacy, the link is shown only once."),
+    el("div", { class: "invite-link" }, input, copy), copied));
+  announce(`A link for a ${ROLE_WORDS[role] || role} is ready to copy.`);
+  loadInvites(s, card);
+}
+
+async function copyLink(input, status) {
+  try {
+    await navigator.clipboard.writeText(input.value);
+  } catch {
+    input.select();
+    document.execCommand("copy");
+  }
+  status.textContent = "Copied. Paste it into a private message to the person.";
+}
+
+async function loadInvites(s, card) {
+  const list = card.querySelector(".s-invite-list");
+  const resp = await api("GET", `/api/sessions/${encodeURIComponent(s.id)}/invites`);
+  if (!resp.ok) { card.querySelector(".s-invite-error").textContent = errorText(resp.body.error); return; }
+  list.replaceChildren(...resp.body.invites.map((inv, i) => {
+    const label = `Link ${i + 1}: ${ROLE_WORDS[inv.role] || inv.role}`;
+    const item = el("li", { class: "person" }, el("span", { class: "name" },
+      inv.revoked ? `${label} – turned off` : `${label} – works until ${new Date(inv.expires_at / 1000).toLocaleDateString()}`));
+    if (!inv.revoked) {
+      item.append(el("button", { type: "button", class: "secondary", onclick: () => revoke(s, card, inv, label) }, `Turn off ${label.toLowerCase()}`));
+    }
+    return item;
+  }));
+}
+
+async function revoke(s, card, inv, label) {
+  const resp = await api("DELETE", `/api/sessions/${encodeURIComponent(s.id)}/invites/${encodeURIComponent(inv.id)}`);
+  if (!resp.ok) { card.querySelector(".s-invite-error").textContent = errorText(resp.body.error); return; }
+  announce(`${label} is turned off.`);
+  loadInvites(s, card);
+}
+
+$("create-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = e.target;
+  const title = $("new-title").value.trim();
+  if (!title) { showError("create-error", "Please give the session a title."); return; }
+  const body = { title, format: form.elements.format.value };
+  if ($("new-when").value) body.scheduled_at = new Date($("new-when").value).getTime() * 1000;
+  if ($("new-script").value) body.script_ref = $("new-script").value;
+  showError("create-error", "");
+  const resp = await api("POST", "/api/sessions", body);
+  if (!resp.ok) { showError("create-error", errorText(resp.body.error)); return; }
+  form.reset();
+  announce(`Session "${resp.body.title}" created. You can invite people now.`);
+  await loadSessions(resp.body.id);
+});
+
+$("sign-out").addEventListener("click", async () => {
+  await api("POST", "/api/logout");
+  window.location.assign("/login");
+});
+
+loadSessions();
