@@ -25,6 +25,7 @@ from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
+    RTCRtpSender,
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError
@@ -183,16 +184,23 @@ class Peer:
         await self.send({"type": "join"})
 
     async def publish(
-        self, colour: str | None, *, audio: bool = True, speaking: bool = False
+        self,
+        colour: str | None,
+        *,
+        audio: bool = True,
+        speaking: bool = False,
+        video_codec: str = "video/VP8",
     ) -> None:
-        """Publish a coloured video (if colour) and audio."""
+        """Publish a coloured video (if colour) in `video_codec`, and audio."""
         pc = client_pc()
         self.pub_pc = pc
         if audio:
             self.tone = ToneTrack(speaking)
             pc.addTransceiver(self.tone, direction="sendonly")
         if colour is not None:
-            pc.addTransceiver(ColourTrack(colour), direction="sendonly")
+            video = pc.addTransceiver(ColourTrack(colour), direction="sendonly")
+            codecs = RTCRtpSender.getCapabilities("video").codecs
+            video.setCodecPreferences([c for c in codecs if c.mimeType == video_codec])
         await pc.setLocalDescription(await pc.createOffer())
         reply = await self.send({"type": "publish", "sdp": pc.localDescription.sdp})
         await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))

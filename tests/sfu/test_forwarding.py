@@ -61,3 +61,60 @@ async def test_video_keeps_decoding_through_packet_loss_via_nacks(harness: Harne
     assert harness.sfu.stats()["nacks_answered"] > 0
     assert set(bob.colours["ann"]) == {"red"}
     assert ann.video_frames_from("bob") > 0
+
+
+async def test_h264_publisher_is_forwarded_as_h264(harness: Harness) -> None:
+    ann = await harness.joined("ann", "red")
+    await harness.joined("bob", "green", video_codec="video/H264")
+
+    await eventually(lambda: ann.video_frames_from("bob") >= 10, what="ann decodes bob's H.264")
+    assert set(ann.colours["bob"]) == {"green"}
+    assert ann.sub_pc is not None
+    mimes = {
+        t.receiver.track.kind: internals.negotiated_codec(t).mimeType
+        for t in ann.sub_pc.getTransceivers()
+    }
+    assert mimes["video"] == "video/H264"
+
+
+async def test_subscriber_picture_loss_is_relayed_to_the_publisher(harness: Harness) -> None:
+    ann = await harness.joined("ann", "red")
+    bob = await harness.joined("bob", "green")
+    await eventually(lambda: ann.video_frames_from("bob") >= 5, what="ann sees bob")
+    assert bob.pub_pc is not None and ann.sub_pc is not None
+    requested: list[object] = []
+    video_sender = next(s for s in bob.pub_pc.getSenders() if s.kind == "video")
+    original = video_sender._handle_rtcp_packet
+
+    async def spy(packet: object) -> None:
+        if internals.is_pli(packet):
+            requested.append(packet)
+        await original(packet)
+
+    video_sender._handle_rtcp_packet = spy  # type: ignore[method-assign]
+    receiver = next(t.receiver for t in ann.sub_pc.getTransceivers() if t.kind == "video")
+    ssrc = receiver.getSynchronizationSources()[0].source
+
+    for _ in range(3):
+        await receiver._send_rtcp_pli(ssrc)
+
+    await eventually(lambda: len(requested) >= 1, what="a PLI at the publisher")
+    frames = ann.video_frames_from("bob")
+    await eventually(lambda: ann.video_frames_from("bob") >= frames + 5, what="video goes on")
+
+
+async def test_malformed_packets_do_not_break_a_leg(harness: Harness) -> None:
+    from aiortc.rtp import RtpPacket
+
+    ann = await harness.joined("ann", "red")
+    await harness.joined("bob", "green")
+    await eventually(lambda: ann.video_frames_from("bob") >= 5, what="ann sees bob")
+    forwarder = harness.sfu._rooms[harness.room].participants["bob"].forwarders["video"]
+    rtx_pt = next(iter(internals.negotiated_rtx_payload_types(forwarder.transceiver)), 0)
+    for payload, pt in ((b"", 97), (b"\x90", 97), (b"\xff" * 3, 97), (b"\x00", rtx_pt)):
+        packet = RtpPacket(payload_type=pt, sequence_number=1, timestamp=1, payload=payload)
+        packet.padding_size = 3
+        forwarder.on_packet(packet)
+
+    frames = ann.video_frames_from("bob")
+    await eventually(lambda: ann.video_frames_from("bob") >= frames + 10, what="video goes on")
