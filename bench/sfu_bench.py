@@ -264,7 +264,7 @@ async def run_point(
     peers: list[BenchPeer] = []
     try:
         for i in range(publishers):
-            peer = BenchPeer(f"p{i}", signalling, decode=(listeners == 0 and i == 0))
+            peer = BenchPeer(f"p{i}", signalling, decode=(listeners == 0 and i == publishers - 1))
             peers.append(peer)
             await peer.join()
             await peer.publish(frames, opus, start=i * 7)
