@@ -1,9 +1,171 @@
-"""Supervisor review and program reports over HTTP."""
+"""Supervisor review and program reports over HTTP: JSON, or CSV with ``?format=csv``.
+
+Supervisors and admins review everything; clinicians the sessions they lead or
+co-lead and those sessions' clients; nobody else anything. Every view and every
+export writes an audit row before the data leaves.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
+
+from imr_live.domain.accounts import Account
+from imr_live.edges.http_api import current_account, services, session_for_staff
+from imr_live.errors import InvalidInput, NotFound
+from imr_live.reports.attendance import attendance
+from imr_live.reports.audit import AuditLog
+from imr_live.reports.client_report import client_report
+from imr_live.reports.csv_table import to_csv
+from imr_live.reports.program import GROUPINGS, program
+from imr_live.reports.records import ReportRecords
+from imr_live.reports.timeline import GROUPS, timeline
+
+routes = web.RouteTableDef()
+
+ATTENDANCE_COLUMNS = [
+    "participant",
+    "role",
+    "display_name",
+    "client_ref",
+    "attended",
+    "first_arrival",
+    "first_admitted",
+    "present_s",
+    "present_min",
+    "late_s",
+    "late_min",
+    "drops",
+    "rejoins",
+    "left_early",
+]
+TIMELINE_COLUMNS = ["seq", "at", "kind", "group", "actor", "who", "summary", "duration_s"]
+CLIENT_COLUMNS = [
+    "session_id",
+    "scheduled_at",
+    "script_ref",
+    "module",
+    "status",
+    "present_s",
+    "late_s",
+    "drops",
+    "rejoins",
+]
 
 
 def setup(app: web.Application) -> None:
     """Register review and report routes on the application."""
+    app.router.add_routes(routes)
+
+
+def records(request: web.Request) -> ReportRecords:
+    """What reports read, over this process's stores."""
+    s = services(request)
+    return ReportRecords(s.db, s.log, s.sessions, s.links)
+
+
+def wants_csv(request: web.Request) -> bool:
+    """True for ``?format=csv``; JSON is the default."""
+    fmt = request.query.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise InvalidInput("format must be json or csv")
+    return fmt == "csv"
+
+
+async def audited(request: web.Request, account: Account, report: str, target: str) -> bool:
+    """Write the audit row of this view or export; return whether CSV was asked for."""
+    as_csv = wants_csv(request)
+    action = f"{'export' if as_csv else 'view'}.{report}"
+    await AuditLog(services(request).db).record(account.id, action, target)
+    return as_csv
+
+
+def csv_response(text: str, name: str) -> web.Response:
+    """A CSV download."""
+    return web.Response(
+        text=text,
+        content_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def kind_groups(request: web.Request) -> list[str] | None:
+    """The ``?groups=slides,chat`` filter, checked against the known groups."""
+    raw = request.query.get("groups")
+    if raw is None:
+        return None
+    wanted = [g for g in raw.split(",") if g]
+    unknown = sorted(set(wanted) - set(GROUPS) - {"other"})
+    if unknown:
+        raise InvalidInput(f"groups: unknown {', '.join(unknown)[:80]}; use {', '.join(GROUPS)}")
+    return wanted
+
+
+@routes.get("/api/sessions/{session_id}/timeline")
+async def session_timeline(request: web.Request) -> web.Response:
+    """The session's timeline in plain words (``?groups=`` filters by kind group)."""
+    account, session = await session_for_staff(request)
+    groups = kind_groups(request)
+    as_csv = await audited(request, account, "timeline", f"session:{session.id}")
+    events = await services(request).log.read(session.id)
+    entries = [e.as_dict() for e in timeline(events, groups)]
+    if as_csv:
+        return csv_response(to_csv(entries, TIMELINE_COLUMNS), f"timeline-{session.id}")
+    verified = await services(request).log.verify(session.id)
+    return web.json_response(
+        {"session": session.as_dict(), "log_verified": verified.ok, "entries": entries}
+    )
+
+
+@routes.get("/api/sessions/{session_id}/attendance")
+async def session_attendance(request: web.Request) -> web.Response:
+    """Who attended, when they came, how long they stayed, drops and rejoins."""
+    account, session = await session_for_staff(request)
+    as_csv = await audited(request, account, "attendance", f"session:{session.id}")
+    record = await records(request).record(session)
+    report = attendance(session, record.events, record.client_refs()).as_dict()
+    if as_csv:
+        return csv_response(
+            to_csv(report["people"], ATTENDANCE_COLUMNS), f"attendance-{session.id}"
+        )
+    return web.json_response({"session": session.as_dict(), **report})
+
+
+@routes.get("/api/reports/clients/{client_ref}")
+async def client(request: web.Request) -> web.Response:
+    """One client's sessions, modules, assignments and goals (sessions the account may review)."""
+    account = await current_account(request)
+    ref = request.match_info["client_ref"]
+    found = await records(request).of_client(ref, account)
+    if not found:
+        raise NotFound("no sessions of this client that you may review")
+    as_csv = await audited(request, account, "client_report", f"client:{ref}")
+    report = client_report(ref, found)
+    if as_csv:
+        rows = [s.as_dict() for s in report.sessions]
+        return csv_response(to_csv(rows, CLIENT_COLUMNS), f"client-{ref}")
+    return web.json_response(report.as_dict())
+
+
+@routes.get("/api/reports/program")
+async def program_report(request: web.Request) -> web.Response:
+    """Program figures per clinician (``?by=leader``) or group (``?by=title``)."""
+    account = await current_account(request)
+    by = request.query.get("by", "leader")
+    if by not in GROUPINGS:
+        raise InvalidInput(f"by must be one of: {', '.join(GROUPINGS)}")
+    as_csv = await audited(request, account, "program", f"program:{by}")
+    source = records(request)
+    rows, total = program(await source.visible_to(account), by, await source.usernames())
+    if as_csv:
+        flat = [r.flat() for r in [*rows, total]]
+        return csv_response(to_csv(flat, _columns(flat)), f"program-by-{by}")
+    return web.json_response(
+        {"by": by, "rows": [r.as_dict() for r in rows], "total": total.as_dict()}
+    )
+
+
+def _columns(rows: list[dict[str, Any]]) -> list[str]:
+    """Every column any row has, in first-seen order."""
+    return list(dict.fromkeys(k for row in rows for k in row))

@@ -1,0 +1,142 @@
+"""One client's course across sessions, joined by the opaque ``client_ref`` of their invites."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from imr_live.reports.attendance import attendance
+from imr_live.reports.modules import module_of
+from imr_live.reports.records import SessionRecord
+from imr_live.store.session_log import LogEvent
+
+ATTENDED, MISSED, PENDING = "attended", "missed", "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSession:
+    """The client's part in one session they were invited to."""
+
+    session_id: str
+    scheduled_at: int
+    script_ref: str | None
+    module: str
+    status: str
+    """``attended``; ``missed`` (ended without them); ``pending`` (not over yet)."""
+    present_s: int
+    late_s: int
+    drops: int
+    rejoins: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class Tracked:
+    """A home assignment or goal and where it stands now."""
+
+    id: str
+    session_id: str
+    """The session it was given or noted in."""
+    text: str
+    status: str
+    """Assignments: open, done, not_done. Goals: noted, in_progress, achieved, dropped."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class ClientReport:
+    """Attendance, modules, assignments and goals of one client."""
+
+    client_ref: str
+    sessions: list[ClientSession]
+    assignments: list[Tracked]
+    goals: list[Tracked]
+
+    def count(self, status: str) -> int:
+        """Sessions with this status."""
+        return sum(s.status == status for s in self.sessions)
+
+    def modules(self) -> dict[str, int]:
+        """Module -> sessions attended in it."""
+        return dict(Counter(s.module for s in self.sessions if s.status == ATTENDED))
+
+    def figures(self) -> dict[str, Any]:
+        """The headline numbers."""
+        return {
+            "sessions_invited": len(self.sessions),
+            "sessions_attended": self.count(ATTENDED),
+            "sessions_missed": self.count(MISSED),
+            "sessions_pending": self.count(PENDING),
+            "modules_covered": sorted(self.modules()),
+            "sessions_per_module": self.modules(),
+            "assignments_given": len(self.assignments),
+            "assignments_done": sum(a.status == "done" for a in self.assignments),
+            "goals_set": len(self.goals),
+            "goals_achieved": sum(g.status == "achieved" for g in self.goals),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {
+            "client_ref": self.client_ref,
+            "figures": self.figures(),
+            "sessions": [s.as_dict() for s in self.sessions],
+            "assignments": [a.as_dict() for a in self.assignments],
+            "goals": [g.as_dict() for g in self.goals],
+        }
+
+
+def client_report(client_ref: str, records: list[SessionRecord]) -> ClientReport:
+    """The report of ``client_ref`` over ``records`` (in the order they were held)."""
+    sessions: list[ClientSession] = []
+    assignments: dict[str, Tracked] = {}
+    goals: dict[str, Tracked] = {}
+    for record in records:
+        ids = {i.id for i in record.invites if i.client_ref == client_ref}
+        sessions.append(_client_session(record, ids))
+        for ev in record.events:
+            if ev.data.get("participant") in ids:
+                _track(ev, assignments, goals)
+    return ClientReport(client_ref, sessions, list(assignments.values()), list(goals.values()))
+
+
+def _client_session(record: SessionRecord, ids: set[str]) -> ClientSession:
+    s = record.session
+    rows = [r for r in attendance(s, record.events).people if r.participant in ids]
+    came = any(r.attended for r in rows)
+    status = ATTENDED if came else MISSED if record.ended else PENDING
+    return ClientSession(
+        s.id,
+        s.scheduled_at,
+        s.script_ref,
+        module_of(s.script_ref),
+        status,
+        sum(r.present_us for r in rows) // 1_000_000,
+        min((r.late_us for r in rows if r.attended), default=0) // 1_000_000,
+        sum(r.drops for r in rows),
+        sum(r.rejoins for r in rows),
+    )
+
+
+def _track(ev: LogEvent, assignments: dict[str, Tracked], goals: dict[str, Tracked]) -> None:
+    d, sid = ev.data, ev.session_id
+    if ev.kind == "assignment.given":
+        assignments[d["assignment_id"]] = Tracked(d["assignment_id"], sid, d["text"], "open")
+    elif ev.kind == "assignment.reviewed" and d["assignment_id"] in assignments:
+        status = "done" if d["done"] else "not_done"
+        assignments[d["assignment_id"]] = _with(assignments[d["assignment_id"]], status)
+    elif ev.kind == "goal.noted":
+        goals[d["goal_id"]] = Tracked(d["goal_id"], sid, d["goal"], "noted")
+    elif ev.kind == "goal.updated" and d["goal_id"] in goals:
+        goals[d["goal_id"]] = _with(goals[d["goal_id"]], d["status"])
+
+
+def _with(item: Tracked, status: str) -> Tracked:
+    return Tracked(item.id, item.session_id, item.text, status)

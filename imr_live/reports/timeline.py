@@ -1,0 +1,198 @@
+"""A session's timeline in plain words, from its log: what happened, when, and who did it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+from imr_live.reports.roster import Roster
+from imr_live.store.session_log import LogEvent
+
+GROUPS: dict[str, frozenset[str]] = {
+    "attendance": frozenset(
+        {
+            "participant.joined",
+            "participant.admitted",
+            "participant.denied",
+            "participant.rejoined",
+            "participant.left",
+            "participant.dropped",
+            "participant.removed",
+        }
+    ),
+    "slides": frozenset({"slide.shown"}),
+    "role_plays": frozenset({"roleplay.started", "roleplay.stepped", "roleplay.ended"}),
+    "hands": frozenset({"hand.raised", "hand.lowered"}),
+    "chat": frozenset({"chat.sent"}),
+    "assignments": frozenset({"assignment.given", "assignment.reviewed"}),
+    "goals": frozenset({"goal.noted", "goal.updated"}),
+    "consent": frozenset({"consent.set"}),
+    "recording": frozenset({"recording.started", "recording.stopped"}),
+    "leader_actions": frozenset(
+        {
+            "session.started",
+            "session.ended",
+            "session.locked",
+            "participant.renamed",
+            "mute.requested",
+            "media.muted",
+        }
+    ),
+}
+"""Kind groups a reviewer filters by; every kind the live channel logs is in one."""
+
+_GROUP_OF = {kind: group for group, kinds in GROUPS.items() for kind in kinds}
+CHAT_PREVIEW = 200
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One line of the timeline."""
+
+    seq: int
+    """The event's place in the log."""
+    at: int
+    """When, µs since the epoch."""
+    kind: str
+    """The logged event kind."""
+    group: str
+    """Its kind group (see ``GROUPS``); ``other`` for kinds not listed."""
+    actor: str
+    """Participant id of whoever did it."""
+    who: str
+    """The actor's display name at that moment."""
+    summary: str
+    """What happened, in plain words."""
+    duration_s: int | None = None
+    """How long it lasted, for slides (until the next slide or the end)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "kind": self.kind,
+            "group": self.group,
+            "actor": self.actor,
+            "who": self.who,
+            "summary": self.summary,
+            "duration_s": self.duration_s,
+        }
+
+
+def timeline(events: list[LogEvent], groups: Collection[str] | None = None) -> list[TimelineEntry]:
+    """Every event as a timeline entry, optionally only those of ``groups``."""
+    roster = Roster()
+    durations = slide_durations(events)
+    entries = []
+    for ev in events:
+        if ev.kind == "participant.joined":
+            roster.apply(ev)
+        said = describe(ev, roster, durations.get(ev.seq))
+        who = roster.name(ev.actor)
+        roster.apply(ev)  # renames take effect after the line that reports them
+        group = _GROUP_OF.get(ev.kind, "other")
+        if groups is not None and group not in groups:
+            continue
+        entries.append(
+            TimelineEntry(ev.seq, ev.at, ev.kind, group, ev.actor, who, said, durations.get(ev.seq))
+        )
+    return entries
+
+
+def slide_durations(events: list[LogEvent]) -> dict[int, int]:
+    """Seq of each ``slide.shown`` -> seconds until the next slide or the session's end."""
+    out: dict[int, int] = {}
+    current: LogEvent | None = None
+    for ev in events:
+        if ev.kind in ("slide.shown", "session.ended") and current is not None:
+            out[current.seq] = (ev.at - current.at) // 1_000_000
+            current = None
+        if ev.kind == "slide.shown":
+            current = ev
+    if current is not None:
+        out[current.seq] = (events[-1].at - current.at) // 1_000_000
+    return out
+
+
+def for_humans(seconds: int) -> str:
+    """``40 s``, ``4 min``, ``1 h 5 min``."""
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def describe(ev: LogEvent, roster: Roster, duration_s: int | None = None) -> str:
+    """One event in plain words, names resolved with ``roster``."""
+    actor, d = roster.name(ev.actor), ev.data
+    subject = roster.name(str(d["participant"])) if "participant" in d else ""
+    if ev.kind == "roleplay.started":
+        return _role_play(actor, d, roster)
+    say = _SAY.get(ev.kind)
+    if say is None:
+        return f"{actor}: {ev.kind}"
+    text = say(actor, subject, d)
+    if ev.kind == "slide.shown" and duration_s is not None:
+        text += f" for {for_humans(duration_s)}"
+    return text
+
+
+def _joined(_a: str, s: str, d: dict[str, Any]) -> str:
+    return f"{s} arrived ({d['role']}){' and is waiting' if d.get('waiting') else ''}"
+
+
+def _role_play(actor: str, d: dict[str, Any], roster: Roster) -> str:
+    cast = ", ".join(f"{roster.name(pid)} played {role}" for role, pid in d["cast"].items())
+    return f"{actor} started the role play '{d.get('title', '')}'" + (f": {cast}" if cast else "")
+
+
+def _goal_update(_a: str, s: str, d: dict[str, Any]) -> str:
+    words = {"in_progress": "in progress", "achieved": "achieved", "dropped": "dropped"}
+    note = f": {d['note']}" if d.get("note") else ""
+    return f"{s}'s goal marked {words.get(d['status'], d['status'])}{note}"
+
+
+def _review(a: str, s: str, d: dict[str, Any]) -> str:
+    done = "done" if d.get("done") else "not done"
+    note = f": {d['note']}" if d.get("note") else ""
+    return f"{a} reviewed {s}'s home assignment ({done}){note}"
+
+
+_SAY: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
+    "session.started": lambda a, _s, _d: f"{a} started the session",
+    "session.ended": lambda a, _s, _d: f"{a} ended the session",
+    "session.locked": lambda a, _s, d: f"{a} {'locked' if d['locked'] else 'unlocked'} the session",
+    "participant.joined": _joined,
+    "participant.admitted": lambda a, s, _d: f"{s} was admitted by {a}",
+    "participant.denied": lambda a, s, _d: f"{s} was turned away by {a}",
+    "participant.rejoined": lambda _a, s, _d: f"{s} came back",
+    "participant.left": lambda _a, s, d: f"{s} left" + _reason(d),
+    "participant.dropped": lambda _a, s, d: f"{s} dropped out" + _reason(d),
+    "participant.removed": lambda a, s, _d: f"{s} was removed by {a}",
+    "participant.renamed": lambda a, s, d: f"{a} renamed {s} to {d['display_name']}",
+    "slide.shown": lambda _a, _s, d: f"Slide {d['index'] + 1} of {d['count']} shown",
+    "roleplay.stepped": lambda a, _s, d: f"{a} moved the role play to step {d['step'] + 1}",
+    "roleplay.ended": lambda a, _s, _d: f"{a} ended the role play",
+    "hand.raised": lambda _a, s, _d: f"{s} raised a hand",
+    "hand.lowered": lambda a, s, _d: f"{s}'s hand was lowered" + ("" if a == s else f" by {a}"),
+    "chat.sent": lambda a, _s, d: f"{a} wrote in chat: {d['text'][:CHAT_PREVIEW]}",
+    "mute.requested": lambda a, s, d: f"{a} asked {s} to mute their {d.get('kind', 'audio')}",
+    "media.muted": lambda a, s, d: f"{a} {'muted' if d.get('muted') else 'unmuted'} {s}",
+    "assignment.given": lambda a, s, d: f"{a} gave {s} a home assignment: {d['text']}",
+    "assignment.reviewed": _review,
+    "goal.noted": lambda a, s, d: f"{a} noted a goal for {s}: {d['goal']}",
+    "goal.updated": _goal_update,
+    "consent.set": lambda _a, s, d: (
+        f"{s} {'agreed' if d['recording'] else 'declined'} to recording"
+    ),
+    "recording.started": lambda a, _s, _d: f"{a} started recording",
+    "recording.stopped": lambda a, _s, _d: "Recording stopped",
+}
+
+
+def _reason(d: dict[str, Any]) -> str:
+    reasons = {"disconnected": "connection lost", "server_restart": "server restarted"}
+    reason = d.get("reason")
+    return f" ({reasons.get(reason, reason)})" if reason and reason != "left" else ""
