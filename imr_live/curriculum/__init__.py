@@ -21,7 +21,12 @@ from imr_live.curriculum.models import (
 )
 from imr_live.curriculum.plans import Enrollment, Plan
 from imr_live.curriculum.problems import CurriculumInvalid, Problem
-from imr_live.curriculum.render import render_slide_html, slide_payload, slide_stylesheet
+from imr_live.curriculum.render import (
+    render_slide_html,
+    role_play_payload,
+    slide_payload,
+    slide_stylesheet,
+)
 
 __all__ = [
     "DEFAULT_SCRIPTS_DIR",
@@ -46,6 +51,7 @@ __all__ = [
     "check_curriculum",
     "load_curriculum",
     "render_slide_html",
+    "role_play_payload",
     "slide_payload",
     "slide_stylesheet",
 ]

@@ -47,6 +47,7 @@ from imr_live.curriculum.yaml_source import Path_, SourceFile
 
 Item = Slide | RolePlay | Exercise | HomeAssignment
 ItemT = TypeVar("ItemT", Slide, RolePlay, Exercise)
+Entry = SlideFile | RolePlayFile | ExerciseFile | UseRef
 NOUNS = {Slide: "slide", RolePlay: "role play", Exercise: "exercise", HomeAssignment: "assignment"}
 RESERVED_IDS = {"relaxation"}
 
@@ -169,21 +170,31 @@ class Assembly:
             _home(file.home_practice, ref),
             self._opening(source, (*path, "opening"), file.opening),
         )
-        entries = list(file.agenda or AGENDA_ORDER)
+        entries: list[AgendaKind | AgendaStepFile] = list(file.agenda or AGENDA_ORDER)
         if parts.opening and _kind(entries[0]) != "relaxation":
             entries.insert(0, "relaxation")
         agenda = [self._step(e, parts) for e in entries]
-        module_id = ref.rsplit("/", 1)[0]
         return ScriptSession(
-            ref, module_id, file.number, file.title, file.minutes, agenda, *parts[:3],
-            parts.home, list(file.summary), list(file.leader_notes), variant,
-        )  # fmt: skip
+            ref=ref,
+            module_id=ref.rsplit("/", 1)[0],
+            number=file.number,
+            title=file.title,
+            minutes=file.minutes,
+            agenda=agenda,
+            slides=parts.slides,
+            role_plays=parts.role_plays,
+            exercises=parts.exercises,
+            home_assignment=parts.home,
+            summary=list(file.summary),
+            leader_notes=list(file.leader_notes),
+            variant=variant,
+        )
 
     def _resolve(
         self,
         source: SourceFile,
         path: Path_,
-        entries: Sequence[object],
+        entries: Sequence[Entry],
         ref: str,
         kind: type[ItemT],
     ) -> list[ItemT]:
@@ -191,7 +202,7 @@ class Assembly:
         found: list[ItemT] = []
         for i, entry in enumerate(entries):
             is_use = isinstance(entry, UseRef)
-            item_id = entry.use if isinstance(entry, UseRef) else f"{ref}/{entry.key}"  # type: ignore[attr-defined]
+            item_id = entry.use if isinstance(entry, UseRef) else f"{ref}/{entry.key}"
             item = self.items.get(item_id)
             if isinstance(item, kind):
                 found.append(item)
@@ -211,7 +222,7 @@ class Assembly:
         self.problems.append(source.problem(path, message))
         return None
 
-    def _step(self, entry: str | AgendaStepFile, parts: Parts) -> AgendaStep:
+    def _step(self, entry: AgendaKind | AgendaStepFile, parts: Parts) -> AgendaStep:
         """One agenda step, with default text and minutes from agenda.yaml."""
         kind = _kind(entry)
         standard = self.standard[kind]
@@ -313,13 +324,14 @@ class Assembly:
         source, path, add = extra
         opening_ids = [i for s in core.agenda if s.kind == "relaxation" for i in s.exercise_ids]
         opening = self.items.get(opening_ids[0]) if opening_ids else None
+        resolve = self._resolve
         parts = Parts(
-            core.slides + self._resolve(source, (*path, "slides"), add.slides, ref, Slide),
-            core.role_plays + self._resolve(source, (*path, "role_plays"), add.role_plays, ref, RolePlay),
-            core.exercises + self._resolve(source, (*path, "exercises"), add.exercises, ref, Exercise),
+            core.slides + resolve(source, (*path, "slides"), add.slides, ref, Slide),
+            core.role_plays + resolve(source, (*path, "role_plays"), add.role_plays, ref, RolePlay),
+            core.exercises + resolve(source, (*path, "exercises"), add.exercises, ref, Exercise),
             _home(add.home_practice, ref) if add.home_practice else core.home_assignment,
             opening if isinstance(opening, Exercise) else None,
-        )  # fmt: skip
+        )
         agenda = [_attach(s.kind, s.text, s.minutes, parts) for s in core.agenda]
         return replace(
             base,
@@ -392,9 +404,9 @@ def _number(parsed: Parsed[ModuleFile]) -> int:
     return parsed.file.number
 
 
-def _kind(entry: str | AgendaStepFile) -> AgendaKind:
+def _kind(entry: AgendaKind | AgendaStepFile) -> AgendaKind:
     """The kind of an agenda entry, bare or detailed."""
-    return entry.kind if isinstance(entry, AgendaStepFile) else entry  # type: ignore[return-value]
+    return entry.kind if isinstance(entry, AgendaStepFile) else entry
 
 
 def _attach(kind: AgendaKind, text: str, minutes: int | None, parts: Parts) -> AgendaStep:
@@ -453,7 +465,14 @@ def _worksheet(file: ModuleFile, module_id: str) -> GoalWorksheet | None:
         goal.example.goal, [ShortTermGoal(s.goal, list(s.steps)) for s in goal.example.short_term]
     )
     return GoalWorksheet(
-        f"{module_id}/{goal.key}", goal.title, goal.intro, goal.goal_prompt,
-        goal.short_term_prompt, goal.steps_prompt, goal.max_short_term, goal.max_steps,
-        example, [f"{module_id}/{n}" for n in goal.sessions],
-    )  # fmt: skip
+        id=f"{module_id}/{goal.key}",
+        title=goal.title,
+        intro=goal.intro,
+        goal_prompt=goal.goal_prompt,
+        short_term_prompt=goal.short_term_prompt,
+        steps_prompt=goal.steps_prompt,
+        max_short_term=goal.max_short_term,
+        max_steps=goal.max_steps,
+        example=example,
+        session_refs=[f"{module_id}/{n}" for n in goal.sessions],
+    )

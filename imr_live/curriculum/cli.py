@@ -37,9 +37,14 @@ def check_scripts(args: argparse.Namespace) -> int:
             print(problem)
         print(f"{len(error.problems)} problem(s) found in {args.dir}", file=sys.stderr)
         return 1
-    sessions = len(curriculum.session_refs)
-    print(f"OK: {len(curriculum.modules)} modules, {len(curriculum.variants)} variants, "
-          f"{len(curriculum.plans)} plans, {sessions} sessions, {len(curriculum.slides)} slides")  # fmt: skip
+    counts = {
+        "modules": len(curriculum.modules),
+        "variants": len(curriculum.variants),
+        "plans": len(curriculum.plans),
+        "sessions": len(curriculum.session_refs),
+        "slides": len(curriculum.slides),
+    }
+    print("OK: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     return 0
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from imr_live.curriculum.models import Slide
+from imr_live.curriculum.models import RolePlay, Slide
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -45,6 +45,18 @@ def slide_payload(slide: Slide) -> dict[str, Any]:
         "points": list(slide.points),
         "questions": list(slide.questions),
         "html": render_slide_html(slide),
+    }
+
+
+def role_play_payload(role_play: RolePlay) -> dict[str, Any]:
+    """What the live channel broadcasts when a role play starts: scenario, roles, steps."""
+    return {
+        "id": role_play.id,
+        "title": role_play.title,
+        "scenario": role_play.scenario,
+        "roles": [{"name": r.name, "description": r.description} for r in role_play.roles],
+        "skill_steps": list(role_play.skill_steps),
+        "steps": [{"kind": s.kind, "text": s.text} for s in role_play.steps],
     }
 
 

@@ -10,12 +10,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
+from imr_live.curriculum.models import AgendaKind
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 RoleName = Literal["client", "leader", "co-leader", "supporter"]
-AgendaKind = Literal[
-    "relaxation", "check_in", "review", "new_material", "practice", "home_practice", "summary"
-]
 PlanFormat = Literal["individual", "group", "combined"]
 VariantKind = Literal["additions", "adapted", "targeted"]
 

@@ -1,4 +1,4 @@
-"""Broken script files give precise errors: which file, which line, which field, what is expected."""
+"""Broken script files give precise errors: which file, line and field, and what is expected."""
 
 from __future__ import annotations
 

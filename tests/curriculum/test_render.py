@@ -6,6 +6,7 @@ from imr_live.curriculum import (
     Curriculum,
     Slide,
     render_slide_html,
+    role_play_payload,
     slide_payload,
     slide_stylesheet,
 )
@@ -79,3 +80,19 @@ def test_every_shipped_slide_renders(curriculum: Curriculum) -> None:
 def test_the_stylesheet_sets_large_type_and_a_focus_ring() -> None:
     css = slide_stylesheet()
     assert "font-size: 1.75rem" in css and ":focus-visible" in css
+
+
+def test_a_role_play_payload_tells_everyone_the_scenario_roles_and_steps(
+    curriculum: Curriculum,
+) -> None:
+    role_play = curriculum.role_play("recovery-strategies/2/ask-support-for-goal")
+    payload = role_play_payload(role_play)
+    assert payload["id"] == role_play.id and payload["scenario"] == role_play.scenario
+    assert [r["name"] for r in payload["roles"]] == ["client", "supporter", "leader"]
+    assert [s["kind"] for s in payload["steps"]] == [
+        "model",
+        "practise",
+        "feedback",
+        "suggestion",
+        "practise_again",
+    ]
