@@ -1,0 +1,69 @@
+"""Attendance edge cases that a live run cannot reach quickly, over hand-made log events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from imr_live.domain.sessions import Session, SessionFormat
+from imr_live.reports.attendance import attendance
+from imr_live.reports.timeline import for_humans, timeline
+from imr_live.store.session_log import LogEvent
+
+MIN = 60_000_000
+T0 = 1_800_000_000_000_000
+SESSION = Session("s_1", "Group", SessionFormat.GROUP, T0, "mod/1", "u_lead")
+
+
+def events(*rows: tuple[int, str, str, dict[str, Any]]) -> list[LogEvent]:
+    return [
+        LogEvent("s_1", seq, T0 + minute * MIN, actor, kind, data, "", "")
+        for seq, (minute, actor, kind, data) in enumerate(rows, start=1)
+    ]
+
+
+def joined(pid: str, role: str, waiting: bool) -> dict[str, Any]:
+    return {"participant": pid, "role": role, "display_name": pid.upper(), "waiting": waiting}
+
+
+def test_a_live_session_is_measured_up_to_its_last_event() -> None:
+    log = events(
+        (0, "u_lead", "session.started", {}),
+        (0, "u_lead", "participant.joined", joined("u_lead", "leader", False)),
+        (2, "p_a", "participant.joined", joined("p_a", "client", True)),
+        (3, "u_lead", "participant.admitted", {"participant": "p_a"}),
+        (45, "u_lead", "chat.sent", {"text": "still going"}),
+    )
+    report = attendance(SESSION, log).as_dict()
+    people = {p["participant"]: p for p in report["people"]}
+    assert report["ongoing"] is True
+    assert (people["p_a"]["present_min"], people["p_a"]["late_min"]) == (42.0, 2.0)
+    assert people["u_lead"]["present_s"] == 45 * 60
+    assert people["p_a"]["left_early"] is False
+
+
+def test_leaving_the_waiting_room_is_not_time_present() -> None:
+    log = events(
+        (5, "u_lead", "session.started", {}),
+        (6, "p_b", "participant.joined", joined("p_b", "client", True)),
+        (9, "p_b", "participant.left", {"participant": "p_b", "reason": "left"}),
+        (60, "u_lead", "session.ended", {}),
+    )
+    row = attendance(SESSION, log).people[0]
+    assert (row.attended, row.present_us, row.left_early) == (False, 0, False)
+    assert row.late_us == 1 * MIN  # counted from the actual start, later than planned
+
+
+def test_a_removed_client_left_early_and_slides_last_until_the_end() -> None:
+    log = events(
+        (0, "u_lead", "session.started", {}),
+        (1, "p_c", "participant.joined", joined("p_c", "client", True)),
+        (1, "u_lead", "participant.admitted", {"participant": "p_c"}),
+        (2, "u_lead", "slide.shown", {"deck": "mod/1", "slide_id": "x", "index": 2, "count": 9}),
+        (10, "u_lead", "participant.removed", {"participant": "p_c"}),
+        (62, "u_lead", "session.ended", {}),
+    )
+    row = attendance(SESSION, log).people[0]
+    assert (row.present_us, row.left_early) == (9 * MIN, True)
+    slide = timeline(log, ["slides"])[0]
+    assert slide.summary == "Slide 3 of 9 shown for 1 h 0 min" and slide.duration_s == 3600
+    assert [for_humans(s) for s in (40, 240, 3900)] == ["40 s", "4 min", "1 h 5 min"]
