@@ -81,6 +81,8 @@ class ScriptReader:
         modules = [self._module(p, core=True) for p in self._yaml_in(self.root / "modules")]
         variants = [self._variant(d) for d in sorted((self.root / "variants").glob("*/"))]
         plans = [self._plan(p) for p in self._yaml_in(self.root / "plans")]
+        if not (self.root / "modules").is_dir() or not modules:
+            self.problems.append(Problem("modules", None, "", "expected at least one module file"))
         if agenda is None or relaxation is None:
             return None
         return ScriptFiles(

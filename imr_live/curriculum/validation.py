@@ -51,6 +51,8 @@ def module_problems(source: SourceFile, module: ModuleFile, *, core: bool) -> li
         if session.number != index + 1:
             problems.append(source.problem((*path, "number"), f"expected {index + 1} (in order)"))
         problems.extend(session_problems(source, path, session))
+    if core and not any(session.role_plays for session in module.sessions):
+        problems.append(source.problem(("sessions",), "expected at least one role play"))
     problems.extend(_goal_setting_problems(source, module))
     return problems
 

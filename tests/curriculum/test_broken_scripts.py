@@ -151,6 +151,17 @@ def test_every_problem_is_reported_at_once(scripts: Path) -> None:
     assert len(problems) == 4
 
 
+def test_a_script_set_without_modules_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "agenda.yaml").write_text("steps: []\n", encoding="utf-8")
+    problems = load_problems(tmp_path)
+    assert [str(p) for p in problems] == [
+        "agenda.yaml:1: steps: expected a valid value: List should have at least 1 item "
+        "after validation, not 0",
+        "relaxation.yaml: (file): required file is missing",
+        "modules: (file): expected at least one module file",
+    ]
+
+
 def test_a_problem_reads_as_file_line_field_message() -> None:
     problem = Problem("modules/x.yaml", 12, "sessions[0].title", "required field is missing")
     assert str(problem) == "modules/x.yaml:12: sessions[0].title: required field is missing"
