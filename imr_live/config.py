@@ -58,6 +58,12 @@ class Config:
     """Run the SFU in this process (env IMR_SFU=0 turns media off)."""
     ice_hosts: tuple[str, ...] = ("127.0.0.1",)
     """Addresses the SFU offers as ICE host candidates (env IMR_ICE_HOSTS, comma-separated)."""
+    turn_urls: tuple[str, ...] = ()
+    """TURN URLs given to admitted participants (env IMR_TURN_URLS, comma-separated)."""
+    turn_secret: str = ""
+    """coturn's static-auth-secret, to mint short-lived TURN credentials (env IMR_TURN_SECRET)."""
+    turn_ttl_s: int = 3600
+    """How long a participant's TURN credentials stay valid (env IMR_TURN_TTL_S)."""
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the non-None ``changes`` applied."""
@@ -79,6 +85,9 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "IMR_SFU": ("sfu", lambda v: v.lower() not in ("0", "false", "no")),
     "IMR_ICE_HOSTS": ("ice_hosts", lambda v: tuple(x for x in v.split(",") if x)),
     "IMR_CORS_ORIGINS": ("cors_origins", lambda v: tuple(x for x in v.split(",") if x)),
+    "IMR_TURN_URLS": ("turn_urls", lambda v: tuple(x for x in v.split(",") if x)),
+    "IMR_TURN_SECRET": ("turn_secret", str),
+    "IMR_TURN_TTL_S": ("turn_ttl_s", int),
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from imr_live.domain.roles import LEADS, Role, allowed
 from imr_live.domain.scripts import ScriptLibrary
 from imr_live.domain.seat import Seat
 from imr_live.domain.sessions import Sessions, SessionStatus
+from imr_live.domain.telemetry import NO_TELEMETRY, Telemetry
 from imr_live.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from imr_live.store.session_log import LogEvent, SessionLog
 
@@ -66,6 +68,9 @@ class LiveChannel:
         self.scripts = scripts
         self.media = media
         self.coord: Coordination = coordination or MemoryCoordination()
+        self.telemetry: Telemetry = NO_TELEMETRY
+        self.ice_servers_for: Callable[[str], list[dict[str, Any]]] | None = None
+        """Fills ``ice_servers`` (e.g. TURN credentials) in an admitted participant's welcome."""
         self._live: dict[str, LiveSession] = {}
         self._loading = asyncio.Lock()
         self._handlers: dict[str, tuple[type[c.Command], Handler]] = {
@@ -252,6 +257,8 @@ class LiveChannel:
         }
         if status == ADMITTED:
             out["state"] = self.state_for(seat, live)
+            if self.ice_servers_for is not None:
+                out["ice_servers"] = self.ice_servers_for(seat.participant_id)
         return out
 
     # -- command handlers -------------------------------------------------------------
@@ -533,7 +540,9 @@ class LiveChannel:
     async def _append(
         self, live: LiveSession, actor: str, kind: str, data: dict[str, Any]
     ) -> LogEvent:
+        started = time.perf_counter()
         event = await self.log.append(live.state.session_id, actor, kind, data)
+        self.telemetry.log_appended(time.perf_counter() - started)
         live.state.apply(event)
         return event
 

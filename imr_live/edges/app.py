@@ -18,7 +18,8 @@ from imr_live.domain.join_links import JoinLinks
 from imr_live.domain.live_channel import LiveChannel
 from imr_live.domain.scripts import ScriptLibrary
 from imr_live.domain.sessions import Sessions
-from imr_live.edges import http_api, pages, review_api
+from imr_live.domain.turn import turn_credentials
+from imr_live.edges import http_api, metrics, pages, review_api
 from imr_live.edges.keys import SERVICES, SIO
 from imr_live.edges.live_socket import LiveSocket, SocketFanout
 from imr_live.edges.media import MediaBridge
@@ -77,6 +78,7 @@ def create_app(config: Config, scripts: ScriptLibrary | None = None) -> web.Appl
     app.router.add_routes(http_api.routes)
     pages.setup(app)
     review_api.setup(app)
+    metrics.setup(app)
     app.cleanup_ctx.append(_services_ctx(config, scripts))
     return app
 
@@ -87,6 +89,7 @@ def _services_ctx(
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         sio = app[SIO]
         scripts = given or _load_scripts(config)
+        turn = turn_credentials(config.turn_urls, config.turn_secret, config.turn_ttl_s)
         db = await open_database(config.database_url, config.data_dir)
         sessions = Sessions(db)
         links = JoinLinks(db, config.secret_key.encode())
@@ -103,6 +106,9 @@ def _services_ctx(
         app[SERVICES] = services
         live_socket = LiveSocket(sio, services)
         sfu = _start_sfu(config, sio, services, live_socket)
+        _observe(app[metrics.METRICS], live_socket, services)
+        if turn is not None:
+            channel.ice_servers_for = turn.ice_servers
         recovered = await channel.recover()
         log.info("ready: %d people marked dropped after restart", recovered)
         try:
@@ -136,6 +142,16 @@ def _start_sfu(
     bridge.attach(sfu, live_socket)
     services.sfu = sfu
     return sfu
+
+
+def _observe(
+    telemetry: metrics.PrometheusTelemetry, live_socket: LiveSocket, services: Services
+) -> None:
+    """Report connections, event and log-append latency and media counts at /metrics."""
+    telemetry.known_events.update(["join", *services.channel.actions, *live_socket.extra_events])
+    live_socket.telemetry = services.channel.telemetry = telemetry
+    if services.sfu is not None:
+        telemetry.media.stats = services.sfu.stats
 
 
 async def _shutdown(services: Services, sio: socketio.AsyncServer, sfu: SfuService | None) -> None:

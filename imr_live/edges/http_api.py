@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from imr_live.domain.accounts import Account
 from imr_live.domain.roles import LEADS, StaffRole
@@ -15,6 +17,7 @@ from imr_live.edges.keys import SERVICES
 from imr_live.edges.live_socket import STAFF_COOKIE
 from imr_live.errors import Forbidden, ImrError, InvalidInput, NotAuthenticated
 from imr_live.services import Services
+from imr_live.store.redis_coordination import RedisCoordination
 
 log = logging.getLogger("imr_live.http")
 routes = web.RouteTableDef()
@@ -237,9 +240,15 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the database answers and the node accepts connections."""
+    """Readiness: the database (and Redis, when shared) answer and the node accepts connections."""
     s = services(request)
     await s.db.fetch("SELECT 1 AS one")
     if not s.accepting:
         return web.json_response({"ok": False, "reason": "shutting down"}, status=503)
+    coord = s.channel.coord
+    if isinstance(coord, RedisCoordination):
+        try:
+            await asyncio.wait_for(coord.redis.ping(), 2)
+        except (RedisError, OSError, TimeoutError):
+            return web.json_response({"ok": False, "reason": "redis unavailable"}, status=503)
     return web.json_response({"ok": True})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -16,6 +17,7 @@ import socketio
 from imr_live.domain.coordination import Coordination
 from imr_live.domain.rate_limit import TokenBucket
 from imr_live.domain.seat import Seat
+from imr_live.domain.telemetry import NO_TELEMETRY, Telemetry
 from imr_live.errors import ImrError, InvalidInput, NotAuthenticated, Unavailable
 from imr_live.services import Services
 
@@ -88,6 +90,7 @@ class LiveSocket:
         """Further event handlers ``(seat, sid, data) -> dict`` (the media edge adds its own)."""
         self.gone_hooks: list[Any] = []
         """Coroutines ``(seat)`` called after a connection closed."""
+        self.telemetry: Telemetry = NO_TELEMETRY
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
         sio.on("*", self.on_event)
@@ -103,6 +106,7 @@ class LiveSocket:
         await self.sio.save_session(
             sid, {"seat": seat, "bucket": TokenBucket(cfg.events_per_second, cfg.event_burst)}
         )
+        self.telemetry.connection_opened()
         await self.sio.enter_room(sid, person_room(seat.session_id, seat.participant_id))
         log.info(
             "connected session=%s participant=%s role=%s",
@@ -137,6 +141,7 @@ class LiveSocket:
         seat: Seat | None = sess.get("seat")
         if seat is None:
             return
+        self.telemetry.connection_closed()
         try:
             await self.services.channel.disconnect(seat, sid)
         except ImrError as exc:
@@ -145,7 +150,14 @@ class LiveSocket:
             await hook(seat)
 
     async def on_event(self, event: str, sid: str, data: Any = None) -> dict[str, Any]:
-        """Every named event: rate limit, size check, dispatch; always acknowledged."""
+        """Every named event, timed from receipt to ack."""
+        started = time.perf_counter()
+        ack = await self._acked(event, sid, data)
+        self.telemetry.event_acked(event, time.perf_counter() - started, bool(ack["ok"]))
+        return ack
+
+    async def _acked(self, event: str, sid: str, data: Any) -> dict[str, Any]:
+        """Rate limit, size check, dispatch; always acknowledged."""
         sess = await self.sio.get_session(sid)
         seat: Seat = sess["seat"]
         try:

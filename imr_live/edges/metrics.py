@@ -1,0 +1,134 @@
+"""Prometheus metrics at ``GET /metrics``: the one module that knows prometheus_client.
+
+Each app has its own ``CollectorRegistry`` (tests run several apps in one
+process). Counts of media rooms and forwarded packets are read from the SFU's
+``stats()`` at scrape time; the rest comes through the ``Telemetry`` calls.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Gauge, Histogram, ProcessCollector
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+
+MediaStats = Callable[[], Mapping[str, Any] | None]
+EVENT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+APPEND_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+OTHER_EVENT = "other"
+"""Label of events not named in ``known_events`` (a client must not create series at will)."""
+
+
+class MediaCollector:
+    """Reads the SFU's counters at scrape time; derives packets per second between scrapes."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stats: MediaStats | None = None
+        self._clock = clock
+        self._last: tuple[float, int] | None = None
+        self._forwarded_total = 0
+
+    def collect(self) -> Iterator[Metric]:
+        """Gauges of rooms, participants and peer connections; forwarded packets."""
+        stats = self.stats() if self.stats is not None else None
+        if stats is None:
+            return
+        for key, text in (
+            ("rooms", "Media rooms open on this node"),
+            ("participants", "Participants in this node's media rooms"),
+            ("peer_connections", "WebRTC peer connections of this node's SFU"),
+        ):
+            yield GaugeMetricFamily(f"imr_media_{key}", text, value=stats.get(key, 0))
+        yield from self._packets(int(stats.get("forwarded_packets", 0)))
+
+    def _packets(self, packets: int) -> Iterator[Metric]:
+        now, rate = self._clock(), 0.0
+        if self._last is not None:
+            then, before = self._last
+            # A closed room takes its count with it: count what the open rooms added.
+            added = packets - before if packets >= before else packets
+            self._forwarded_total += added
+            if now > then:
+                rate = added / (now - then)
+        self._last = (now, packets)
+        yield CounterMetricFamily(
+            "imr_media_forwarded_packets",
+            "RTP packets forwarded to subscribers (counted between scrapes)",
+            value=self._forwarded_total,
+        )
+        yield GaugeMetricFamily(
+            "imr_media_forwarded_packets_per_second",
+            "RTP packets forwarded per second since the previous scrape",
+            value=rate,
+        )
+
+
+class PrometheusTelemetry:
+    """Implements ``imr_live.domain.telemetry.Telemetry`` with Prometheus metrics."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.known_events: set[str] = set()
+        """Event names that get their own label value; the rest count as ``other``."""
+        self.media = MediaCollector()
+        self.registry.register(self.media)
+        ProcessCollector(registry=self.registry)
+        self._connections = Gauge(
+            "imr_live_connections",
+            "Authenticated live-channel connections",
+            registry=self.registry,
+        )
+        self._events = Histogram(
+            "imr_live_event_seconds",
+            "Time from receiving a live event to acknowledging it",
+            ["event", "outcome"],
+            buckets=EVENT_BUCKETS,
+            registry=self.registry,
+        )
+        self._appends = Histogram(
+            "imr_log_append_seconds",
+            "Time to append one event durably to the session log",
+            buckets=APPEND_BUCKETS,
+            registry=self.registry,
+        )
+
+    def connection_opened(self) -> None:
+        """One more connection."""
+        self._connections.inc()
+
+    def connection_closed(self) -> None:
+        """One connection fewer."""
+        self._connections.dec()
+
+    def event_acked(self, event: str, seconds: float, ok: bool) -> None:
+        """Observe one event's receive-to-ack time."""
+        name = event if event in self.known_events else OTHER_EVENT
+        self._events.labels(name, "ok" if ok else "refused").observe(seconds)
+
+    def log_appended(self, seconds: float) -> None:
+        """Observe one durable append."""
+        self._appends.observe(seconds)
+
+    def render(self) -> bytes:
+        """The registry in Prometheus text format."""
+        return generate_latest(self.registry)
+
+
+METRICS = web.AppKey("metrics", PrometheusTelemetry)
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    """``GET /metrics``: Prometheus text format."""
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
+
+
+def setup(app: web.Application) -> PrometheusTelemetry:
+    """Give ``app`` its own metrics and the ``/metrics`` route."""
+    telemetry = app[METRICS] = PrometheusTelemetry()
+    app.router.add_get("/metrics", metrics_handler)
+    return telemetry
