@@ -116,6 +116,19 @@ def test_a_module_with_one_session_breaks_the_two_to_four_rule(scripts: Path) ->
     assert (problem.field, problem.message) == ("sessions", "expected 2 to 4 sessions")
 
 
+def test_a_core_module_without_any_role_play_is_caught(scripts: Path) -> None:
+    start = EXTRA_MODULE.index("    role_plays:")
+    end = EXTRA_MODULE.index("    home_practice:")
+    exercise = (
+        "    exercises:\n      - key: talk\n        title: Talk\n        instructions: [Talk.]\n"
+    )
+    text = EXTRA_MODULE[:start] + exercise + EXTRA_MODULE[end:]
+    (scripts / MODULE).write_text(text, encoding="utf-8")
+    (problem,) = load_problems(scripts)
+    assert (problem.file, problem.field) == (MODULE, "sessions")
+    assert problem.message == "expected at least one role play"
+
+
 def test_a_duplicate_yaml_key_is_not_silently_dropped(scripts: Path) -> None:
     (problem,) = problems_after(scripts, "    minutes: 45\n", "    minutes: 45\n    minutes: 50\n")
     assert (problem.field, problem.message) == ("sessions[0].minutes", "duplicate key")
