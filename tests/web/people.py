@@ -87,3 +87,26 @@ async def admit(leader: Page, name: str) -> None:
     """The leader lets someone in from the waiting list."""
     await leader.get_by_role("button", name=f"Admit {name}").click()
     await expect(leader.locator("#people-list .name", has_text=name)).to_be_visible()
+
+
+async def leader_with_two_links(
+    server: Server, browser: Browser, title: str
+) -> tuple[Page, str, str]:
+    """A signed-in leader with a new scripted session, two client links, in the room."""
+    leader = await new_page(browser, server)
+    await clinician_signs_in(server, leader)
+    await create_session(leader, title)
+    first, second = await make_invite(leader, 1), await make_invite(leader, 2)
+    await leader_opens_room(leader, title)
+    return leader, first, second
+
+
+async def client_admitted(
+    browser: Browser, server: Server, leader: Page, link: str, name: str
+) -> Page:
+    """A client who joined through their link and was let in by the leader."""
+    page = await new_page(browser, server)
+    await client_waits(page, link, name)
+    await admit(leader, name)
+    await expect(page.locator("#room")).to_be_visible()
+    return page

@@ -1,4 +1,8 @@
-"""A whole session in the browser, without media: sign in, invite, join, admit, teach, talk."""
+"""A whole session in the browser, without media: sign in, invite, join, admit, teach, talk.
+
+Every page state on the way is checked with axe-core and photographed at desktop
+and phone width (test-output/screenshots/).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from playwright.async_api import Browser, expect
 from tests.live.harness import Server
 from tests.web.people import (
     admit,
-    client_waits,
+    check_page,
     clinician_signs_in,
     create_session,
     leader_opens_room,
@@ -22,17 +26,42 @@ async def test_clinician_runs_a_session_two_clients_follow(
     server: Server, browser: Browser
 ) -> None:
     leader = await new_page(browser, server)
+    await leader.goto("/login")
+    await check_page(leader, "01-login")
     await clinician_signs_in(server, leader)
     await create_session(leader, "Tuesday group")
     first_link = await make_invite(leader, 1)
     second_link = await make_invite(leader, 2)
+    await check_page(leader, "02-dashboard-invites")
     await leader_opens_room(leader, "Tuesday group")
+    await check_page(leader, "03-leader-room-empty")
 
     alex = await new_page(browser, server, phone=True)
     sam = await new_page(browser, server)
-    await client_waits(alex, first_link, "Alex", consent=True)
-    await client_waits(sam, second_link, "Sam", consent=False)
+    await alex.goto(first_link)
+    await check_page(alex, "04-join-name")
+    await alex.get_by_label("What should we call you?").fill("Alex")
+    await alex.get_by_role("button", name="Next").click()
+    await expect(alex.get_by_text("Your camera works.")).to_be_visible()
+    await expect(alex.get_by_text(re.compile("internet connection"))).not_to_have_text(
+        re.compile("Checking")
+    )
+    await check_page(alex, "05-join-check")
+    await alex.get_by_role("button", name="Next").click()
+    await check_page(alex, "06-join-consent")
+    await alex.get_by_role("button", name="Yes, you may record me").click()
+    await expect(alex.get_by_role("heading", name="You are in the waiting room")).to_be_visible()
+    await check_page(alex, "07-waiting-room")
 
+    await sam.goto(second_link)
+    await sam.get_by_label("What should we call you?").fill("Sam")
+    await sam.get_by_role("button", name="Next").click()
+    await sam.get_by_role("button", name="Next").click()
+    await sam.get_by_role("button", name="No, do not record me").click()
+    await expect(sam.get_by_role("heading", name="You are in the waiting room")).to_be_visible()
+
+    await expect(leader.get_by_role("button", name="Admit Sam")).to_be_visible()
+    await check_page(leader, "08-leader-room-waiting")
     await admit(leader, "Alex")
     await admit(leader, "Sam")
     for client in (alex, sam):
@@ -56,3 +85,13 @@ async def test_clinician_runs_a_session_two_clients_follow(
     await sam.get_by_role("button", name="Send").click()
     for page in (leader, alex, sam):
         await expect(page.locator("#chat-log")).to_contain_text("Sam: Hello everyone")
+    await check_page(leader, "09-leader-room-live")
+
+    await leader.get_by_label(re.compile("^Who plays")).first.select_option(label="Alex")
+    await leader.get_by_role("button", name="Start role play").click()
+    await expect(alex.locator("#roleplay-yours")).to_contain_text("Your role:")
+    await expect(sam.get_by_role("heading", name=re.compile("^Role play:"))).to_be_visible()
+    await expect(sam.locator("#roleplay-yours")).to_be_empty()
+    await check_page(alex, "10-client-room-role-play")
+    await leader.get_by_role("button", name="Next step").click()
+    await expect(alex.locator("#roleplay-step")).to_contain_text("Step 2 of")

@@ -10,7 +10,7 @@ const ROLE_WORDS = {
 };
 const GONE = {
   ended: ["The session has ended", "Thank you for coming. You can close this page now."],
-  removed: ["You have left the session", "The leader has taken you out of this session. If you think this is a mistake, please call your clinician."],
+  removed: ["You were taken out of this session", "The leader has taken you out of this session. If you think this is a mistake, please call your clinician."],
   denied: ["The leader could not let you in", "The leader did not let you into this session. If you think this is a mistake, please call your clinician."],
   left: ["You left the session", "Thank you for coming. If you left by mistake, you can go back in."],
   refused: ["You cannot join right now", ""],
@@ -289,8 +289,8 @@ export class Room {
     ));
     $("hands-empty").hidden = this.hands.length > 0;
     const hands = this.hands.map((id) => ({ id, name: this.name(id) }));
-    renderList($("hands-list"), hands, ({ id }) => el("li", { class: "person" },
-      el("span", { class: "name" }, this.name(id)),
+    renderList($("hands-list"), hands, ({ id }, i) => el("li", { class: "person" },
+      el("span", { class: "name" }, `${i + 1}. ${this.name(id)} has a hand up`),
       el("button", { type: "button", class: "secondary", onclick: () => this.act("hand.lower", { participant: id }) }, `Lower ${this.name(id)}'s hand`),
     ));
     const here = people.filter((p) => p.status === "admitted");
@@ -458,7 +458,7 @@ function renderList(container, items, build) {
   const key = JSON.stringify(items);
   if (container.dataset.key === key) return;
   container.dataset.key = key;
-  container.replaceChildren(...items.map(build));
+  container.replaceChildren(...items.map((item, i) => build(item, i)));
 }
 
 function slideTitle(slide) {

@@ -1,0 +1,52 @@
+"""People leaving the room: removed by the leader, or cut off by the network and back."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from playwright.async_api import Browser, expect
+
+from tests.live.harness import Server
+from tests.web.people import check_page, client_admitted, leader_with_two_links
+
+
+async def test_removed_client_sees_why_and_cannot_rejoin_by_link(
+    server: Server, browser: Browser
+) -> None:
+    leader, link, _ = await leader_with_two_links(server, browser, "Thursday group")
+    alex = await client_admitted(browser, server, leader, link, "Alex")
+
+    await leader.get_by_role("button", name="Remove Alex").click()
+    await leader.get_by_role("button", name="Yes, remove Alex").click()
+
+    await expect(
+        alex.get_by_role("heading", name="You were taken out of this session")
+    ).to_be_visible()
+    await check_page(alex, "11-removed")
+    await expect(leader.locator("#people-list")).not_to_contain_text("Alex")
+    await alex.goto(link)
+    await expect(alex.get_by_role("heading", name="This link no longer works")).to_be_visible()
+    await expect(alex.get_by_label("What should we call you?")).to_have_count(0)
+    await check_page(alex, "12-link-turned-off")
+
+
+async def test_client_back_online_sees_the_current_slide(server: Server, browser: Browser) -> None:
+    leader, link, _ = await leader_with_two_links(server, browser, "Friday group")
+    alex = await client_admitted(browser, server, leader, link, "Alex")
+    await leader.get_by_role("button", name="Next slide").click()
+    await expect(alex.locator("#slide-position")).to_have_text(re.compile(r"^Slide 1 of"))
+
+    await alex.context.set_offline(True)
+    await expect(alex.get_by_text("Reconnecting")).to_be_visible()
+    await check_page(alex, "13-reconnecting")
+    await leader.get_by_role("button", name="Next slide").click()
+    await expect(leader.locator("#slide-position")).to_have_text(re.compile(r"^Slide 2 of"))
+    await asyncio.sleep(3)  # stay offline a while, as a weak link does
+    await alex.context.set_offline(False)
+
+    await expect(alex.get_by_text("Reconnecting")).to_be_hidden()
+    await expect(alex.locator("#slide-position")).to_have_text(re.compile(r"^Slide 2 of"))
+    await expect(alex.locator("#slide h2")).to_have_text(
+        await leader.locator("#slide h2").inner_text()
+    )
