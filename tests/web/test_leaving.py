@@ -50,3 +50,17 @@ async def test_client_back_online_sees_the_current_slide(server: Server, browser
     await expect(alex.locator("#slide h2")).to_have_text(
         await leader.locator("#slide h2").inner_text()
     )
+
+
+async def test_clients_see_the_end_and_their_link_says_so(server: Server, browser: Browser) -> None:
+    leader, link, _ = await leader_with_two_links(server, browser, "Monday group")
+    alex = await client_admitted(browser, server, leader, link, "Alex")
+
+    await leader.get_by_role("button", name="End the session").click()
+    await leader.get_by_role("button", name="Yes, end it for everyone").click()
+
+    for page in (leader, alex):
+        await expect(page.get_by_role("heading", name="The session has ended")).to_be_visible()
+    await check_page(alex, "14-session-ended")
+    await alex.goto(link)
+    await expect(alex.get_by_role("heading", name="This session has ended")).to_be_visible()
