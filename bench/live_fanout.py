@@ -66,7 +66,12 @@ class Target:
     async def stop(self) -> None:
         if self.proc:
             self.proc.terminate()
-            self.proc.wait(20)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                print(f"  ({self.name} did not stop within 30 s; killed)", file=sys.stderr)
+                self.proc.kill()
+                self.proc.wait(10)
 
 
 class Baseline(Target):
@@ -142,14 +147,21 @@ class ImrLive(Target):
         return leader, auths
 
     async def admit(self, leader: socketio.AsyncClient, ids: list[str]) -> None:
-        for pid in ids:
-            await leader.call("waiting.admit", {"participant": pid}, timeout=30)
+        for pid in ids:  # a leader admitting 300 people meets its own rate limit: wait, retry
+            while True:
+                ack = await leader.call("waiting.admit", {"participant": pid}, timeout=30)
+                if ack["ok"]:
+                    break
+                if ack["error"]["code"] != "rate_limited":
+                    raise RuntimeError(ack)
+                await asyncio.sleep(0.1)
 
 
 def first_script_ref() -> str:
     from imr_live.curriculum import DEFAULT_SCRIPTS_DIR, load_curriculum
 
-    for module in load_curriculum(DEFAULT_SCRIPTS_DIR).modules:
+    folder = Path(os.environ.get("IMR_SCRIPTS_DIR") or DEFAULT_SCRIPTS_DIR)
+    for module in load_curriculum(folder).modules:
         for session in module.sessions:
             if len(session.slides) >= 2:
                 return str(session.ref)
@@ -173,7 +185,9 @@ async def run_once(target: Target, n: int, events: int, rate: float) -> dict[str
         sent = []
         for i in range(events):
             sent.append(time.time())
-            await leader.call("slide.show", {"index": i % 2}, timeout=30)
+            ack = await leader.call("slide.show", {"index": i % 2}, timeout=30)
+            if not ack["ok"]:
+                raise RuntimeError(ack)
             await asyncio.sleep(max(0.0, 1 / rate - (time.time() - sent[-1])))
         results = [r for p in pipes for r in await asyncio.to_thread(p.recv)]
         for proc in procs:

@@ -102,7 +102,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=config.port,
         print=None,
         access_log_class=RedactingAccessLogger,
-        shutdown_timeout=10,
+        shutdown_timeout=3,
     )
     return 0
 

@@ -80,6 +80,7 @@ def create_app(config: Config, scripts: ScriptLibrary | None = None) -> web.Appl
     review_api.setup(app)
     metrics.setup(app)
     app.cleanup_ctx.append(_services_ctx(config, scripts))
+    app.on_shutdown.append(_disconnect_clients)
     return app
 
 
@@ -154,13 +155,23 @@ def _observe(
         telemetry.media.stats = services.sfu.stats
 
 
-async def _shutdown(services: Services, sio: socketio.AsyncServer, sfu: SfuService | None) -> None:
-    """Refuse joins, tell clients, drain, close media rooms, then close storage."""
-    services.accepting = False
+async def _disconnect_clients(app: web.Application) -> None:
+    """First step of shutdown: refuse new connections and close the live ones.
+
+    Runs in ``on_shutdown``, before aiohttp waits for open handlers, so open
+    websockets end now instead of holding shutdown for its whole timeout.
+    """
+    if SERVICES in app:
+        app[SERVICES].accepting = False
     try:
-        await asyncio.wait_for(sio.shutdown(), 10)
+        await asyncio.wait_for(app[SIO].shutdown(), 10)
     except TimeoutError:
         log.warning("Socket.IO shutdown timed out")
+
+
+async def _shutdown(services: Services, sio: socketio.AsyncServer, sfu: SfuService | None) -> None:
+    """After clients are gone: close media rooms, presence, then storage."""
+    services.accepting = False
     if sfu is not None:
         await sfu.close()
     await services.channel.coord.close()
