@@ -11,7 +11,7 @@ from imr_live.reports.modules import module_of
 from imr_live.reports.records import SessionRecord
 from imr_live.store.session_log import LogEvent
 
-ATTENDED, MISSED, PENDING = "attended", "missed", "pending"
+ATTENDED, MISSED, PENDING, WITHDRAWN = "attended", "missed", "pending", "withdrawn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,8 @@ class ClientSession:
     script_ref: str | None
     module: str
     status: str
-    """``attended``; ``missed`` (ended without them); ``pending`` (not over yet)."""
+    """``attended``; ``missed`` (ended without them); ``pending`` (not over yet);
+    ``withdrawn`` (their link was turned off and they never came)."""
     present_s: int
     late_s: int
     drops: int
@@ -74,6 +75,7 @@ class ClientReport:
             "sessions_attended": self.count(ATTENDED),
             "sessions_missed": self.count(MISSED),
             "sessions_pending": self.count(PENDING),
+            "sessions_withdrawn": self.count(WITHDRAWN),
             "modules_covered": sorted(self.modules()),
             "sessions_per_module": self.modules(),
             "assignments_given": len(self.assignments),
@@ -99,19 +101,20 @@ def client_report(client_ref: str, records: list[SessionRecord]) -> ClientReport
     assignments: dict[str, Tracked] = {}
     goals: dict[str, Tracked] = {}
     for record in records:
-        ids = {i.id for i in record.invites if i.client_ref == client_ref}
-        sessions.append(_client_session(record, ids))
+        mine = [i for i in record.invites if i.client_ref == client_ref]
+        ids = {i.id for i in mine}
+        sessions.append(_client_session(record, ids, all(i.revoked for i in mine)))
         for ev in record.events:
             if ev.data.get("participant") in ids:
                 _track(ev, assignments, goals)
     return ClientReport(client_ref, sessions, list(assignments.values()), list(goals.values()))
 
 
-def _client_session(record: SessionRecord, ids: set[str]) -> ClientSession:
+def _client_session(record: SessionRecord, ids: set[str], withdrawn: bool) -> ClientSession:
     s = record.session
     rows = [r for r in attendance(s, record.events).people if r.participant in ids]
     came = any(r.attended for r in rows)
-    status = ATTENDED if came else MISSED if record.ended else PENDING
+    status = ATTENDED if came else WITHDRAWN if withdrawn else MISSED if record.ended else PENDING
     return ClientSession(
         s.id,
         s.scheduled_at,

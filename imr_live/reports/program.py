@@ -36,7 +36,7 @@ class ProgramRow:
     formats: dict[str, int]
     """Format -> held sessions."""
     client_places: int
-    """Client invites (or client arrivals without one) over held sessions."""
+    """Client invites still on (or client arrivals without one) over held sessions."""
     client_attendances: int
     """Of those, how many were in the room at all."""
     fidelity: dict[str, int]
@@ -105,7 +105,8 @@ def program_row(key: str, label: str, records: list[SessionRecord]) -> ProgramRo
 
 
 def client_places(record: SessionRecord) -> tuple[int, int]:
-    """Clients expected in a session (client invites, plus any client who came) and who came."""
+    """Clients expected in a session (live client invites, plus any client who came) and who came."""
     rows = {r.participant: r for r in attendance(record.session, record.events).clients()}
-    expected = {i.id for i in record.invites if i.role.value == "client"} | set(rows)
+    invited = {i.id for i in record.invites if i.role.value == "client" and not i.revoked}
+    expected = invited | set(rows)
     return len(expected), sum(1 for pid in expected if pid in rows and rows[pid].attended)

@@ -129,6 +129,19 @@ async def second_session(server: Server, sc: Scenario, ref: str) -> None:
     sc.tokens.append(tokens)
 
 
+async def held_session(
+    server: Server, dana: Staff, co_ids: list[str], name: str = "Ann"
+) -> dict[str, Any]:
+    """A short ended session: the leader admits one client (C-001) and ends it."""
+    session = await dana.create_session(co_leader_ids=co_ids)
+    token = await dana.invite(session["id"], "client", client_ref="C-001")
+    leader = await dana.connect(session["id"])
+    await leader.ok("join")
+    await come_in(server, leader, token, name)
+    await leader.ok("session.end")
+    return {**session, "token": token}
+
+
 def at_of(events: list[LogEvent], kind: str, **data: Any) -> int:
     """The ``at`` of the one event of ``kind`` whose data contains ``data``."""
     found = [

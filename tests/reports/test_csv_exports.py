@@ -8,8 +8,7 @@ from typing import Any
 
 from imr_live.reports.csv_table import cell
 from tests.live.harness import Server, Staff
-from tests.reports.scenario import run_scenario
-from tests.reports.test_review_access import held_session
+from tests.reports.scenario import held_session, run_scenario
 
 
 async def csv_rows(staff: Staff, path: str) -> list[dict[str, str]]:

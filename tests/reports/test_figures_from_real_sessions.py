@@ -7,7 +7,7 @@ from typing import Any
 
 from imr_live.domain.roles import StaffRole
 from tests.live.harness import Server, start_server
-from tests.reports.scenario import at_of, run_scenario, two_modules
+from tests.reports.scenario import at_of, held_session, run_scenario, two_modules
 
 S = 1_000_000
 
@@ -62,6 +62,7 @@ async def test_client_reports_follow_each_client_across_sessions(server: Server)
         "sessions_attended": 2,
         "sessions_missed": 0,
         "sessions_pending": 0,
+        "sessions_withdrawn": 0,
         "modules_covered": sorted([module1, module2]),
         "sessions_per_module": {module1: 1, module2: 1},
         "assignments_given": 1,
@@ -153,3 +154,19 @@ async def test_reports_are_the_same_after_a_restart(tmp_path: Path) -> None:
         assert [(await sue.api("GET", p))[1] for p in paths] == before
     finally:
         await second.stop()
+
+
+async def test_a_turned_off_invite_is_neither_missed_nor_an_expected_place(server: Server) -> None:
+    dana = await server.staff("dana")
+    session = await held_session(server, dana, [])
+    sid = session["id"]
+    status, body = await dana.api(
+        "POST", f"/api/sessions/{sid}/invites", json={"role": "client", "client_ref": "C-009"}
+    )
+    assert status == 201
+    await dana.api("DELETE", f"/api/sessions/{sid}/invites/{body['invite']['id']}")
+    _, gone = await dana.api("GET", "/api/reports/clients/C-009")
+    assert [s["status"] for s in gone["sessions"]] == ["withdrawn"]
+    assert (gone["figures"]["sessions_missed"], gone["figures"]["sessions_withdrawn"]) == (0, 1)
+    _, report = await dana.api("GET", "/api/reports/program")
+    assert (report["total"]["client_places"], report["total"]["client_attendances"]) == (1, 1)

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import aiohttp
 
 from imr_live.domain.roles import StaffRole
 from imr_live.reports.audit import AuditLog
-from tests.live.harness import Server, Staff
-from tests.reports.scenario import come_in
+from tests.live.harness import Server
+from tests.reports.scenario import held_session
 
 REPORTS = ["timeline", "attendance", "client_report", "program"]
-
-
-async def held_session(
-    server: Server, dana: Staff, co_ids: list[str], name: str = "Ann"
-) -> dict[str, Any]:
-    """A short ended session: the leader admits one client (C-001) and ends it."""
-    session = await dana.create_session(co_leader_ids=co_ids)
-    token = await dana.invite(session["id"], "client", client_ref="C-001")
-    leader = await dana.connect(session["id"])
-    await leader.ok("join")
-    await come_in(server, leader, token, name)
-    await leader.ok("session.end")
-    return {**session, "token": token}
 
 
 def routes(sid: str) -> list[tuple[str, str, str]]:
