@@ -1,0 +1,103 @@
+"""/metrics after a short session: connections, event and log latency, media counts moved."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.live.harness import Server, start_server
+from tests.live.test_media_over_live_channel import SocketPeer
+from tests.live.test_permissions import admitted_guest
+from tests.sfu.conftest import eventually
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+@pytest.fixture
+async def media_server(tmp_path: Path) -> AsyncIterator[Server]:
+    srv = await start_server(tmp_path, sfu=True)
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+async def scrape(server: Server) -> Samples:
+    """Every sample of /metrics, keyed by name and labels."""
+    async with aiohttp.ClientSession() as http, http.get(server.url + "/metrics") as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = await resp.text()
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def gauge_once_settled(server: Server, name: str, want: float, limit_s: float = 10) -> float:
+    """A gauge's value, scraped until it equals ``want`` or ``limit_s`` passed."""
+    deadline = time.monotonic() + limit_s
+    while (got := value(await scrape(server), name)) != want and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    return got
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+async def test_a_short_session_moves_the_counters(media_server: Server) -> None:
+    server = media_server
+    before = await scrape(server)
+    assert value(before, "imr_live_connections") == 0
+    assert value(before, "imr_media_rooms") == 0
+
+    clinician = await server.staff("dana")
+    sid = (await clinician.create_session(format="individual"))["id"]
+    leader = await clinician.connect(sid)
+    await leader.ok("join")
+    client, client_id = await admitted_guest(server, leader, await clinician.invite(sid), "Ann")
+    for text in ("hello", "how was your week?", "let's begin"):
+        await leader.ok("chat.send", {"text": text})
+    assert not (await leader.call("no.such.event"))["ok"]
+
+    peers = [SocketPeer(leader, clinician.id), SocketPeer(client, client_id)]
+    try:
+        for peer, colour in zip(peers, ("red", "blue"), strict=True):
+            await peer.join()
+            await peer.publish(colour)
+        await eventually(lambda: peers[0].video_frames_from(client_id) > 10, what="media")
+        during = await scrape(server)
+        await eventually(lambda: peers[1].video_frames_from(clinician.id) > 30, what="more media")
+        later = await scrape(server)
+    finally:
+        for peer in peers:
+            await peer.close()
+
+    assert value(during, "imr_live_connections") == 2
+    assert value(during, "imr_media_rooms") == 1
+    assert value(during, "imr_media_participants") == 2
+    assert value(later, "imr_media_forwarded_packets_total") > 0
+    assert value(later, "imr_media_forwarded_packets_per_second") > 0
+
+    ok = {"outcome": "ok"}
+    assert value(later, "imr_live_event_seconds_count", event="join", **ok) == 2
+    assert value(later, "imr_live_event_seconds_count", event="chat.send", **ok) == 3
+    assert value(later, "imr_live_event_seconds_count", event="media", **ok) >= 4
+    assert value(later, "imr_live_event_seconds_count", event="other", outcome="refused") == 1
+    chats = value(later, "imr_live_event_seconds_bucket", event="chat.send", le="+Inf", **ok)
+    assert chats == 3
+    # Joined x2, session started, admitted, three chats.
+    assert value(later, "imr_log_append_seconds_count") >= 7
+    assert value(later, "imr_log_append_seconds_sum") > 0
+
+    await leader.close()
+    await client.close()
+    assert await gauge_once_settled(server, "imr_live_connections", 0) == 0
