@@ -38,8 +38,10 @@ from aiortc import (
     RTCRtpReceiver,
     RTCRtpSender,
     RTCSessionDescription,
+    sdp,
 )
 from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcdtlstransport import RTCDtlsTransport
 from sfu_media import (
     PreEncodedAudio,
     PreEncodedVideo,
@@ -58,6 +60,9 @@ aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 RX: dict[RTCRtpReceiver, list[int]] = {}  # video receiver -> [packets, frames]
 AUDIO_RX: dict[RTCRtpReceiver, list[int]] = {}  # audio receiver -> [packets, 0]
 DECODING: set[RTCRtpReceiver] = set()
+# Legs nobody decodes are only counted: their datagrams stop after SRTP, by SSRC.
+COUNT_ONLY: dict[int, list[int]] = {}
+_original_rtp_data = RTCDtlsTransport._handle_rtp_data
 _real_get_decoder = rtcrtpreceiver.get_decoder
 _original_handle = RTCRtpReceiver._handle_rtp_packet
 _original_receive = RTCRtpReceiver.receive
@@ -84,6 +89,15 @@ async def _counting_handle(self: RTCRtpReceiver, packet: Any, arrival_time_ms: i
     await _original_handle(self, packet, arrival_time_ms)
 
 
+async def _counting_rtp_data(self: RTCDtlsTransport, data: bytes, arrival_time_ms: int) -> None:
+    counts = COUNT_ONLY.get(int.from_bytes(data[8:12], "big"))
+    if counts is None:
+        await _original_rtp_data(self, data, arrival_time_ms)
+        return
+    counts[0] += 1
+    counts[1] += data[1] >> 7
+
+
 async def _receive(self: RTCRtpReceiver, parameters: Any) -> None:
     await _original_receive(self, parameters)
     if self in DECODING:
@@ -93,6 +107,7 @@ async def _receive(self: RTCRtpReceiver, parameters: Any) -> None:
 rtcrtpreceiver.get_decoder = _get_decoder
 RTCRtpReceiver._handle_rtp_packet = _counting_handle  # type: ignore[method-assign]
 RTCRtpReceiver.receive = _receive  # type: ignore[method-assign]
+RTCDtlsTransport._handle_rtp_data = _counting_rtp_data  # type: ignore[method-assign]
 
 
 def _on_keyframe_request(sender: RTCRtpSender, track: PreEncodedVideo) -> None:
@@ -206,17 +221,23 @@ class BenchPeer:
             self.pcs.append(self.sub_pc)
         pc = self.sub_pc
         owners = {t["mid"]: t["participant"] for t in event["tracks"]}
+        ssrcs = {
+            m.rtp.muxId: m.ssrc[0].ssrc for m in sdp.SessionDescription.parse(event["sdp"]).media
+        }
         await pc.setRemoteDescription(RTCSessionDescription(event["sdp"], "offer"))
         for transceiver in pc.getTransceivers():
+            receiver = transceiver.receiver
             if transceiver.kind == "audio":
-                AUDIO_RX.setdefault(transceiver.receiver, [0, 0])
-            elif transceiver.receiver not in RX:
-                RX[transceiver.receiver] = [0, 0]
-                if self.decode:
-                    DECODING.add(transceiver.receiver)
+                counts = AUDIO_RX.setdefault(receiver, [0, 0])
+            else:
+                new = receiver not in RX
+                counts = RX.setdefault(receiver, [0, 0])
+                if new and self.decode:
+                    DECODING.add(receiver)
                     owner = owners.get(transceiver.mid or "", "?")
-                    track = transceiver.receiver.track
-                    self.tasks.append(asyncio.create_task(self._consume(track, owner)))
+                    self.tasks.append(asyncio.create_task(self._consume(receiver.track, owner)))
+            if receiver not in DECODING and transceiver.mid in ssrcs:
+                COUNT_ONLY[ssrcs[transceiver.mid]] = counts
         await pc.setLocalDescription(await pc.createAnswer())
         await self.signalling.request(self.pid, {"type": "answer", "sdp": pc.localDescription.sdp})
 
@@ -256,6 +277,7 @@ async def run_point(
     """Publishers publish (and subscribe), listeners only subscribe; one peer decodes."""
     RX.clear()
     AUDIO_RX.clear()
+    COUNT_ONLY.clear()
     DECODING.clear()
     frames = vp8_clip()
     opus = opus_clip() if listeners == 0 else None
