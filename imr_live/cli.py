@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run everything in one process")
     serve.set_defaults(func=cmd_serve)
+    webp = sub.add_parser(
+        "web", help="a web node of a scaled-out deployment (media on SFU workers)"
+    )
+    webp.set_defaults(func=cmd_web)
+    sfup = sub.add_parser("sfu", help="an SFU worker process (needs REDIS_URL)")
+    sfup.set_defaults(func=cmd_sfu)
 
     user = sub.add_parser("user", help="staff accounts").add_subparsers(
         dest="user_cmd", required=True
@@ -104,6 +110,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log_class=RedactingAccessLogger,
         shutdown_timeout=3,
     )
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """Serve as one of several web nodes: Redis fan-out, media on SFU workers."""
+    if not args.config.redis_url:
+        print(
+            "error: a web node needs REDIS_URL (and DATABASE_URL for PostgreSQL)", file=sys.stderr
+        )
+        return 2
+    args.config = args.config.with_overrides(sfu_workers=True)
+    return cmd_serve(args)
+
+
+def cmd_sfu(args: argparse.Namespace) -> int:
+    """Run one SFU worker until SIGTERM (one per core)."""
+    from imr_live.media.worker import run_worker
+    from sfu.config import SfuConfig
+
+    config: Config = args.config
+    if not config.redis_url:
+        print("error: an SFU worker needs REDIS_URL", file=sys.stderr)
+        return 2
+    sfu_config = SfuConfig(
+        ice_host_addresses=config.ice_hosts, recordings_dir=config.recordings_dir
+    )
+    asyncio.run(run_worker(config.redis_url, config.redis_prefix, sfu_config))
     return 0
 
 

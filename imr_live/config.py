@@ -56,6 +56,8 @@ class Config:
     """Extra origins allowed to open the live channel (same origin always is)."""
     sfu: bool = True
     """Run the SFU in this process (env IMR_SFU=0 turns media off)."""
+    sfu_workers: bool = False
+    """Send media to ``imr-live sfu`` worker processes through Redis (env IMR_SFU_WORKERS=1)."""
     ice_hosts: tuple[str, ...] = ("127.0.0.1",)
     """Addresses the SFU offers as ICE host candidates (env IMR_ICE_HOSTS, comma-separated)."""
     turn_urls: tuple[str, ...] = ()
@@ -83,6 +85,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "IMR_SCRIPTS_DIR": ("scripts_dir", Path),
     "IMR_RECORDINGS_DIR": ("recordings_dir", Path),
     "IMR_SFU": ("sfu", lambda v: v.lower() not in ("0", "false", "no")),
+    "IMR_SFU_WORKERS": ("sfu_workers", lambda v: v.lower() in ("1", "true", "yes")),
     "IMR_ICE_HOSTS": ("ice_hosts", lambda v: tuple(x for x in v.split(",") if x)),
     "IMR_CORS_ORIGINS": ("cors_origins", lambda v: tuple(x for x in v.split(",") if x)),
     "IMR_TURN_URLS": ("turn_urls", lambda v: tuple(x for x in v.split(",") if x)),

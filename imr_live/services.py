@@ -15,7 +15,7 @@ from imr_live.store.database import Database
 from imr_live.store.session_log import SessionLog
 
 if TYPE_CHECKING:
-    from sfu.service import SfuService
+    from imr_live.edges.media import MediaBackend
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Services:
     log: SessionLog
     channel: LiveChannel
     scripts: ScriptLibrary | None = None
-    sfu: SfuService | None = None
+    sfu: MediaBackend | None = None
     """The in-process SFU, when media runs here."""
     accepting: bool = True
     """False once shutdown began: new connections are refused."""

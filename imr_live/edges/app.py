@@ -23,6 +23,8 @@ from imr_live.edges import http_api, metrics, pages, review_api
 from imr_live.edges.keys import SERVICES, SIO
 from imr_live.edges.live_socket import LiveSocket, SocketFanout
 from imr_live.edges.media import MediaBridge
+from imr_live.errors import ConfigError
+from imr_live.media.rpc import RemoteSfu
 from imr_live.services import Services
 from imr_live.store.database import open_database
 from imr_live.store.redis_coordination import RedisCoordination
@@ -106,7 +108,7 @@ def _services_ctx(
         )
         app[SERVICES] = services
         live_socket = LiveSocket(sio, services)
-        sfu = _start_sfu(config, sio, services, live_socket)
+        sfu = await _start_sfu(config, sio, services, live_socket)
         _observe(app[metrics.METRICS], live_socket, services)
         if turn is not None:
             channel.ice_servers_for = turn.ice_servers
@@ -129,17 +131,25 @@ async def _coordination(config: Config) -> Coordination:
     return coord
 
 
-def _start_sfu(
+async def _start_sfu(
     config: Config, sio: socketio.AsyncServer, services: Services, live_socket: LiveSocket
-) -> SfuService | None:
-    """The in-process SFU, carried over the live channel (None when media is off)."""
+) -> SfuService | RemoteSfu | None:
+    """The SFU in this process, or SFU workers over Redis (None when media is off)."""
     if not config.sfu:
         return None
     bridge = MediaBridge(sio, services)
-    sfu_config = SfuConfig(
-        ice_host_addresses=config.ice_hosts, recordings_dir=config.recordings_dir
-    )
-    sfu = SfuService(sfu_config, bridge.emit)
+    sfu: SfuService | RemoteSfu
+    if config.sfu_workers:
+        if not config.redis_url:
+            raise ConfigError("SFU workers need REDIS_URL")
+        sfu = RemoteSfu(config.redis_url, config.redis_prefix)
+        sfu.on_move = lambda move: bridge.room_moved(move.room)
+        await sfu.start()
+    else:
+        sfu_config = SfuConfig(
+            ice_host_addresses=config.ice_hosts, recordings_dir=config.recordings_dir
+        )
+        sfu = SfuService(sfu_config, bridge.emit)
     bridge.attach(sfu, live_socket)
     services.sfu = sfu
     return sfu
@@ -169,7 +179,9 @@ async def _disconnect_clients(app: web.Application) -> None:
         log.warning("Socket.IO shutdown timed out")
 
 
-async def _shutdown(services: Services, sio: socketio.AsyncServer, sfu: SfuService | None) -> None:
+async def _shutdown(
+    services: Services, sio: socketio.AsyncServer, sfu: SfuService | RemoteSfu | None
+) -> None:
     """After clients are gone: close media rooms, presence, then storage."""
     services.accepting = False
     if sfu is not None:

@@ -9,17 +9,16 @@ removal, recording) come from the domain through ``MediaHooks``.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 import socketio
 
 from imr_live.domain.roles import allowed
 from imr_live.domain.seat import Seat
-from imr_live.edges.live_socket import LiveSocket, person_room
+from imr_live.edges.live_socket import LiveSocket, person_room, room
 from imr_live.errors import Conflict, Forbidden, ImrError, InvalidInput, Unavailable
 from imr_live.services import Services
 from sfu.errors import NotInRoom, SfuError
-from sfu.service import SfuService
 
 log = logging.getLogger("imr_live.media")
 CLIENT_TYPES = frozenset({"join", "publish", "answer", "mute", "audio_only", "leave"})
@@ -30,15 +29,30 @@ def sfu_error(exc: SfuError) -> ImrError:
     return ImrError(exc.message, code=exc.code) if exc.code else InvalidInput(exc.message)
 
 
+class MediaBackend(Protocol):
+    """An SFU as the live channel drives it: in this process, or workers over Redis."""
+
+    async def handle(
+        self, room_id: str, participant_id: str, message: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Apply one signalling message; raises SfuError on bad input."""
+
+    async def close_room(self, room_id: str) -> None:
+        """Close a room and everything in it."""
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for monitoring."""
+
+
 class MediaBridge:
     """Connects one in-process SfuService to the live channel and Socket.IO."""
 
     def __init__(self, sio: socketio.AsyncServer, services: Services) -> None:
         self.sio = sio
         self.services = services
-        self.sfu: SfuService | None = None
+        self.sfu: MediaBackend | None = None
 
-    def attach(self, sfu: SfuService, live_socket: LiveSocket) -> None:
+    def attach(self, sfu: MediaBackend, live_socket: LiveSocket) -> None:
         """Start carrying media events for ``sfu``."""
         self.sfu = sfu
         live_socket.extra_events["media"] = self.on_media
@@ -91,6 +105,12 @@ class MediaBridge:
         """Stop (or resume) forwarding a participant's track."""
         message = {"type": "server_mute", "target": target, "kind": kind, "muted": muted}
         await self._handle(session_id, by, message)
+
+    async def room_moved(self, room_id: str) -> None:
+        """The room's media server died and another took it: everyone re-connects media."""
+        await self.sio.emit(
+            "media", {"type": "restart", "reason": "media_server_moved"}, room=room(room_id)
+        )
 
     async def session_ended(self, session_id: str) -> None:
         """Close the session's media room."""

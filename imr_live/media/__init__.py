@@ -1,0 +1,1 @@
+"""SFU workers behind Redis: placement of rooms, RPC from web nodes, the worker process."""
