@@ -53,11 +53,21 @@ async def test_clinician_runs_a_session_two_clients_follow(
     await expect(alex.get_by_role("heading", name="You are in the waiting room")).to_be_visible()
     await check_page(alex, "07-waiting-room")
 
-    await sam.goto(second_link)
-    await sam.get_by_label("What should we call you?").fill("Sam")
-    await sam.get_by_role("button", name="Next").click()
-    await sam.get_by_role("button", name="Next").click()
-    await sam.get_by_role("button", name="No, do not record me").click()
+    await sam.goto(second_link)  # Sam uses the keyboard only
+    await sam.keyboard.press("Tab")  # the skip link
+    await sam.keyboard.press("Tab")
+    await expect(sam.get_by_label("What should we call you?")).to_be_focused()
+    await sam.keyboard.type("Sam")
+    await sam.keyboard.press("Enter")
+    await expect(sam.get_by_role("heading", name="Check your camera")).to_be_focused()
+    await sam.keyboard.press("Tab")
+    await expect(sam.get_by_role("button", name="Next")).to_be_focused()
+    await sam.keyboard.press("Enter")
+    await expect(sam.get_by_role("heading", name="May we record this session?")).to_be_focused()
+    await sam.keyboard.press("Tab")
+    await sam.keyboard.press("Tab")
+    await expect(sam.get_by_role("button", name="No, do not record me")).to_be_focused()
+    await sam.keyboard.press("Space")
     await expect(sam.get_by_role("heading", name="You are in the waiting room")).to_be_visible()
 
     await expect(leader.get_by_role("button", name="Admit Sam")).to_be_visible()
