@@ -21,7 +21,9 @@ from imr_live.services import Services
 from sfu.errors import NotInRoom, SfuError
 
 log = logging.getLogger("imr_live.media")
-CLIENT_TYPES = frozenset({"join", "publish", "answer", "mute", "audio_only", "leave"})
+CLIENT_TYPES = frozenset(
+    {"join", "publish", "answer", "mute", "audio_only", "ice_restart", "leave"}
+)
 
 
 def sfu_error(exc: SfuError) -> ImrError:
