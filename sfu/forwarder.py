@@ -95,9 +95,10 @@ class Forwarder:
 
     def set_frame_sink(self, sink: FrameSink | None) -> None:
         """Receive reassembled encoded frames (recording); None stops them."""
+        changed = sink != self._frame_sink
         self._frame_sink = sink
-        if sink is not None:
-            self.request_keyframe()
+        if sink is not None and changed:
+            self.request_keyframe()  # a video file starts on a keyframe
 
     def on_packet(self, packet: RtpPacket) -> None:
         """Ingress hook: one decrypted RTP packet from the publisher (the hot path)."""

@@ -49,6 +49,12 @@ class TrackRecording:
         self._first: tuple[int, float] | None = None
         self._last_pts = -1
         self._closed = False
+        self.key: tuple[str, str] = ("", "")
+
+    @property
+    def closed(self) -> bool:
+        """Whether the file is finished."""
+        return self._closed
 
     def write(self, codec: Any, frame: Any, arrival: float) -> None:
         """Mux one reassembled frame (video waits for its first keyframe)."""
@@ -104,34 +110,62 @@ class TrackRecording:
 
 
 class RoomRecording:
-    """The recordings of one room: a TrackRecording per consenting participant's track."""
+    """The recordings of one room: TrackRecordings of the consenting participants' tracks.
+
+    A track that ends (its publisher leaves or republishes) closes its file;
+    a later track of the same participant and kind gets a new numbered file.
+    """
 
     def __init__(self, directory: Path, allowed: frozenset[str]) -> None:
         self.directory = directory
         self.allowed = allowed
         self.started_at = time.monotonic()
-        self.tracks: dict[tuple[str, str], TrackRecording] = {}
+        self._current: dict[tuple[str, str], TrackRecording] = {}
+        self._segments: list[TrackRecording] = []
 
     def track(self, participant_id: str, kind: str, mime_type: str) -> TrackRecording | None:
-        """The recording for a track, created on first use; None if not allowed or codec."""
+        """The open recording for a track, created if needed; None if not allowed or codec."""
         if participant_id not in self.allowed:
             return None
         key = (participant_id, kind)
-        if key not in self.tracks:
-            if mime_type not in WEBM_CODECS:
-                logger.warning(
-                    "%s %s not recorded: %s has no WebM form", participant_id, kind, mime_type
-                )
-                return None
-            path = self.directory / f"{participant_id}.{kind}.webm"
-            self.tracks[key] = TrackRecording(path, mime_type, self.started_at)
-        return self.tracks[key]
+        current = self._current.get(key)
+        if current is not None and not current.closed:
+            return current
+        if mime_type not in WEBM_CODECS:
+            logger.warning(
+                "%s %s not recorded: %s has no WebM form", participant_id, kind, mime_type
+            )
+            return None
+        n = sum(1 for t in self._segments if t.key == key) + 1
+        name = f"{participant_id}.{kind}.webm" if n == 1 else f"{participant_id}.{kind}-{n}.webm"
+        recording = TrackRecording(self.directory / name, mime_type, self.started_at)
+        recording.key = key
+        self._current[key] = recording
+        self._segments.append(recording)
+        return recording
+
+    def end(self, participant_id: str, kind: str) -> None:
+        """A track ended: close its file."""
+        current = self._current.pop((participant_id, kind), None)
+        if current is not None:
+            current.close()
+
+    def set_allowed(self, allowed: frozenset[str]) -> None:
+        """Consent changed: close the files of participants no longer allowed."""
+        self.allowed = allowed
+        for participant_id, kind in list(self._current):
+            if participant_id not in allowed:
+                self.end(participant_id, kind)
+
+    def tracks(self) -> list[TrackRecording]:
+        """Every file of this recording, open or closed."""
+        return list(self._segments)
 
     def files(self) -> list[str]:
-        """Paths of the files being written."""
-        return [str(t.path) for t in self.tracks.values()]
+        """Paths of every file of this recording."""
+        return [str(t.path) for t in self._segments]
 
     def close(self) -> None:
         """Close every file."""
-        for track in self.tracks.values():
+        for track in self._segments:
             track.close()

@@ -69,7 +69,7 @@ class Room:
         participant = self.participants.pop(pid)
         self._speaker.forget(pid)
         for forwarder in participant.forwarders.values():
-            forwarder.set_frame_sink(None)
+            self._end_recording(forwarder)
         await participant.close()
         for other in self.participants.values():
             other.resubscribe()
@@ -135,6 +135,7 @@ class Room:
         old_pc, old = participant.pub_pc, list(participant.forwarders.values())
         participant.pub_pc, participant.forwarders = pc, forwarders
         for forwarder in old:
+            self._end_recording(forwarder)
             await forwarder.close()
         if old_pc is not None:
             await close_pc(old_pc, self._config.close_timeout_s, participant.id)
@@ -198,30 +199,39 @@ class Room:
     # recording
 
     async def record(self, by: str, on: bool, allowed: list[str]) -> dict[str, Any]:
-        """Start or stop recording the participants in `allowed` (those who consented)."""
+        """Start or stop recording the participants in `allowed` (those who consented).
+
+        `record on` while recording updates who is recorded.
+        """
         self._member(by)
-        if on and self.recording is None:
-            directory = self._config.recordings_dir / self.id
-            self.recording = RoomRecording(directory, frozenset(allowed))
+        if on:
+            if self.recording is None:
+                directory = self._config.recordings_dir / self.id
+                self.recording = RoomRecording(directory, frozenset(allowed))
+                logger.info("room %s: recording started in %s", self.id, directory)
+            else:
+                self.recording.set_allowed(frozenset(allowed))
+            logger.info("room %s: recording %s", self.id, sorted(allowed))
             for participant in self.participants.values():
                 for forwarder in participant.forwarders.values():
                     self._attach_recording(forwarder)
-            logger.info(
-                "room %s: recording started in %s for %s", self.id, directory, sorted(allowed)
-            )
-        elif not on and self.recording is not None:
+        elif self.recording is not None:
             self._stop_recording()
         path = str(self._config.recordings_dir / self.id)
         await self.broadcast({"type": "recording", "on": on, "path": path})
         files = self.recording.files() if self.recording else []
         return {"type": "recording", "on": on, "path": path, "files": files}
 
+    def _end_recording(self, forwarder: Forwarder) -> None:
+        forwarder.set_frame_sink(None)
+        if self.recording is not None:
+            self.recording.end(forwarder.publisher_id, forwarder.kind)
+
     def _attach_recording(self, forwarder: Forwarder) -> None:
         if self.recording is None:
             return
         track = self.recording.track(forwarder.publisher_id, forwarder.kind, forwarder.mime_type)
-        if track is not None:
-            forwarder.set_frame_sink(track.write)
+        forwarder.set_frame_sink(track.write if track is not None else None)
 
     def _stop_recording(self) -> None:
         recording, self.recording = self.recording, None

@@ -175,6 +175,7 @@ class Peer:
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[Any]] = [asyncio.create_task(self._process_events())]
         self.tone: ToneTrack | None = None
+        self._retired: list[RTCPeerConnection] = []
 
     async def send(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send one message to the SFU as this participant."""
@@ -193,6 +194,8 @@ class Peer:
     ) -> None:
         """Publish a coloured video (if colour) in `video_codec`, and audio."""
         pc = client_pc()
+        if self.pub_pc is not None:
+            self._retired.append(self.pub_pc)
         self.pub_pc = pc
         if audio:
             self.tone = ToneTrack(speaking)
@@ -220,8 +223,8 @@ class Peer:
 
     async def _answer(self, event: dict[str, Any]) -> None:
         if event["new_pc"] and self.sub_pc is not None:
-            old, self.sub_pc = self.sub_pc, None
-            await old.close()
+            self._retired.append(self.sub_pc)
+            self.sub_pc = None
         if self.sub_pc is None:
             self.sub_pc = client_pc()
             self.sub_pc.on("track", self._on_track)
@@ -259,7 +262,7 @@ class Peer:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for pc in (self.pub_pc, self.sub_pc):
+        for pc in (self.pub_pc, self.sub_pc, *self._retired):
             if pc is not None:
                 await pc.close()
 

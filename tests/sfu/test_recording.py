@@ -20,7 +20,7 @@ def frame_count(path: Path, kind: str) -> int:
         return sum(1 for packet in container.demux(stream) if packet.size)
 
 
-async def test_recording_holds_the_consenting_participants_tracks(harness: Harness) -> None:
+async def test_recording_holds_only_consenting_participants_tracks(harness: Harness) -> None:
     ann = await harness.joined("ann", "red")
     await harness.joined("bob", "green")
     await eventually(lambda: ann.video_frames_from("bob") >= 5, what="media flowing")
@@ -29,26 +29,40 @@ async def test_recording_holds_the_consenting_participants_tracks(harness: Harne
     assert reply["on"] is True
     assert all(p.events_of("recording")[-1]["on"] for p in harness.peers.values())
     room = harness.sfu._rooms[harness.room]
-    assert room.recording is not None
-    tracks = room.recording.tracks
+    recording = room.recording
+    assert recording is not None
     await eventually(
-        lambda: all(t.frames >= 30 for t in tracks.values()) and len(tracks) == 2,
+        lambda: len(recording.tracks()) == 2 and all(t.frames >= 30 for t in recording.tracks()),
         what="frames recorded",
     )
-    written = {kind: t.frames for (_, kind), t in tracks.items()}
+    await ann.send({"type": "record", "on": True, "allowed": ["ann", "bob"]})
+    await eventually(
+        lambda: len(recording.tracks()) == 4 and all(t.frames >= 10 for t in recording.tracks()),
+        what="bob recorded once he consents",
+    )
     await ann.send({"type": "record", "on": False})
+    written = {t.path.name: t.frames for t in recording.tracks()}
 
     directory = harness.config.recordings_dir / harness.room
-    assert sorted(p.name for p in directory.iterdir()) == ["ann.audio.webm", "ann.video.webm"]
+    assert (
+        sorted(p.name for p in directory.iterdir())
+        == sorted(written)
+        == [
+            "ann.audio.webm",
+            "ann.video.webm",
+            "bob.audio.webm",
+            "bob.video.webm",
+        ]
+    )
     with av.open(str(directory / "ann.video.webm")) as container:
         assert [s.codec_context.name for s in container.streams] == ["vp8"]
         first = next(container.decode(video=0))
         assert (first.width, first.height) == (160, 120)
     with av.open(str(directory / "ann.audio.webm")) as container:
         assert [s.codec_context.name for s in container.streams] == ["opus"]
-    for kind in ("video", "audio"):
-        count = frame_count(directory / f"ann.{kind}.webm", kind)
-        assert written[kind] * 0.9 <= count <= written[kind] + 1, (kind, count, written)
+    for name, frames in written.items():
+        count = frame_count(directory / name, name.split(".")[1])
+        assert frames * 0.9 <= count <= frames + 1, (name, count, frames)
 
 
 CRASHING_WRITER = textwrap.dedent(
@@ -98,3 +112,24 @@ def test_recording_survives_a_crash_up_to_the_last_moments(tmp_path: Path) -> No
 
     recovered = frame_count(path, "video")
     assert written - 30 <= recovered <= written
+
+
+async def test_a_republished_track_is_recorded_to_a_new_file(harness: Harness) -> None:
+    ann = await harness.joined("ann", "red")
+    await ann.send({"type": "record", "on": True, "allowed": ["ann"]})
+    recording = harness.sfu._rooms[harness.room].recording
+    assert recording is not None
+    await eventually(lambda: sum(t.frames for t in recording.tracks()) >= 20, what="frames")
+
+    await ann.publish("blue", audio=False)
+
+    await eventually(
+        lambda: any(
+            t.path.name == "ann.video-2.webm" and t.frames >= 5 for t in recording.tracks()
+        ),
+        what="a second video file",
+    )
+    await ann.send({"type": "record", "on": False})
+    directory = harness.config.recordings_dir / harness.room
+    assert frame_count(directory / "ann.video.webm", "video") > 0
+    assert frame_count(directory / "ann.video-2.webm", "video") > 0
