@@ -9,26 +9,6 @@ import subprocess
 import time
 from pathlib import Path
 
-# Loopback relaying is allowed here only: production must deny it (docs/deploy.md).
-CONFIG = """\
-listening-ip=127.0.0.1
-relay-ip=127.0.0.1
-listening-port={port}
-use-auth-secret
-static-auth-secret={secret}
-realm=imr.test
-no-tls
-no-dtls
-no-cli
-allow-loopback-peers
-no-multicast-peers
-fingerprint
-log-file=stdout
-simple-log
-pidfile={folder}/turnserver.pid
-userdb={folder}/turndb
-"""
-
 
 def free_udp_and_tcp_port() -> int:
     """A loopback port free for both UDP and TCP (coturn listens on both)."""
@@ -60,12 +40,30 @@ class Coturn:
         """The UDP TURN URL (aiortc skips turn: URLs without a transport)."""
         return f"turn:127.0.0.1:{self.port}?transport=udp"
 
+    def machine_lines(self) -> list[str]:
+        """Where this coturn listens, its secret and its own files."""
+        return [
+            "listening-ip=127.0.0.1",
+            "relay-ip=127.0.0.1",
+            f"listening-port={self.port}",
+            f"static-auth-secret={self.secret}",
+            "realm=imr.test",
+            "log-file=stdout",
+            f"pidfile={self.folder}/turnserver.pid",
+            f"userdb={self.folder}/turndb",
+        ]
+
+    def config_text(self) -> str:
+        """The test config; loopback peers are allowed here only (production denies them)."""
+        rest = ["use-auth-secret", "no-tls", "no-dtls", "no-cli", "allow-loopback-peers"]
+        return "\n".join([*self.machine_lines(), *rest, "no-multicast-peers", "simple-log", ""])
+
     def start(self) -> None:
         binary = shutil.which("turnserver")
         assert binary is not None, "coturn is not installed (apt-get install coturn)"
         self.folder.mkdir(parents=True, exist_ok=True)
         conf = self.folder / "turnserver.conf"
-        conf.write_text(CONFIG.format(port=self.port, secret=self.secret, folder=self.folder))
+        conf.write_text(self.config_text())
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 [binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT
