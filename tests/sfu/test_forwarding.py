@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sfu import aiortc_internals as internals
 from tests.sfu.conftest import Harness, eventually
 
@@ -118,3 +120,20 @@ async def test_malformed_packets_do_not_break_a_leg(harness: Harness) -> None:
 
     frames = ann.video_frames_from("bob")
     await eventually(lambda: ann.video_frames_from("bob") >= frames + 10, what="video goes on")
+
+
+async def test_sender_reports_count_what_each_leg_forwarded(harness: Harness) -> None:
+    ann = await harness.joined("ann", "red")
+    await harness.joined("bob", "green")
+    await eventually(lambda: ann.video_frames_from("bob") >= 5, what="ann sees bob")
+    assert ann.sub_pc is not None
+    receiver = next(t.receiver for t in ann.sub_pc.getTransceivers() if t.kind == "video")
+    reports: list[int] = []
+    for _ in range(100):  # aiortc sends an SR every 0.5-1.5 s
+        stats = await receiver.getStats()
+        reports = [s.packetsSent for s in stats.values() if s.type == "remote-outbound-rtp"]
+        if reports and reports[0] > 0:
+            break
+        await asyncio.sleep(0.1)
+    leg = harness.sfu._rooms[harness.room].participants["ann"].legs["bob:video"]
+    assert reports and 0 < reports[0] <= leg.packets_sent
