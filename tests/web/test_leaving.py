@@ -31,7 +31,9 @@ async def test_removed_client_sees_why_and_cannot_rejoin_by_link(
     await check_page(alex, "12-link-turned-off")
 
 
-async def test_client_back_online_sees_the_current_slide(server: Server, browser: Browser) -> None:
+async def test_client_back_online_or_reloaded_sees_the_current_slide(
+    server: Server, browser: Browser
+) -> None:
     leader, link, _ = await leader_with_two_links(server, browser, "Friday group")
     alex = await client_admitted(browser, server, leader, link, "Alex")
     await leader.get_by_role("button", name="Next slide").click()
@@ -50,6 +52,10 @@ async def test_client_back_online_sees_the_current_slide(server: Server, browser
     await expect(alex.locator("#slide h2")).to_have_text(
         await leader.locator("#slide h2").inner_text()
     )
+
+    await alex.reload()
+    await expect(alex.locator("#slide-position")).to_have_text(re.compile(r"^Slide 2 of"))
+    await expect(alex.get_by_label("What should we call you?")).to_be_hidden()
 
 
 async def test_clients_see_the_end_and_their_link_says_so(server: Server, browser: Browser) -> None:

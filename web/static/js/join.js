@@ -6,8 +6,12 @@ import { createMedia } from "./media.js";
 import { checkDevices, checkNetwork, stopMeter } from "./precheck.js";
 import { Room } from "./room.js";
 
-const STEPS = ["step-name", "step-check", "step-consent", "step-waiting", "room", "gone"];
+const STEPS = ["step-name", "step-check", "step-consent", "step-joining", "step-waiting", "room", "gone"];
 const token = decodeURIComponent(window.location.pathname.split("/").pop());
+// After a reload (or a phone restoring the tab) go straight back in with the same answers.
+// Only the invite id (not secret on its own) marks whose answers these are.
+const inviteId = token.split(".")[0];
+const SAVED = "imr-join";
 const media = createMedia({ videos: $("videos"), note: $("media-note") });
 let displayName = "";
 let room = null;
@@ -42,8 +46,22 @@ $("check-next").addEventListener("click", () => {
 $("consent-yes").addEventListener("click", () => enter(true));
 $("consent-no").addEventListener("click", () => enter(false));
 
+function savedAnswers() {
+  try {
+    const saved = JSON.parse(window.sessionStorage.getItem(SAVED) || "null");
+    return saved && saved.invite === inviteId ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
 function enter(consent) {
   if (room) return;
+  try {
+    window.sessionStorage.setItem(SAVED, JSON.stringify({ invite: inviteId, name: displayName, consent }));
+  } catch {
+    // Storage may be off; the person answers again after a reload.
+  }
   showError("consent-error", "");
   $("consent-yes").disabled = true;
   $("consent-no").disabled = true;
@@ -74,4 +92,11 @@ function enter(consent) {
     await conn.call("leave", {});
     room.leaveWith("left");
   });
+}
+
+const saved = savedAnswers();
+if (saved) {
+  displayName = saved.name;
+  showOnly(STEPS, "step-joining");
+  enter(saved.consent);
 }
