@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -129,6 +132,7 @@ async def serve(mode: str, port: int) -> None:
         done.set()
 
     done = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, done.set)
     server = await asyncio.start_server(client, "127.0.0.1", port)
     print("ready", flush=True)
     async with server:
@@ -142,7 +146,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(serve(args.mode, args.port))
+    profile = os.environ.get("SFU_BENCH_PROFILE")
+    if profile:
+        # Where the SFU's CPU goes: SFU_BENCH_PROFILE=/tmp/sfu.prof, then pstats.
+        cProfile.runctx("asyncio.run(serve(args.mode, args.port))", globals(), locals(), profile)
+    else:
+        asyncio.run(serve(args.mode, args.port))
 
 
 if __name__ == "__main__":
