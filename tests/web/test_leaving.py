@@ -8,7 +8,13 @@ import re
 from playwright.async_api import Browser, expect
 
 from tests.live.harness import Server
-from tests.web.people import check_page, client_admitted, leader_with_two_links
+from tests.web.people import (
+    check_page,
+    client_admitted,
+    client_waits,
+    leader_with_two_links,
+    new_page,
+)
 
 
 async def test_removed_client_sees_why_and_cannot_rejoin_by_link(
@@ -29,6 +35,18 @@ async def test_removed_client_sees_why_and_cannot_rejoin_by_link(
     await expect(alex.get_by_role("heading", name="This link no longer works")).to_be_visible()
     await expect(alex.get_by_label("What should we call you?")).to_have_count(0)
     await check_page(alex, "12-link-turned-off")
+
+
+async def test_denied_client_is_told_plainly(server: Server, browser: Browser) -> None:
+    leader, _, link = await leader_with_two_links(server, browser, "Wednesday group")
+    sam = await new_page(browser, server)
+    await client_waits(sam, link, "Sam")
+
+    await leader.get_by_role("button", name="Deny Sam").click()
+
+    await expect(sam.get_by_role("heading", name="The leader could not let you in")).to_be_visible()
+    await expect(leader.get_by_text("Nobody is waiting.")).to_be_visible()
+    await check_page(sam, "15-denied")
 
 
 async def test_client_back_online_or_reloaded_sees_the_current_slide(

@@ -219,7 +219,9 @@ export class Room {
     if (box.dataset.key === key) return;
     box.dataset.key = key;
     if (!this.slide) {
-      box.replaceChildren(el("p", {}, "No slide yet. The leader will show one soon."));
+      box.replaceChildren(el("p", {}, LEADS.has(this.you.role)
+        ? "No slide shown yet. Press \"Next slide\" to show the first one."
+        : "No slide yet. The leader will show one soon."));
       $("slide-position").textContent = "";
       return;
     }
@@ -334,8 +336,11 @@ export class Room {
       if (select.dataset.key === key) continue;
       select.dataset.key = key;
       const chosen = select.value;
-      select.replaceChildren(...clients.map((p) => el("option", { value: p.id }, p.display_name)));
+      select.replaceChildren(...(clients.length
+        ? clients.map((p) => el("option", { value: p.id }, p.display_name))
+        : [el("option", { value: "" }, "No client is here yet")]));
       if (clients.some((p) => p.id === chosen)) select.value = chosen;
+      select.form.querySelector("button").disabled = clients.length === 0;
     }
   }
 
