@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import aioice
 import pytest
+from aioice.turn import TurnClientUdpProtocol
 from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
@@ -178,3 +180,24 @@ async def test_expired_credentials_leave_a_relay_only_client_without_media(
         assert pc.iceConnectionState != "completed"
     finally:
         await relayed.close()
+
+
+async def test_a_running_allocation_outlives_its_credentials(
+    coturn: Coturn,
+) -> None:
+    issued = TurnCredentials([coturn.url], coturn.secret, ttl_s=4).issue("p_long")
+    server = ("127.0.0.1", coturn.port)
+    _transport, protocol = await asyncio.get_running_loop().create_datagram_endpoint(
+        lambda: TurnClientUdpProtocol(server, issued.username, issued.credential, 600, 300),
+        remote_addr=server,
+    )
+    await protocol.connect()
+    try:
+        expiry = int(issued.username.split(":")[0])
+        while time.time() <= expiry + 0.5:
+            await asyncio.sleep(0.1)
+        # coturn checks the expiry when an allocation is made, not on refreshes
+        # or new peers of a running one: a session may outlast its credentials.
+        await protocol.channel_bind(0x4000, ("127.0.0.1", 9))
+    finally:
+        await protocol.delete()
