@@ -127,8 +127,9 @@ class DownTrack:
         self._mid_element = [(mid_id, mid.encode())] if mid_id and mid else []
         self._static_ext = extension_block(self._mid_element)
         self._level_id = ids.get(AUDIO_LEVEL_URI) if self.kind == "audio" else None
+        # The keyframe request waits until the leg can send (see `_begin`):
+        # a keyframe arriving before DTLS is up would be wasted.
         self._active = True
-        self._request_keyframe()
 
     def pause(self) -> None:
         """Stop forwarding (mute, audio-only); resuming restarts on a keyframe."""
