@@ -1,0 +1,154 @@
+"""A real Chromium publishes to and subscribes through the SFU (packet-level forwarding).
+
+aiortc peers are lenient; Chromium checks SRTP, header extensions, payload
+types and RTCP strictly, so this is the test that the per-leg rewrite is
+what a browser accepts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.sfu.conftest import Harness, eventually
+
+playwright = pytest.importorskip("playwright.async_api")
+
+CHROMIUM = "/usr/bin/chromium"
+HAVE_CHROMIUM = os.path.exists(CHROMIUM)
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--allow-loopback-in-peer-connection",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+
+PAGE = """
+<canvas id=c width=160 height=120></canvas>
+<script>
+window.videos = {};
+window.sub = null;
+function gathered(pc) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise(r => pc.addEventListener('icegatheringstatechange',
+    () => pc.iceGatheringState === 'complete' && r()));
+}
+window.publish = async (colour) => {
+  const mic = await navigator.mediaDevices.getUserMedia({audio: true});
+  const c = document.getElementById('c'), g = c.getContext('2d');
+  setInterval(() => { g.fillStyle = colour; g.fillRect(0, 0, 160, 120); }, 50);
+  const pc = new RTCPeerConnection({iceServers: []});
+  pc.addTransceiver(mic.getAudioTracks()[0], {direction: 'sendonly'});
+  pc.addTransceiver(c.captureStream(15).getVideoTracks()[0], {direction: 'sendonly'});
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  window.pub = pc;
+  return pc.localDescription.sdp;
+};
+window.answerPublish = sdp => window.pub.setRemoteDescription({type: 'answer', sdp});
+window.onOffer = async (ev) => {
+  if (!window.sub || ev.new_pc) {
+    window.sub = new RTCPeerConnection({iceServers: []});
+    window.sub.ontrack = e => {
+      if (e.track.kind !== 'video') return;
+      const v = document.createElement('video');
+      v.muted = true; v.autoplay = true; v.playsInline = true;
+      v.srcObject = new MediaStream([e.track]);
+      document.body.appendChild(v);
+      window.videos[e.transceiver.mid] = v;
+    };
+  }
+  await window.sub.setRemoteDescription({type: 'offer', sdp: ev.sdp});
+  await window.sub.setLocalDescription(await window.sub.createAnswer());
+  await gathered(window.sub);
+  return window.sub.localDescription.sdp;
+};
+window.colourOf = (mid) => {
+  const v = window.videos[mid];
+  if (!v || v.videoWidth === 0) return null;
+  const c = document.createElement('canvas'); c.width = 16; c.height = 16;
+  const g = c.getContext('2d'); g.drawImage(v, 0, 0, 16, 16);
+  return Array.from(g.getImageData(8, 8, 1, 1).data.slice(0, 3));
+};
+window.framesDecoded = async () => {
+  let n = 0;
+  for (const r of (await window.sub.getStats()).values())
+    if (r.type === 'inbound-rtp' && r.kind === 'video') n += r.framesDecoded || 0;
+  return n;
+};
+</script>
+"""
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Any]:
+    if not HAVE_CHROMIUM:
+        pytest.skip("no Chromium")
+    async with playwright.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page()
+            # A loopback origin is a secure context (getUserMedia); no server needed.
+            url = "http://127.0.0.1:9/sfu-interop"
+            await page.route(url, lambda route: route.fulfill(body=PAGE, content_type="text/html"))
+            await page.goto(url)
+            yield page
+        finally:
+            await browser.close()
+
+
+async def test_chromium_publishes_and_subscribes_through_the_sfu(
+    harness: Harness, page: Any
+) -> None:
+    ann = await harness.joined("ann", "red")
+    answers: list[asyncio.Task[Any]] = []
+
+    async def to_browser(room: str, pid: str, event: dict[str, Any]) -> None:
+        if pid == "web" and event["type"] == "offer":
+            answers.append(asyncio.create_task(answer_in_browser(event)))
+        elif pid in harness.peers:
+            harness.peers[pid].emitted(event)
+
+    async def answer_in_browser(event: dict[str, Any]) -> None:
+        sdp = await page.evaluate("ev => window.onOffer(ev)", event)
+        await harness.sfu.handle(harness.room, "web", {"type": "answer", "sdp": sdp})
+
+    harness.sfu._emit = to_browser
+    await harness.sfu.handle(harness.room, "web", {"type": "join"})
+    harness.sfu._rooms[harness.room]._emit = to_browser
+    offer = await page.evaluate("c => window.publish(c)", "rgb(0, 200, 0)")
+    reply = await harness.sfu.handle(harness.room, "web", {"type": "publish", "sdp": offer})
+    await page.evaluate("sdp => window.answerPublish(sdp)", reply["sdp"])
+
+    async def browser_frames() -> int:
+        return int(await page.evaluate("() => window.sub ? window.framesDecoded() : 0"))
+
+    for _ in range(300):
+        if await browser_frames() >= 15:
+            break
+        await asyncio.sleep(0.1)
+    assert await browser_frames() >= 15, "Chromium decodes the forwarded VP8"
+    mid = next(m for m, p in ann_mids(harness).items() if p == "ann")
+    rgb = await page.evaluate("mid => window.colourOf(mid)", mid)
+    assert rgb is not None and rgb[0] > 150 and rgb[1] < 100, json.dumps(rgb)
+
+    await eventually(lambda: ann.video_frames_from("web") >= 10, what="ann decodes Chromium")
+    assert ann.colours["web"].most_common(1)[0][0] in ("green", "cyan", "yellow")
+    for task in answers:
+        await task
+
+
+def ann_mids(harness: Harness) -> dict[str, str]:
+    """mid -> publisher of the browser participant's subscribing legs."""
+    legs = harness.sfu._rooms[harness.room].participants["web"].legs.values()
+    return {leg.mid or "": leg.publisher_id for leg in legs if leg.kind == "video"}
