@@ -95,6 +95,15 @@ async def test_clinician_runs_a_session_two_clients_follow(
         await expect(page.locator("#chat-log")).to_contain_text("Sam: Hello everyone")
     await check_page(leader, "09-leader-room-live")
 
+    await leader.get_by_role("button", name="Ask Alex to mute").click()
+    await expect(
+        alex.get_by_text("The leader asks you to turn off your microphone.")
+    ).to_be_visible()
+    await leader.get_by_role("button", name="Rename Sam").click()
+    await leader.get_by_label("New name for Sam").fill("Samuel")
+    await leader.get_by_role("button", name="Save name").click()
+    await expect(alex.locator("#chat-log")).to_contain_text("Samuel: Hello everyone")
+
     await leader.get_by_label(re.compile("^Who plays")).first.select_option(label="Alex")
     await leader.get_by_role("button", name="Start role play").click()
     await expect(alex.locator("#roleplay-yours")).to_contain_text("Your role:")
