@@ -1,11 +1,12 @@
 """Slide fan-out latency: one leader changes slides while N clients listen.
 
-Runs our server (``imr-live serve``, SQLite log, media off) and a bare
-python-socketio broadcast server in the same harness and prints, per N, p50 and
+Runs our server (``imr-live serve``: one node with SQLite, or two web nodes
+sharing PostgreSQL and Redis with the receivers split over them; media off)
+and a bare python-socketio broadcast server in the same harness and prints, per N, p50 and
 p99 from the leader's emit to receipt at the clients, deliveries per second,
 and the ratio to the baseline. Receivers are raw websockets in 2 processes.
 
-    .venv/bin/python bench/live_fanout.py --clients 10,100,300 --reps 3
+    .venv/bin/python bench/live_fanout.py --clients 10,100,300 --reps 3 --nodes 1,2
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ class Target:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
+    @property
+    def receiver_urls(self) -> list[str]:
+        """Where each of the two receiver processes connects."""
+        return [self.url, self.url]
+
     async def stop(self) -> None:
         if self.proc:
             self.proc.terminate()
@@ -91,60 +97,40 @@ class Baseline(Target):
 
 
 class ImrLive(Target):
-    name = "imr-live slide.show (validated, logged, SQLite FULL)"
+    name = "imr-live, 1 node (SQLite FULL)"
 
-    async def start(self, n: int) -> tuple[socketio.AsyncClient, list[dict[str, Any]]]:
-        data = tempfile.mkdtemp(prefix="imr-bench-")
+    def __init__(self) -> None:
+        super().__init__()
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def env(self, port: int) -> dict[str, str]:
         env = {
             **os.environ,
-            "IMR_DATA_DIR": data,
-            "PORT": str(self.port),
+            "IMR_DATA_DIR": tempfile.mkdtemp(prefix="imr-bench-"),
+            "PORT": str(port),
             "IMR_SFU": "0",
             "SECRET_KEY": "b" * 40,
         }
-        env.pop("DATABASE_URL", None)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "imr_live.cli",
-                "user",
-                "add",
-                "lead",
-                "--role",
-                "clinician",
-                "--password-stdin",
-            ],
-            input=PASSWORD.encode(),
-            env=env,
-            check=True,
-            capture_output=True,
+        for name in ("DATABASE_URL", "REDIS_URL"):
+            env.pop(name, None)
+        return env
+
+    def launch(self, env: dict[str, str]) -> None:
+        self.procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "imr_live.cli", "serve"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         )
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "imr_live.cli", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+
+    async def start(self, n: int) -> tuple[socketio.AsyncClient, list[dict[str, Any]]]:
+        env = self.env(self.port)
+        add_leader(env)
+        self.launch(env)
         await wait_up(self.url)
-        async with aiohttp.ClientSession(base_url=self.url) as http:
-            login = await (
-                await http.post("/api/login", json={"username": "lead", "password": PASSWORD})
-            ).json()
-            http.headers["Authorization"] = f"Bearer {login['token']}"
-            ref = first_script_ref()
-            body = {"title": "bench", "format": "group", "script_ref": ref}
-            sid = (await (await http.post("/api/sessions", json=body)).json())["id"]
-            auths = []
-            for _ in range(n):
-                r = await http.post(f"/api/sessions/{sid}/invites", json={"role": "client"})
-                auths.append({"token": (await r.json())["token"]})
-        leader = socketio.AsyncClient()
-        await leader.connect(
-            self.url, auth={"session": sid, "staff_token": login["token"]}, transports=["websocket"]
-        )
-        await leader.call("join", {})
-        return leader, auths
+        return await open_session(self.url, n)
 
     async def admit(self, leader: socketio.AsyncClient, ids: list[str]) -> None:
         for pid in ids:  # a leader admitting 300 people meets its own rate limit: wait, retry
@@ -155,6 +141,108 @@ class ImrLive(Target):
                 if ack["error"]["code"] != "rate_limited":
                     raise RuntimeError(ack)
                 await asyncio.sleep(0.1)
+
+    async def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+class ImrLiveTwoNodes(ImrLive):
+    name = "imr-live, 2 web nodes (PostgreSQL log, Redis fan-out)"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.port_b = free_port()
+        self.db = f"imr_bench_{os.getpid()}_{self.port}"
+
+    @property
+    def receiver_urls(self) -> list[str]:
+        return [self.url, f"http://127.0.0.1:{self.port_b}"]
+
+    def env(self, port: int) -> dict[str, str]:
+        env = super().env(port)
+        env.update(
+            {
+                "DATABASE_URL": f"{PG_ADMIN.rsplit('/', 1)[0]}/{self.db}",
+                "REDIS_URL": REDIS,
+                "IMR_REDIS_PREFIX": f"imr-bench-{self.db}:",
+            }
+        )
+        return env
+
+    async def start(self, n: int) -> tuple[socketio.AsyncClient, list[dict[str, Any]]]:
+        await pg_admin(f"CREATE DATABASE {self.db}")
+        env_a, env_b = self.env(self.port), self.env(self.port_b)
+        add_leader(env_a)
+        self.launch(env_a)
+        await wait_up(self.url)
+        self.launch(env_b)
+        await wait_up(self.receiver_urls[1])
+        return await open_session(self.url, n)
+
+    async def stop(self) -> None:
+        await super().stop()
+        await pg_admin(f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
+
+
+PG_ADMIN = os.environ.get("IMR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("IMR_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+async def pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def add_leader(env: dict[str, str]) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "imr_live.cli",
+            "user",
+            "add",
+            "lead",
+            "--role",
+            "clinician",
+            "--password-stdin",
+        ],
+        input=PASSWORD.encode(),
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+async def open_session(url: str, n: int) -> tuple[socketio.AsyncClient, list[dict[str, Any]]]:
+    """Sign in, create a session with n client invites, connect and join as leader."""
+    async with aiohttp.ClientSession(base_url=url) as http:
+        resp = await http.post("/api/login", json={"username": "lead", "password": PASSWORD})
+        login = await resp.json()
+        http.headers["Authorization"] = f"Bearer {login['token']}"
+        body = {"title": "bench", "format": "group", "script_ref": first_script_ref()}
+        sid = (await (await http.post("/api/sessions", json=body)).json())["id"]
+        auths = []
+        for _ in range(n):
+            r = await http.post(f"/api/sessions/{sid}/invites", json={"role": "client"})
+            auths.append({"token": (await r.json())["token"]})
+    leader = socketio.AsyncClient()
+    await leader.connect(
+        url, auth={"session": sid, "staff_token": login["token"]}, transports=["websocket"]
+    )
+    await leader.call("join", {})
+    return leader, auths
 
 
 def first_script_ref() -> str:
@@ -173,9 +261,10 @@ async def run_once(target: Target, n: int, events: int, rate: float) -> dict[str
     try:
         pipes, procs = [], []
         ctx = mp.get_context("spawn")
-        for part in (auths[: n // 2], auths[n // 2 :]):
+        halves = (auths[: n // 2], auths[n // 2 :])
+        for part, url in zip(halves, target.receiver_urls, strict=True):
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=worker, args=(target.url, part, events, child))
+            proc = ctx.Process(target=worker, args=(url, part, events, child))
             proc.start()
             pipes.append(parent)
             procs.append(proc)
@@ -213,6 +302,7 @@ async def main() -> None:
     ap.add_argument("--events", type=int, default=20)
     ap.add_argument("--rate", type=float, default=4.0)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--nodes", default="1", help="1, 2 or 1,2: our server as one node and/or two")
     args = ap.parse_args()
     print(
         f"{args.events} slide events at {args.rate}/s, median of {args.reps} runs; "
@@ -222,7 +312,8 @@ async def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for n in [int(x) for x in args.clients.split(",")]:
         medians = {}
-        for cls in (Baseline, ImrLive):
+        ours = {"1": [ImrLive], "2": [ImrLiveTwoNodes], "1,2": [ImrLive, ImrLiveTwoNodes]}
+        for cls in (Baseline, *ours[args.nodes]):
             runs = [await run_once(cls(), n, args.events, args.rate) for _ in range(args.reps)]
             medians[cls.name] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         base = medians[Baseline.name]
