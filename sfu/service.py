@@ -82,7 +82,10 @@ class SfuService:
         room = self._rooms.get(room_id)
         if room is None:
             raise NotInRoom(f"room {room_id} has no participants")
-        return await self._dispatch(room, participant_id, kind, message)
+        reply = await self._dispatch(room, participant_id, kind, message)
+        if not room.participants and self._rooms.get(room_id) is room:
+            await self.close_room(room_id)  # the last one left: free its tasks
+        return reply
 
     async def _dispatch(
         self, room: Room, pid: str, kind: object, message: dict[str, Any]

@@ -133,6 +133,9 @@ async def test_publisher_leaving_disappears_cleanly_from_subscribers(harness: Ha
     stats = harness.sfu.stats()
     assert (stats["participants"], stats["legs"], stats["peer_connections"]) == (1, 0, 2)
 
+    await ann.send({"type": "leave"})
+    assert harness.sfu.stats()["rooms"] == 0, "the last one out closes the room"
+
 
 async def test_republishing_replaces_the_track_everyone_sees(harness: Harness) -> None:
     ann = await harness.joined("ann", "red")
