@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 
 from sfu.keyframes import KeyframeRequester
 from sfu.payloads import h264_keyframe_start, vp8_keyframe_start
@@ -69,3 +70,11 @@ def test_h264_keyframe_start_finds_idr_and_sps() -> None:
     assert h264_keyframe_start(bytes([0x7C, 0x85]))  # FU-A start of IDR
     assert not h264_keyframe_start(bytes([0x7C, 0x05]))  # FU-A continuation
     assert not h264_keyframe_start(bytes([0x41, 0x9A]))  # non-IDR slice
+
+
+def test_payload_parsers_never_raise_on_random_bytes() -> None:
+    rng = random.Random(42)
+    for _ in range(20000):
+        payload = bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 12)))
+        vp8_keyframe_start(payload)
+        h264_keyframe_start(payload)
