@@ -107,14 +107,23 @@ async def server(tmp_path: Path) -> AsyncIterator[Any]:
         await srv.stop()
 
 
-@pytest.fixture
-async def any_server(tmp_path: Path, database_url: str) -> AsyncIterator[Any]:
-    """A real server on each log backend in turn (SQLite, then PostgreSQL)."""
+@pytest.fixture(params=["sqlite", "postgres", "postgres+redis"])
+async def any_server(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_url: str, redis_url: str, redis_prefix: str
+) -> AsyncIterator[Any]:
+    """A real server in each shape: SQLite; PostgreSQL; PostgreSQL with Redis coordination."""
     from tests.live.harness import start_server
 
-    if database_url.startswith("postgresql"):
-        await truncate(database_url, tmp_path)
-    srv = await start_server(tmp_path, database_url=database_url)
+    extra: dict[str, Any] = {}
+    if request.param == "sqlite":
+        extra["database_url"] = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    else:
+        extra["database_url"] = pg_url
+        await truncate(pg_url, tmp_path)
+    if request.param.endswith("redis"):
+        extra["redis_url"] = redis_url
+        extra["redis_prefix"] = redis_prefix
+    srv = await start_server(tmp_path, **extra)
     try:
         yield srv
     finally:
