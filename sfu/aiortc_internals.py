@@ -258,14 +258,16 @@ def tap_encoded_frames(receiver: RTCRtpReceiver) -> _FrameTap:
 
 
 def keep_codecs(transceiver: RTCRtpTransceiver, mime_types: Sequence[str]) -> bool:
-    """Restrict a just-offered transceiver to `mime_types` (in that preference order).
+    """Restrict a just-offered transceiver to the first of `mime_types` it offers.
 
     Runs between setRemoteDescription and createAnswer, so the answer names
     only codecs the SFU forwards. RTX is kept for the codecs kept. Returns
     False when nothing is left.
     """
     codecs = transceiver._codecs
-    primary = [c for m in mime_types for c in codecs if c.mimeType.lower() == m]
+    # Exactly one media codec in the answer, so the publisher cannot switch to
+    # another one mid-stream that the subscribers did not negotiate.
+    primary = [c for m in mime_types for c in codecs if c.mimeType.lower() == m][:1]
     kept_pts = {c.payloadType for c in primary}
     rtx = [
         c

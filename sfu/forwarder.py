@@ -49,6 +49,7 @@ class Forwarder:
         self._legs: dict[str, DownTrack] = {}
         self._leg_list: tuple[DownTrack, ...] = ()
         self._rtx = internals.negotiated_rtx_payload_types(transceiver)
+        self._media_pt = codec.payloadType
         self.is_keyframe = keyframe_detector(self.mime_type)
         self.closed = False
         self._on_audio_level = on_audio_level
@@ -103,12 +104,14 @@ class Forwarder:
     def on_packet(self, packet: RtpPacket) -> None:
         """Ingress hook: one decrypted RTP packet from the publisher (the hot path)."""
         pt = packet.payload_type
-        if pt in self._rtx:
+        if pt == self._media_pt:
+            self.media_ssrc = packet.ssrc
+        elif pt in self._rtx:
             if self.media_ssrc is None or len(packet.payload) < 2:
                 return
             packet = unwrap_rtx(packet, payload_type=self._rtx[pt], ssrc=self.media_ssrc)
         else:
-            self.media_ssrc = packet.ssrc
+            return  # a payload type we did not negotiate: never forward it
         self.packets_in += 1
         if self.is_keyframe is not None:
             if packet.payload and self.is_keyframe(packet.payload):
