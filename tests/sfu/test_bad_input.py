@@ -29,7 +29,7 @@ async def error_code(harness: Harness, pid: str, message: dict[str, object]) -> 
     return err.value.code
 
 
-async def keeps_forwarding(ann_bob: tuple[object, object], harness: Harness) -> None:
+async def keeps_forwarding(harness: Harness) -> None:
     ann = harness.peers["ann"]
     frames = ann.video_frames_from("bob")
     await eventually(lambda: ann.video_frames_from("bob") >= frames + 10, what="still forwarding")
@@ -53,7 +53,7 @@ async def test_malformed_sdp_is_a_bad_sdp_error(
     assert await error_code(harness, "eve", {"type": "publish", "sdp": garbage}) == "bad_sdp"
     assert await error_code(harness, "eve", {"type": "answer", "sdp": garbage}) == "bad_sdp"
     assert harness.sfu.stats()["peer_connections"] == pcs
-    await keeps_forwarding(ann_bob, harness)
+    await keeps_forwarding(harness)
 
 
 async def test_offer_from_someone_not_admitted_is_refused(
@@ -65,7 +65,7 @@ async def test_offer_from_someone_not_admitted_is_refused(
     with pytest.raises(SfuError) as err:
         await harness.sfu.handle("other-room", "ann", message)
     assert err.value.code == "not_in_room"
-    await keeps_forwarding(ann_bob, harness)
+    await keeps_forwarding(harness)
 
 
 async def test_codec_we_do_not_forward_is_refused(
@@ -85,7 +85,7 @@ async def test_codec_we_do_not_forward_is_refused(
     code = await error_code(harness, "eve", {"type": "publish", "sdp": pcmu})
     assert code == "unsupported_codec"
     assert harness.sfu.stats()["peer_connections"] == pcs
-    await keeps_forwarding(ann_bob, harness)
+    await keeps_forwarding(harness)
 
 
 async def test_unknown_or_incomplete_messages_are_bad_messages(
@@ -100,4 +100,4 @@ async def test_unknown_or_incomplete_messages_are_bad_messages(
     ):
         assert await error_code(harness, "eve", message) == "bad_message", message
     assert await error_code(harness, "../etc", {"type": "join"}) == "bad_message"
-    await keeps_forwarding(ann_bob, harness)
+    await keeps_forwarding(harness)
