@@ -9,13 +9,25 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class IceServer:
+    """One STUN or TURN server."""
+
+    url: str
+    """e.g. `turn:turn.example.org:3478?transport=udp`."""
+    username: str | None = None
+    """TURN username (None for STUN)."""
+    credential: str | None = None
+    """TURN password (None for STUN)."""
+
+
+@dataclass(frozen=True)
 class SfuConfig:
     """Settings of one SFU process."""
 
     ice_host_addresses: tuple[str, ...] | None = ("127.0.0.1",)
     """Host candidates offered by aioice; None keeps aioice's own choice (all but loopback)."""
-    ice_servers: tuple[str, ...] = ()
-    """STUN/TURN URLs; empty means host candidates only (aiortc's default is a public STUN)."""
+    ice_servers: tuple[IceServer, ...] = ()
+    """STUN/TURN servers; empty means host candidates only (aiortc's default is a public STUN)."""
     video_budget_kbps: int = 2500
     """Upper bound on the video a subscriber receives in total; publishers are capped to a share."""
     min_video_kbps: int = 150
@@ -55,7 +67,10 @@ class SfuConfig:
         values = dict(data)
         if "recordings_dir" in values:
             values["recordings_dir"] = Path(values["recordings_dir"])
-        for key in ("ice_host_addresses", "ice_servers"):
-            if values.get(key) is not None:
-                values[key] = tuple(values[key])
+        if values.get("ice_host_addresses") is not None:
+            values["ice_host_addresses"] = tuple(values["ice_host_addresses"])
+        values["ice_servers"] = tuple(
+            IceServer(server) if isinstance(server, str) else IceServer(**server)
+            for server in values.get("ice_servers", ())
+        )
         return cls(**values)

@@ -29,7 +29,10 @@ Sources = Callable[[str], list[Forwarder]]
 
 def new_peer_connection(config: SfuConfig) -> RTCPeerConnection:
     """A peer connection with the configured ICE servers, every m-line on one transport."""
-    servers = [RTCIceServer(urls=url) for url in config.ice_servers]
+    servers = [
+        RTCIceServer(urls=s.url, username=s.username, credential=s.credential)
+        for s in config.ice_servers
+    ]
     return RTCPeerConnection(
         RTCConfiguration(iceServers=servers, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
     )

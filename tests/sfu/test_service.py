@@ -12,8 +12,18 @@ from tests.sfu.conftest import Harness, eventually
 
 
 def test_config_rejects_unknown_keys_and_bad_values() -> None:
-    config = SfuConfig.from_dict({"video_budget_kbps": 800, "recordings_dir": "/tmp/r"})
+    config = SfuConfig.from_dict(
+        {
+            "video_budget_kbps": 800,
+            "recordings_dir": "/tmp/r",
+            "ice_servers": [
+                "stun:stun.example.org",
+                {"url": "turn:turn.example.org", "username": "u", "credential": "p"},
+            ],
+        }
+    )
     assert config.video_budget_kbps == 800
+    assert config.ice_servers[1].username == "u"
     assert config.recordings_dir == Path("/tmp/r")
     with pytest.raises(ValueError, match="unknown"):
         SfuConfig.from_dict({"video_budget": 800})
