@@ -17,8 +17,10 @@ from imr_live.store.database import SqliteDatabase
 from imr_live.store.session_log import SessionLog
 
 
-def run(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "IMR_DATA_DIR": str(data_dir)}
+def run(
+    data_dir: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "IMR_DATA_DIR": str(data_dir), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "imr_live.cli", *args],
         input=stdin,
@@ -97,26 +99,12 @@ async def test_log_export_round_trips(tmp_path: Path, fmt: str) -> None:
 
 
 def test_production_refuses_to_start_without_a_real_secret(tmp_path: Path) -> None:
-    env = {**os.environ, "IMR_DATA_DIR": str(tmp_path), "IMR_PRODUCTION": "1", "SECRET_KEY": "dev"}
-    out = subprocess.run(
-        [sys.executable, "-m", "imr_live.cli", "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run(tmp_path, "serve", env={"IMR_PRODUCTION": "1", "SECRET_KEY": "dev"})
     assert out.returncode == 2 and "SECRET_KEY" in out.stderr
 
 
 def test_a_misspelt_setting_is_refused(tmp_path: Path) -> None:
-    env = {**os.environ, "IMR_DATA_DIR": str(tmp_path), "IMR_PRODUCTON": "1"}
-    out = subprocess.run(
-        [sys.executable, "-m", "imr_live.cli", "user", "list"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run(tmp_path, "user", "list", env={"IMR_PRODUCTON": "1"})
     assert out.returncode == 2 and "IMR_PRODUCTON" in out.stderr
 
 
@@ -127,13 +115,6 @@ def test_serve_refuses_to_start_on_an_invalid_script_set(tmp_path: Path) -> None
     shutil.copytree(Path(__file__).resolve().parent.parent / "session_scripts", scripts)
     module = sorted((scripts / "modules").glob("*.yaml"))[0]
     module.write_text(module.read_text().replace("title:", "titel:", 1))
-    env = {**os.environ, "IMR_DATA_DIR": str(tmp_path), "IMR_SCRIPTS_DIR": str(scripts)}
-    out = subprocess.run(
-        [sys.executable, "-m", "imr_live.cli", "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run(tmp_path, "serve", env={"IMR_SCRIPTS_DIR": str(scripts)})
     assert out.returncode == 2
     assert f"modules/{module.name}:" in out.stderr and "titel" in out.stderr

@@ -12,9 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.conftest import free_port
-from tests.live.harness import LiveClient
 from tests.live.test_durability import Process, add_user, read_log
-from tests.multinode.test_two_web_nodes import admit, set_up
+from tests.multinode.test_two_web_nodes import leader_and_client
 
 BIN = (
     sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
@@ -98,11 +97,7 @@ async def node(tmp_path, own_pg: OwnPostgres) -> AsyncIterator[Process]:  # type
 async def test_events_are_refused_while_postgres_is_down_and_resume_after(
     node: Process, own_pg: OwnPostgres
 ) -> None:
-    sid, staff_token, tokens, _ = await set_up(node, 1)
-    leader = await LiveClient.open(node.url, {"session": sid, "staff_token": staff_token})
-    await leader.ok("join")
-    client = await LiveClient.open(node.url, {"token": tokens[0]})
-    await admit(leader, client, "Ann")
+    sid, leader, client, _ = await leader_and_client(node)
     acked = [(await client.ok("chat.send", {"text": "before"}))["seq"]]
 
     own_pg.stop()

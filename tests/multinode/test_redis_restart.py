@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port, truncate
-from tests.live.harness import LiveClient
 from tests.live.test_durability import Process, add_user, read_log
-from tests.multinode.test_two_web_nodes import admit, set_up
+from tests.multinode.test_two_web_nodes import leader_and_client
 
 
 class RedisServer:
@@ -70,11 +69,7 @@ async def node(tmp_path: Path, pg_url: str, own_redis: RedisServer) -> AsyncIter
 async def test_live_events_resume_after_redis_restarts(
     node: Process, own_redis: RedisServer
 ) -> None:
-    sid, staff_token, tokens, _ = await set_up(node, 1)
-    leader = await LiveClient.open(node.url, {"session": sid, "staff_token": staff_token})
-    await leader.ok("join")
-    client = await LiveClient.open(node.url, {"token": tokens[0]})
-    pid = await admit(leader, client, "Ann")
+    sid, leader, client, pid = await leader_and_client(node)
     await leader.ok("slide.show", {"index": 1})
     await client.wait_event("slide.shown", index=1)
 

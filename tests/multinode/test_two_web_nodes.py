@@ -49,6 +49,15 @@ async def set_up(node: Process, clients: int) -> tuple[str, str, list[str], str]
     return sid, login["token"], tokens, ref
 
 
+async def leader_and_client(node: Process) -> tuple[str, LiveClient, LiveClient, str]:
+    """A session on ``node`` with its leader and one admitted client, both connected."""
+    sid, staff_token, tokens, _ = await set_up(node, 1)
+    leader = await LiveClient.open(node.url, {"session": sid, "staff_token": staff_token})
+    await leader.ok("join")
+    client = await LiveClient.open(node.url, {"token": tokens[0]})
+    return sid, leader, client, await admit(leader, client, "Ann")
+
+
 async def admit(leader: LiveClient, client: LiveClient, name: str) -> str:
     pid = (await client.ok("join", {"display_name": name}))["you"]["id"]
     await leader.ok("waiting.admit", {"participant": pid})
