@@ -49,7 +49,8 @@ class MediaCollector:
         now, rate = self._clock(), 0.0
         if self._last is not None:
             then, before = self._last
-            # A closed room takes its count with it: count what the open rooms added.
+            # A closed room takes its count out of the sum: then the open rooms' whole
+            # sum counts as new (an upper bound for that one interval).
             added = packets - before if packets >= before else packets
             self._forwarded_total += added
             if now > then:

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from imr_live.edges.metrics import MediaCollector
 from tests.live.harness import Server, start_server
 from tests.live.test_media_over_live_channel import SocketPeer
 from tests.live.test_permissions import admitted_guest
@@ -101,3 +102,24 @@ async def test_a_short_session_moves_the_counters(media_server: Server) -> None:
     await leader.close()
     await client.close()
     assert await gauge_once_settled(server, "imr_live_connections", 0) == 0
+
+
+def test_forwarded_packets_keep_counting_when_a_room_closes() -> None:
+    now = [100.0]
+    stats = {"rooms": 2, "forwarded_packets": 1000}
+    collector = MediaCollector(clock=lambda: now[0])
+    collector.stats = lambda: stats
+
+    def scrape_now() -> dict[str, float]:
+        return {s.name: s.value for m in collector.collect() for s in m.samples}
+
+    assert scrape_now()["imr_media_forwarded_packets_per_second"] == 0
+    now[0], stats["forwarded_packets"] = 102.0, 3000
+    first = scrape_now()
+    assert first["imr_media_forwarded_packets_per_second"] == 1000
+    assert first["imr_media_forwarded_packets_total"] == 2000
+    # A room closed and took its packets out of the sum: the remaining sum counts as new.
+    now[0], stats["forwarded_packets"], stats["rooms"] = 103.0, 500, 1
+    second = scrape_now()
+    assert second["imr_media_forwarded_packets_total"] == 2500
+    assert second["imr_media_rooms"] == 1
