@@ -144,8 +144,26 @@ async def test_chromium_publishes_and_subscribes_through_the_sfu(
 
     await eventually(lambda: ann.video_frames_from("web") >= 10, what="ann decodes Chromium")
     assert ann.colours["web"].most_common(1)[0][0] in ("green", "cyan", "yellow")
+
+    # Renegotiation with a strict peer: a publisher comes, then goes.
+    await harness.joined("bob", "blue")
+    for _ in range(300):
+        bob_mid = next((m for m, p in ann_mids(harness).items() if p == "bob"), None)
+        rgb = await page.evaluate("mid => window.colourOf(mid)", bob_mid) if bob_mid else None
+        if rgb is not None and rgb[2] > 150 and rgb[0] < 100:
+            break
+        await asyncio.sleep(0.1)
+    assert rgb is not None and rgb[2] > 150 and rgb[0] < 100, json.dumps(rgb)
+    await harness.peers["bob"].send({"type": "leave"})
+    await eventually(lambda: len(answers) >= 3 and all(t.done() for t in answers))
     for task in answers:
-        await task
+        await task  # every (re)offer was accepted by Chromium
+    frames = await browser_frames()
+    for _ in range(100):
+        if await browser_frames() >= frames + 10:
+            break
+        await asyncio.sleep(0.1)
+    assert await browser_frames() >= frames + 10, "ann's video goes on after bob left"
 
 
 def ann_mids(harness: Harness) -> dict[str, str]:
