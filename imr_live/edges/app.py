@@ -161,7 +161,9 @@ def _observe(
     """Report connections, event and log-append latency and media counts at /metrics."""
     telemetry.known_events.update(["join", *services.channel.actions, *live_socket.extra_events])
     live_socket.telemetry = services.channel.telemetry = telemetry
-    if services.sfu is not None:
+    if isinstance(services.sfu, RemoteSfu):
+        telemetry.workers.source = services.sfu.placement.workers
+    elif services.sfu is not None:
         telemetry.media.stats = services.sfu.stats
 
 

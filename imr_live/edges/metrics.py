@@ -1,22 +1,30 @@
 """Prometheus metrics at ``GET /metrics``: the one module that knows prometheus_client.
 
 Each app has its own ``CollectorRegistry`` (tests run several apps in one
-process). Counts of media rooms and forwarded packets are read from the SFU's
-``stats()`` at scrape time; the rest comes through the ``Telemetry`` calls.
+process). Counts of media rooms and forwarded packets are read from the
+in-process SFU's ``stats()`` at scrape time, or, with SFU workers, from the
+loads they last reported in Redis; the rest comes through ``Telemetry`` calls.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from redis.exceptions import RedisError
 
+log = logging.getLogger("imr_live.metrics")
 MediaStats = Callable[[], Mapping[str, Any] | None]
+WorkerLoads = Callable[[], Awaitable[Mapping[str, Mapping[str, Any]]]]
+_LOAD_KEY = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 EVENT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 APPEND_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 OTHER_EVENT = "other"
@@ -42,8 +50,10 @@ class MediaCollector:
             ("participants", "Participants in this node's media rooms"),
             ("peer_connections", "WebRTC peer connections of this node's SFU"),
         ):
-            yield GaugeMetricFamily(f"imr_media_{key}", text, value=stats.get(key, 0))
-        yield from self._packets(int(stats.get("forwarded_packets", 0)))
+            if key in stats:
+                yield GaugeMetricFamily(f"imr_media_{key}", text, value=stats[key])
+        if "forwarded_packets" in stats:
+            yield from self._packets(int(stats["forwarded_packets"]))
 
     def _packets(self, packets: int) -> Iterator[Metric]:
         now, rate = self._clock(), 0.0
@@ -68,6 +78,47 @@ class MediaCollector:
         )
 
 
+class WorkerCollector:
+    """The SFU workers' last reported loads, read from Redis just before each scrape."""
+
+    def __init__(self) -> None:
+        self.source: WorkerLoads | None = None
+        self._loads: dict[str, Mapping[str, Any]] = {}
+
+    async def refresh(self) -> None:
+        """Read the loads (a Redis outage leaves the worker series out of this scrape)."""
+        if self.source is None:
+            return
+        try:
+            self._loads = dict(await asyncio.wait_for(self.source(), 2))
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("SFU worker loads unavailable: %s", type(exc).__name__)
+            self._loads = {}
+
+    def collect(self) -> Iterator[Metric]:
+        """``imr_sfu_workers`` and one ``imr_sfu_worker_<key>{worker}`` per numeric load key."""
+        if self.source is None:
+            return
+        yield GaugeMetricFamily("imr_sfu_workers", "Live SFU workers", value=len(self._loads))
+        families: dict[str, GaugeMetricFamily] = {}
+        for worker, load in sorted(self._loads.items()):
+            for key, number in load.items():
+                if not _LOAD_KEY.fullmatch(key) or not _is_number(number):
+                    continue
+                family = families.get(key)
+                if family is None:
+                    text = f"'{key}' as the SFU worker last reported it"
+                    family = families[key] = GaugeMetricFamily(
+                        f"imr_sfu_worker_{key}", text, labels=["worker"]
+                    )
+                family.add_metric([worker], number)
+        yield from families.values()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 class PrometheusTelemetry:
     """Implements ``imr_live.domain.telemetry.Telemetry`` with Prometheus metrics."""
 
@@ -77,6 +128,8 @@ class PrometheusTelemetry:
         """Event names that get their own label value; the rest count as ``other``."""
         self.media = MediaCollector()
         self.registry.register(self.media)
+        self.workers = WorkerCollector()
+        self.registry.register(self.workers)
         ProcessCollector(registry=self.registry)
         self._connections = Gauge(
             "imr_live_connections",
@@ -124,7 +177,9 @@ METRICS = web.AppKey("metrics", PrometheusTelemetry)
 
 async def metrics_handler(request: web.Request) -> web.Response:
     """``GET /metrics``: Prometheus text format."""
-    body = request.app[METRICS].render()
+    telemetry = request.app[METRICS]
+    await telemetry.workers.refresh()
+    body = telemetry.render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
 

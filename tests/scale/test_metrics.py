@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -42,11 +45,15 @@ async def scrape(server: Server) -> Samples:
     }
 
 
-async def gauge_once_settled(server: Server, name: str, want: float, limit_s: float = 10) -> float:
+async def gauge_once_settled(
+    server: Server, name: str, want: float, limit_s: float = 10, **labels: str
+) -> float:
     """A gauge's value, scraped until it equals ``want`` or ``limit_s`` passed."""
     deadline = time.monotonic() + limit_s
-    while (got := value(await scrape(server), name)) != want and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
+    while (got := value(await scrape(server), name, **labels)) != want:
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
     return got
 
 
@@ -123,3 +130,67 @@ def test_forwarded_packets_keep_counting_when_a_room_closes() -> None:
     second = scrape_now()
     assert second["imr_media_forwarded_packets_total"] == 2500
     assert second["imr_media_rooms"] == 1
+
+
+@pytest.fixture
+def sfu_worker(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[None]:
+    """One ``imr-live sfu`` process on the test's Redis prefix."""
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "IMR_REDIS_PREFIX": redis_prefix,
+        "IMR_DATA_DIR": str(tmp_path / "w"),
+        "IMR_RECORDINGS_DIR": str(tmp_path / "rec"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "imr_live.cli", "sfu"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+@pytest.fixture
+async def web_node(
+    tmp_path: Path, redis_url: str, redis_prefix: str, sfu_worker: None
+) -> AsyncIterator[Server]:
+    srv = await start_server(
+        tmp_path, sfu=True, sfu_workers=True, redis_url=redis_url, redis_prefix=redis_prefix
+    )
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+async def test_a_web_node_reports_the_loads_its_sfu_workers_last_announced(
+    web_node: Server,
+) -> None:
+    assert await gauge_once_settled(web_node, "imr_sfu_workers", 1, 30) == 1
+    clinician = await web_node.staff("dana")
+    sid = (await clinician.create_session(format="individual"))["id"]
+    leader = await clinician.connect(sid)
+    await leader.ok("join")
+    client, client_id = await admitted_guest(web_node, leader, await clinician.invite(sid), "Ann")
+    peers = [SocketPeer(leader, clinician.id), SocketPeer(client, client_id)]
+    try:
+        for peer, colour in zip(peers, ("red", "blue"), strict=True):
+            await peer.join()
+            await peer.publish(colour)
+        await eventually(lambda: peers[0].video_frames_from(client_id) > 5, what="media")
+        samples = await scrape(web_node)
+        (worker,) = [dict(k[1])["worker"] for k in samples if k[0] == "imr_sfu_worker_rooms"]
+        assert await gauge_once_settled(web_node, "imr_sfu_worker_rooms", 1, 15, worker=worker) == 1
+        got = await gauge_once_settled(
+            web_node, "imr_sfu_worker_participants", 2, 15, worker=worker
+        )
+        assert got == 2
+    finally:
+        for peer in peers:
+            await peer.close()
+    assert not [k for k in await scrape(web_node) if k[0].startswith("imr_media_")]
