@@ -48,8 +48,8 @@ class SfuConfig:
     """Upper bound on closing one peer connection."""
     remb_interval_s: float = 1.0
     """How often publishers are reminded of their video cap."""
-    recording_flush_s: float = 1.0
-    """Recordings are flushed to disk at least this often."""
+    weak_link_loss: float = 0.1
+    """Loss a subscriber reports on its video above which it is told its link is weak."""
 
     def __post_init__(self) -> None:
         if self.video_budget_kbps <= 0 or self.min_video_kbps <= 0:

@@ -18,7 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 from aiortc import MediaStreamTrack, RTCRtpTransceiver
-from aiortc.rtp import RTCP_RTPFB_NACK, RtcpRtpfbPacket, RtpPacket
+from aiortc.rtp import (
+    RTCP_RTPFB_NACK,
+    RtcpRrPacket,
+    RtcpRtpfbPacket,
+    RtcpSrPacket,
+    RtpPacket,
+)
 
 from sfu import aiortc_internals as internals
 
@@ -84,6 +90,7 @@ class DownTrack:
         self.packets_sent = 0
         self.octets_sent = 0
         self.nacks_answered = 0
+        self.fraction_lost = 0.0
         self._is_keyframe = is_keyframe
         self._request_keyframe = request_keyframe
         self._active = False
@@ -209,7 +216,11 @@ class DownTrack:
         if internals.is_pli(packet):
             self._request_keyframe()
             return True
-        return False
+        if isinstance(packet, RtcpRrPacket | RtcpSrPacket):
+            for report in packet.reports:
+                if report.ssrc == self._leg_ssrc:
+                    self.fraction_lost = report.fraction_lost / 256
+        return False  # aiortc's own handler keeps the leg's statistics
 
     async def close(self) -> None:
         """Stop forwarding and stop the parked sender (sends RTCP BYE)."""

@@ -69,6 +69,7 @@ class Participant:
         self.forwarders: dict[str, Forwarder] = {}
         self.legs: dict[str, DownTrack] = {}
         self.audio_only = False
+        self.weak_link = False
         self.negotiations = 0
         self.closed_legs_packets = 0
         self._config = config
@@ -105,6 +106,12 @@ class Participant:
             raise BadSdp(f"answer rejected: {exc}") from exc
         if self._answer is not None and not self._answer.done():
             self._answer.set_result(None)
+
+    def video_loss(self) -> float:
+        """The worst loss this participant's receiver reports on the videos it gets."""
+        return max(
+            (leg.fraction_lost for leg in self.legs.values() if leg.kind == "video"), default=0
+        )
 
     def set_audio_only(self, on: bool) -> None:
         """Stop (or resume) forwarding video to this participant."""

@@ -288,6 +288,18 @@ class Room:
                         await forwarder.send_bitrate_cap(cap)
                     except ConnectionError:
                         pass  # not connected yet or already gone: the next round retries
+                await self._check_link(participant)
+
+    async def _check_link(self, participant: Participant) -> None:
+        """Tell a subscriber when its video loss crosses the weak-link threshold (and back)."""
+        loss = participant.video_loss()
+        weak = loss > self._config.weak_link_loss
+        if weak != participant.weak_link:
+            participant.weak_link = weak
+            event = {"type": "link_quality", "weak": weak, "loss": round(loss, 3)}
+            if weak and not participant.audio_only:
+                event["suggest"] = "audio_only"
+            await self.emit(participant.id, event)
 
     # lifetime
 
