@@ -31,6 +31,8 @@ class Room:
         self.participants: dict[str, Participant] = {}
         self.recording: RoomRecording | None = None
         self.closed = False
+        self.lock = asyncio.Lock()
+        """Held by the service around joins, publishing and departures."""
         self._config = config
         self._emit = emit
         self._speaker = DominantSpeaker()

@@ -24,6 +24,9 @@ Emit = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 
 _ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.:-]{0,127}$")
 KINDS = ("audio", "video")
+# Membership and publishing changes of one room run one at a time; answers,
+# mutes and subscription switches never wait behind them.
+SERIALISED = frozenset({"publish", "leave", "remove", "record", "ice_restart"})
 
 
 def _str(message: dict[str, Any], key: str) -> str:
@@ -78,11 +81,16 @@ class SfuService:
             room = self._rooms.get(room_id)
             if room is None:
                 room = self._rooms[room_id] = Room(room_id, self.config, self._emit)
-            return await room.join(participant_id)
+            async with room.lock:
+                return await room.join(participant_id)
         room = self._rooms.get(room_id)
         if room is None:
             raise NotInRoom(f"room {room_id} has no participants")
-        reply = await self._dispatch(room, participant_id, kind, message)
+        if kind in SERIALISED:
+            async with room.lock:
+                reply = await self._dispatch(room, participant_id, kind, message)
+        else:
+            reply = await self._dispatch(room, participant_id, kind, message)
         if not room.participants and self._rooms.get(room_id) is room:
             await self.close_room(room_id)  # the last one left: free its tasks
         return reply

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,20 @@ async def test_a_failing_emit_is_logged_and_the_room_goes_on(
 
     await eventually(lambda: ann.video_frames_from("bob") >= 5, what="ann still gets bob")
     assert any("emitting offer to bob failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_concurrent_joins_and_leaves_keep_the_room_consistent(harness: Harness) -> None:
+    sfu, room = harness.sfu, harness.room
+    await asyncio.gather(
+        sfu.handle(room, "ann", {"type": "join"}),
+        sfu.handle(room, "ann", {"type": "join"}),
+        sfu.handle(room, "bob", {"type": "join"}),
+    )
+    assert sfu.stats()["participants"] == 2
+    results = await asyncio.gather(
+        sfu.handle(room, "bob", {"type": "leave"}),
+        sfu.handle(room, "bob", {"type": "leave"}),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["NotInRoom", "dict"]
+    assert sfu.stats()["participants"] == 1
