@@ -1,63 +1,286 @@
-// Media in the live room. Today: local camera and microphone only.
+// Media in the live room: publish camera and microphone to the SFU, show everyone else.
 //
-// The SFU's signalling runs over the live channel; wiring it in means filling in
-// start(), signal() and stop() below. The rest of the page uses only this interface:
+// The SFU's signalling runs over the live channel (`media` event, docs/events.md). The rest
+// of the page uses only this interface:
 //
 //   const media = createMedia({ call, videos, note })
-//     call(event, data) -> Promise<ack>   sends on the live channel (LiveConnection.call)
-//     videos: element that holds <video> tiles; note: element for plain-words status
+//     call(event, data) -> Promise<ack>   sends on the live channel (LiveConnection.call);
+//       may instead come with start()
+//     videos: element that holds the tiles; note: element for plain-words status
 //   media.useStream(stream)      a getUserMedia stream from the pre-join check (or null)
-//   await media.start()          after admission: show (later: publish and subscribe)
-//   media.signal(name, data)     live-channel pushes meant for media (offers, answers, ...)
+//   await media.start({call, welcome, nameOf})  after admission: join the SFU, publish, subscribe
+//     welcome: the join/admitted answer (its `ice_servers` and `you`); nameOf(id) -> display name
+//   media.signal(name, data)     live-channel pushes; only `media` ones matter here
 //   media.setMicrophone(on) / media.setCamera(on)  -> the state actually in effect
 //   media.setAudioOnly(on)       stop video both ways on weak links
-//   media.stop()                 release camera and microphone
+//   media.stop()                 leave, close both connections, release camera and microphone
+//
+// Two connections (docs/sfu.md): `pub` (we offer, sendonly) and `sub` (the SFU offers).
+import { closeConnection, newPeerConnection, publishingOffer, subscribingAnswer } from "./media_pc.js";
+import { Tiles } from "./media_tiles.js";
+
+const RETRY_FIRST_MS = 1000;
+// ICE often recovers from a short glitch by itself; past this, join again.
+const DISCONNECTED_GRACE_MS = 4000;
+const RETRY_MAX_MS = 30000;
+// Refusals that another try will not change.
+const FINAL = new Set(["unavailable", "forbidden", "removed"]);
+const WORDS = {
+  unavailable: "Video with other people is not available right now. You can still follow along and chat.",
+  forbidden: "Your place in this session does not use video. You can still follow along and chat.",
+  muted_by_leader: "The leader has turned off your microphone. Ask the leader if you want to speak.",
+};
+const CAMERA = { audio: true, video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15 } } };
+
+class MediaRefused extends Error {
+  constructor(error) {
+    super(error?.message || "The video connection did not work.");
+    this.code = error?.code || "failed";
+  }
+}
 
 /** The room's media, behind the interface above. */
-export function createMedia({ videos, note }) {
-  let stream = null;
-  let audioOnly = false;
+class RoomMedia {
+  constructor({ call, videos, note }) {
+    this.call = call || null;
+    this.note = note;
+    this.tiles = new Tiles(videos, (id) => this.nameOf(id));
+    this.nameOf = () => null;
+    this.iceServers = [];
+    this.you = null;
+    this.stream = null;
+    this.pub = null;
+    this.sub = null;
+    this.videoSender = null;
+    this.mids = new Map(); // mid -> participant, from the SFU's latest offer
+    this.joined = false;
+    this.stopped = false;
+    this.audioOnly = false;
+    this.generation = 0; // bumped on every (re)connect and stop: late answers are dropped
+    this.offers = Promise.resolve();
+    this.retryMs = RETRY_FIRST_MS;
+    this.retryTimer = null;
+  }
 
-  const tracks = (kind) => (stream ? stream.getTracks().filter((t) => t.kind === kind) : []);
-  const setEnabled = (kind, on) => {
-    const found = tracks(kind);
+  say(text) { this.note.textContent = text; }
+
+  async start({ call, welcome, nameOf } = {}) {
+    if (call) this.call = call;
+    if (nameOf) this.nameOf = nameOf;
+    this.iceServers = welcome?.ice_servers || [];
+    this.you = welcome?.you?.id || null;
+    this.stopped = false;
+    if (!this.stream && navigator.mediaDevices?.getUserMedia) {
+      this.stream = await navigator.mediaDevices.getUserMedia(CAMERA).catch(() => null);
+    }
+    if (this.stream) this.tiles.showSelf(this.stream);
+    else this.say("Your camera and microphone are not available. You can still see and hear the others, follow along and chat.");
+    await this.connect();
+  }
+
+  /** Join the SFU room and publish: first time, after `restart`, or after a dropped connection. */
+  async connect() {
+    const generation = ++this.generation;
+    this.closeConnections();
+    try {
+      await this.send({ type: "join" });
+      this.joined = true;
+      if (this.stream) await this.publish(generation);
+      if (generation !== this.generation) return;
+      this.reapply();
+      this.retryMs = RETRY_FIRST_MS;
+      if (this.stream) this.say("");
+    } catch (err) {
+      if (generation === this.generation) this.failed(err);
+    }
+  }
+
+  async publish(generation) {
+    const pc = this.pub = this.watched(newPeerConnection(this.iceServers));
+    const offer = await publishingOffer(pc, this.stream);
+    this.videoSender = offer.video;
+    if (this.audioOnly) await this.sendOwnVideo(false);
+    if (generation !== this.generation) return;
+    const reply = await this.send({ type: "publish", sdp: offer.sdp });
+    if (generation === this.generation) await pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
+  }
+
+  /** A fresh SFU participant knows nothing of our choices: say them again. */
+  reapply() {
+    if (this.audioOnly) this.tell({ type: "audio_only", on: true });
+    for (const kind of ["audio", "video"]) {
+      const off = this.localTracks(kind).some((t) => !t.enabled) || (kind === "video" && this.audioOnly);
+      if (off) this.tell({ type: "mute", kind, muted: true });
+    }
+  }
+
+  /** Say what went wrong in words, and try again later unless trying cannot help. */
+  failed(err) {
+    if (this.stopped) return;
+    const code = err instanceof MediaRefused ? err.code : "failed";
+    this.say(WORDS[code] || `${err.message || "The video connection did not work."} Trying again…`);
+    if (!FINAL.has(code)) this.retryLater();
+  }
+
+  retryLater() {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = window.setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+  }
+
+  /**
+   * A connection that fails, or stays disconnected past a short grace, is rebuilt. That is
+   * also how media comes back after the live channel dropped: the server then closed our
+   * SFU connections, which the browser only notices as silence.
+   */
+  watched(pc) {
+    const current = () => pc === this.pub || pc === this.sub;
+    const lost = () => {
+      if (!current() || pc.connectionState === "connected") return;
+      this.say("The video connection dropped. Reconnecting…");
+      this.retryLater();
+    };
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc.connectionState === "failed") lost();
+      else if (pc.connectionState === "disconnected") window.setTimeout(lost, DISCONNECTED_GRACE_MS);
+    });
+    return pc;
+  }
+
+  async send(message) {
+    if (!this.call) throw new MediaRefused({ code: "unavailable" });
+    const ack = await this.call("media", message);
+    if (!ack.ok) throw new MediaRefused(ack.error);
+    return ack;
+  }
+
+  /** Fire-and-forget messages (mute, audio only): a refusal is said in words. */
+  tell(message) {
+    if (!this.joined) return;
+    this.send(message).catch((err) => this.say(WORDS[err.code] || err.message));
+  }
+
+  // -- pushes from the SFU --------------------------------------------------------------
+
+  signal(name, data) {
+    if (name !== "media" || !data || this.stopped) return;
+    const handler = {
+      offer: () => { this.offers = this.offers.then(() => this.answer(data)); },
+      track_removed: () => this.tiles.detach(data.participant, data.kind),
+      speaker: () => this.tiles.setSpeaker(data.participant),
+      muted: () => this.muted(data),
+      restart: () => this.connect(),
+      removed: () => this.stop(),
+    }[data.type];
+    if (handler) handler();
+    this.tiles.renderAll();
+  }
+
+  async answer(offer) {
+    const generation = this.generation;
+    try {
+      if (offer.new_pc || !this.sub) {
+        closeConnection(this.sub);
+        this.sub = this.watched(newPeerConnection(this.iceServers));
+        this.sub.addEventListener("track", (e) => this.received(e));
+      }
+      this.mids = new Map(offer.tracks.map((t) => [t.mid, t.participant]));
+      const sdp = await subscribingAnswer(this.sub, offer.sdp);
+      if (generation !== this.generation) return;
+      await this.send({ type: "answer", sdp });
+      this.tiles.keepOnly(new Set(offer.tracks.map((t) => t.participant)));
+    } catch (err) {
+      if (generation === this.generation) this.failed(err);
+    }
+  }
+
+  received({ transceiver, track }) {
+    const participant = this.mids.get(transceiver.mid);
+    if (!participant) return;
+    this.tiles.attach(participant, track.kind, track, () => this.soundBlocked());
+  }
+
+  /** The browser will not play sound before the person touches the page: ask them to. */
+  soundBlocked() {
+    this.say("Click or tap anywhere on the page to hear the others.");
+    document.addEventListener("click", () => {
+      for (const audio of this.tiles.container.querySelectorAll("audio")) audio.play().catch(() => {});
+      this.say("");
+    }, { once: true });
+  }
+
+  muted({ participant, kind, muted, by }) {
+    if (participant !== this.you) this.tiles.setMuted(participant, kind, muted);
+    else if (by && by !== this.you) {
+      const what = kind === "video" ? "camera" : "microphone";
+      this.say(muted ? `The leader has turned off your ${what} for everyone.` : `The leader has turned your ${what} back on.`);
+    }
+  }
+
+  // -- controls -------------------------------------------------------------------------
+
+  localTracks(kind) {
+    return this.stream ? this.stream.getTracks().filter((t) => t.kind === kind) : [];
+  }
+
+  setEnabled(kind, on) {
+    const found = this.localTracks(kind);
     found.forEach((t) => { t.enabled = on; });
-    return found.length > 0 ? on : false;
-  };
+    if (found.length === 0) return false;
+    this.tell({ type: "mute", kind, muted: !on });
+    return on;
+  }
 
+  /** Audio only: the SFU stops sending us video, and we stop sending ours (not just black frames). */
+  setAudioOnly(on) {
+    this.audioOnly = on;
+    this.tiles.setVideoOff(on);
+    this.tell({ type: "audio_only", on });
+    this.sendOwnVideo(!on).catch((err) => this.say(err.message));
+    if (this.localTracks("video").length) this.tell({ type: "mute", kind: "video", muted: on });
+    this.say(on ? "Audio only: video is off both ways to save your connection." : "");
+  }
+
+  async sendOwnVideo(on) {
+    if (!this.videoSender) return;
+    await this.videoSender.replaceTrack(on ? this.localTracks("video")[0] || null : null);
+  }
+
+  closeConnections() {
+    closeConnection(this.pub);
+    closeConnection(this.sub);
+    this.pub = this.sub = this.videoSender = null;
+    this.mids = new Map();
+    this.tiles.keepOnly(new Set());
+  }
+
+  stop() {
+    if (this.joined) this.send({ type: "leave" }).catch(() => {}); // the server also closes it when we go
+    this.stopped = true;
+    this.joined = false;
+    this.generation += 1;
+    window.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.closeConnections();
+    if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
+    this.stream = null;
+    this.tiles.clear();
+  }
+}
+
+/** The room's media (see the interface at the top of this file). */
+export function createMedia(options) {
+  const media = new RoomMedia(options);
   return {
-    useStream(given) { stream = given; },
-    async start() {
-      if (!stream && navigator.mediaDevices?.getUserMedia) {
-        stream = await navigator.mediaDevices
-          .getUserMedia({ audio: true, video: true })
-          .catch(() => null);
-      }
-      if (!stream) {
-        note.textContent = "Your camera and microphone are not available. You can still follow along and chat.";
-        return;
-      }
-      const self = document.createElement("video");
-      self.muted = true;
-      self.autoplay = true;
-      self.playsInline = true;
-      self.setAttribute("aria-label", "You");
-      self.srcObject = stream;
-      videos.replaceChildren(self);
-      note.textContent = "Other people's video will appear here.";
-    },
-    signal() {},
-    setMicrophone(on) { return setEnabled("audio", on); },
-    setCamera(on) { return setEnabled("video", on && !audioOnly); },
-    setAudioOnly(on) {
-      audioOnly = on;
-      setEnabled("video", !on);
-      note.textContent = on ? "Audio only: video is off to save your connection." : "";
-    },
-    stop() {
-      if (stream) stream.getTracks().forEach((t) => t.stop());
-      stream = null;
-      videos.replaceChildren();
-    },
+    useStream(given) { media.stream = given; },
+    start: (opts) => media.start(opts),
+    signal: (name, data) => media.signal(name, data),
+    setMicrophone: (on) => media.setEnabled("audio", on),
+    setCamera: (on) => media.setEnabled("video", on && !media.audioOnly),
+    setAudioOnly: (on) => media.setAudioOnly(on),
+    stop: () => media.stop(),
   };
 }

@@ -56,7 +56,7 @@ export class Room {
       this.entered = true;
       $("room-title").focus();
       announce("You are in the session.");
-      this.media.start();
+      this.media.start({ call: (event, data) => this.conn.call(event, data), welcome, nameOf: (id) => this.people.get(id)?.display_name });
     }
   }
 
