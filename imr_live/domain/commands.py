@@ -156,6 +156,20 @@ class UpdateGoal(Command):
     note: Short | None = None
 
 
+SCALE_ITEMS = 14
+"""Items of the IMR outcome scale, each rated 1-5."""
+
+
+class RecordScale(Command):
+    """An IMR outcome scale rating of a client, by their clinician or by themselves."""
+
+    participant: Pid
+    rater: Literal["clinician", "client"]
+    items: list[Annotated[int, Field(ge=1, le=5)]] = Field(
+        min_length=SCALE_ITEMS, max_length=SCALE_ITEMS
+    )
+
+
 class Consent(Command):
     """Give or decline consent to recording."""
 

@@ -94,6 +94,7 @@ class LiveChannel:
             "assignment.review": (c.ReviewAssignment, self._review_assignment),
             "goal.note": (c.NoteGoal, self._note_goal),
             "goal.update": (c.UpdateGoal, self._update_goal),
+            "scale.record": (c.RecordScale, self._record_scale),
             "recording.set": (c.SetRecording, self._set_recording),
             "media.server_mute": (c.ServerMute, self._server_mute),
         }
@@ -501,6 +502,19 @@ class LiveChannel:
             live, seat.participant_id, "goal.updated", cmd.model_dump(), PRIVATE
         )
         return {"seq": ev.seq}
+
+    async def _record_scale(
+        self, seat: Seat, live: LiveSession, cmd: c.RecordScale
+    ) -> dict[str, Any]:
+        self._client(live, cmd.participant)
+        if seat.role is Role.CLIENT and (cmd.participant, cmd.rater) != (
+            seat.participant_id,
+            "client",
+        ):
+            raise Forbidden("a client records only their own rating")
+        data = {**cmd.model_dump(), "total": sum(cmd.items)}
+        ev = await self._record(live, seat.participant_id, "scale.recorded", data, PRIVATE)
+        return {"seq": ev.seq, "total": data["total"]}
 
     async def _set_recording(
         self, seat: Seat, live: LiveSession, cmd: c.SetRecording

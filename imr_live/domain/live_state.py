@@ -7,12 +7,14 @@ So what people see after a crash is exactly what the log says.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from imr_live.domain.roles import Role
 from imr_live.store.session_log import LogEvent
 
+CHAT_KEPT = 50
 WAITING, ADMITTED, DENIED, LEFT, DROPPED, REMOVED = (
     "waiting",
     "admitted",
@@ -68,6 +70,8 @@ class LiveState:
     role_play: dict[str, Any] | None = None
     hands: list[str] = field(default_factory=list)
     recording: bool = False
+    chat: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=CHAT_KEPT))
+    """The latest chat messages, so a late joiner sees the conversation."""
     last_seq: int = 0
 
     def apply(self, event: LogEvent) -> None:
@@ -75,6 +79,10 @@ class LiveState:
         handler = _HANDLERS.get(event.kind)
         if handler is not None:
             handler(self, event.data)
+        if event.kind == "chat.sent":
+            self.chat.append(
+                {"seq": event.seq, "at": event.at, "actor": event.actor, "text": event.data["text"]}
+            )
         self.last_seq = event.seq
 
     def person(self, participant_id: str) -> Person | None:
@@ -100,6 +108,7 @@ class LiveState:
             "role_play": self.role_play,
             "hands": list(self.hands),
             "recording": self.recording,
+            "chat": list(self.chat),
             "seq": self.last_seq,
         }
 

@@ -61,6 +61,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "assignment.review": LEADS,
     "goal.note": LEADS,
     "goal.update": LEADS,
+    "scale.record": LEADS | {Role.CLIENT},
     "media": SPEAKS | {Role.OBSERVER, Role.SUPERVISOR},
     "media.server_mute": LEADS,
     "recording.set": frozenset({Role.LEADER}),

@@ -31,6 +31,10 @@ ACTIONS: list[tuple[str, Callable[[Ctx], dict[str, Any]]]] = [
     ),
     ("goal.note", lambda c: {"participant": c["victim"], "goal": "Sleep better"}),
     ("goal.update", lambda c: {"participant": c["victim"], "goal_id": "g_1", "status": "achieved"}),
+    (
+        "scale.record",
+        lambda c: {"participant": c["victim"], "rater": "clinician", "items": [3] * 14},
+    ),
     ("waiting.admit", lambda c: {"participant": c["waiting"][0]}),
     ("waiting.deny", lambda c: {"participant": c["waiting"][1]}),
     ("session.lock", lambda c: {"locked": True}),
@@ -40,6 +44,8 @@ ACTIONS: list[tuple[str, Callable[[Ctx], dict[str, Any]]]] = [
 ]
 # Allowed, but the state refuses it in this set-up: recording needs the media server.
 STATE_REFUSALS = {"recording.set": "unavailable"}
+# The role may do it, but only for itself: a client rates only their own recovery.
+ONLY_FOR_SELF = {("client", "scale.record")}
 
 STAFF_ROLES = {
     Role.LEADER: None,
@@ -102,7 +108,9 @@ async def test_each_role_can_do_exactly_what_it_is_allowed(
         ack = await actor.call(action, payload(ctx))
         outcomes[action] = "ok" if ack["ok"] else ack["error"]["code"]
     for action, outcome in outcomes.items():
-        if r in PERMISSIONS[action]:
+        if (role, action) in ONLY_FOR_SELF:
+            assert outcome == "forbidden", (role, action, outcome)
+        elif r in PERMISSIONS[action]:
             assert outcome == STATE_REFUSALS.get(action, "ok"), (role, action, outcome)
         else:
             assert outcome == "forbidden", (role, action, outcome)
@@ -166,3 +174,25 @@ async def test_staff_without_a_role_in_the_session_cannot_join_it(server: Server
         await other.connect(sid)
     status, body = await other.api("POST", f"/api/sessions/{sid}/invites", json={"role": "client"})
     assert status == 403 and body["error"]["code"] == "forbidden"
+
+
+async def test_a_client_rates_their_own_recovery_and_nobody_elses(server: Server) -> None:
+    clinician = await server.staff("dana")
+    sid = (await clinician.create_session())["id"]
+    leader = await clinician.connect(sid)
+    await leader.ok("join")
+    ann, ann_id = await admitted_guest(server, leader, await clinician.invite(sid), "Ann")
+    _ben, ben_id = await admitted_guest(server, leader, await clinician.invite(sid), "Ben")
+    own = {"participant": ann_id, "rater": "client", "items": [4] * 13 + [5]}
+    assert (await ann.ok("scale.record", own))["total"] == 57
+    for bad, code in [
+        ({**own, "participant": ben_id}, "forbidden"),
+        ({**own, "rater": "clinician"}, "forbidden"),
+        ({**own, "items": [4] * 13}, "invalid"),
+        ({**own, "items": [6] * 14}, "invalid"),
+    ]:
+        assert (await ann.call("scale.record", bad))["error"]["code"] == code
+    rated = await leader.ok("scale.record", {**own, "rater": "clinician", "items": [2] * 14})
+    assert rated["total"] == 28
+    kinds = [e.kind for e in await server.services.log.read(sid)]
+    assert kinds.count("scale.recorded") == 2

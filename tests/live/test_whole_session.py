@@ -67,10 +67,15 @@ async def test_a_whole_group_session_is_logged_in_order_and_verifies(any_server:
     assert ack["status"] == "admitted"
     assert ack["state"]["slide"]["slide_id"] == slides[1]
     assert ack["state"]["role_play"]["id"] == role_play and ack["state"]["role_play"]["step"] == 1
+    assert [m["text"] for m in ack["state"]["chat"]] == []
     await leader.wait_event("participant.rejoined", participant=ids[1])
 
     await clients[2].ok("hand.raise")
     await clients[2].ok("chat.send", {"text": "Can we go over that again?"})
+    late_reader = await guest(server, tokens[0])
+    seen = await late_reader.ok("join", {"display_name": "Ann"})
+    assert seen["state"]["chat"][-1]["text"] == "Can we go over that again?"
+    await late_reader.close()
     await leader.ok("roleplay.end")
     await leader.ok("assignment.give", {"participant": ids[0], "text": "Notice one stress sign."})
     await leader.ok(

@@ -24,7 +24,11 @@ export class LiveConnection {
     this.joinPayload = joinPayload;
     this.cb = callbacks;
     this.finished = false;
-    this.socket = io({ auth, reconnectionDelay: 1000, reconnectionDelayMax: 5000 });
+    // Websocket only: any web node can take any connection, so a load balancer
+    // needs no sticky sessions (long-polling would need them).
+    this.socket = io({
+      auth, transports: ["websocket"], reconnectionDelay: 1000, reconnectionDelayMax: 5000,
+    });
     this.socket.on("connect", () => this.join());
     this.socket.on("disconnect", (reason) => this.dropped(reason));
     this.socket.on("connect_error", (err) => this.connectFailed(err));
