@@ -19,11 +19,14 @@ from typing import Any
 
 from aiortc import MediaStreamTrack, RTCRtpTransceiver
 from aiortc.rtp import (
+    RTCP_PSFB_APP,
     RTCP_RTPFB_NACK,
+    RtcpPsfbPacket,
     RtcpRrPacket,
     RtcpRtpfbPacket,
     RtcpSrPacket,
     RtpPacket,
+    unpack_remb_fci,
 )
 
 from sfu import aiortc_internals as internals
@@ -32,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 
 _HEADER = struct.Struct("!BBHII")
 
@@ -91,6 +95,7 @@ class DownTrack:
         self.octets_sent = 0
         self.nacks_answered = 0
         self.fraction_lost = 0.0
+        self.estimate_bps: int | None = None
         self._is_keyframe = is_keyframe
         self._request_keyframe = request_keyframe
         self._active = False
@@ -105,6 +110,8 @@ class DownTrack:
         self._mid_element: list[tuple[int, bytes]] = []
         self._static_ext = b""
         self._level_id: int | None = None
+        self._abs_id: int | None = None
+        self._ext_prefix = self._ext_suffix = b""
         self._first_in_seq = 0
         self._seq_offset = 0
         self._ts_offset = random.getrandbits(32)
@@ -134,6 +141,12 @@ class DownTrack:
         self._mid_element = [(mid_id, mid.encode())] if mid_id and mid else []
         self._static_ext = extension_block(self._mid_element)
         self._level_id = ids.get(AUDIO_LEVEL_URI) if self.kind == "audio" else None
+        # abs-send-time lets the subscriber estimate its bandwidth (and send REMB).
+        self._abs_id = ids.get(ABS_SEND_TIME_URI) if self.kind == "video" else None
+        if self._abs_id is not None:
+            block = extension_block([*self._mid_element, (self._abs_id, bytes(3))])
+            at = 4 + sum(1 + len(value) for _, value in self._mid_element) + 1
+            self._ext_prefix, self._ext_suffix = block[:at], block[at + 3 :]
         # The keyframe request waits until the leg can send (see `_begin`):
         # a keyframe arriving before DTLS is up would be wasted.
         self._active = True
@@ -168,8 +181,12 @@ class DownTrack:
             return  # a retransmission from before this leg started
         out_seq = (seq + self._seq_offset) & 0xFFFF
         timestamp = (packet.timestamp + self._ts_offset) & 0xFFFFFFFF
+        now = ntp_now()
         ext = self._static_ext
-        if self._level_id is not None and packet.extensions.audio_level is not None:
+        if self._abs_id is not None:
+            send_time = ((now >> 14) & 0xFFFFFF).to_bytes(3, "big")
+            ext = b"".join((self._ext_prefix, send_time, self._ext_suffix))
+        elif self._level_id is not None and packet.extensions.audio_level is not None:
             vad, level = packet.extensions.audio_level
             value = bytes([(0x80 if vad else 0) | (level & 0x7F)])
             ext = extension_block([*self._mid_element, (self._level_id, value)])
@@ -187,7 +204,7 @@ class DownTrack:
         if self._sink.send(data):
             self.packets_sent += 1
             self.octets_sent += len(payload)
-            self._counters.update(ntp_now(), timestamp, self.packets_sent, self.octets_sent)
+            self._counters.update(now, timestamp, self.packets_sent, self.octets_sent)
 
     def _begin(self, packet: RtpPacket) -> bool:
         """Start (or restart) the leg on this packet if it can begin a stream here."""
@@ -215,6 +232,14 @@ class DownTrack:
             return True
         if internals.is_pli(packet):
             self._request_keyframe()
+            return True
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                return True
+            if self._leg_ssrc in ssrcs:
+                self.estimate_bps = bitrate
             return True
         if isinstance(packet, RtcpRrPacket | RtcpSrPacket):
             for report in packet.reports:

@@ -113,6 +113,11 @@ class Participant:
             (leg.fraction_lost for leg in self.legs.values() if leg.kind == "video"), default=0
         )
 
+    def video_estimate_bps(self) -> int | None:
+        """The bandwidth this participant's receiver estimates for its videos (REMB), if any."""
+        estimates = [leg.estimate_bps for leg in self.legs.values() if leg.estimate_bps]
+        return max(estimates) if estimates else None
+
     def set_audio_only(self, on: bool) -> None:
         """Stop (or resume) forwarding video to this participant."""
         self.audio_only = on

@@ -298,7 +298,10 @@ class Room:
         weak = loss > self._config.weak_link_loss
         if weak != participant.weak_link:
             participant.weak_link = weak
-            event = {"type": "link_quality", "weak": weak, "loss": round(loss, 3)}
+            event: dict[str, Any] = {"type": "link_quality", "weak": weak, "loss": round(loss, 3)}
+            estimate = participant.video_estimate_bps()
+            if estimate is not None:
+                event["estimate_kbps"] = estimate // 1000
             if weak and not participant.audio_only:
                 event["suggest"] = "audio_only"
             await self.emit(participant.id, event)

@@ -137,3 +137,12 @@ async def test_sender_reports_count_what_each_leg_forwarded(harness: Harness) ->
         await asyncio.sleep(0.1)
     leg = harness.sfu._rooms[harness.room].participants["ann"].legs["bob:video"]
     assert reports and 0 < reports[0] <= leg.packets_sent
+
+
+async def test_legs_carry_send_times_so_subscribers_estimate_bandwidth(harness: Harness) -> None:
+    ann = await harness.joined("ann", "red")
+    await harness.joined("bob", "green")
+    await eventually(lambda: ann.video_frames_from("bob") >= 5, what="ann sees bob")
+    participant = harness.sfu._rooms[harness.room].participants["ann"]
+
+    await eventually(lambda: participant.video_estimate_bps() is not None, what="REMB from ann")
