@@ -66,7 +66,7 @@ class SfuWorker:
     async def _heartbeat(self) -> None:
         while True:
             stats = self.service.stats()
-            load = {"rooms": stats["rooms"], "participants": stats["participants"]}
+            load = {k: stats[k] for k in ("rooms", "participants", "forwarded_packets")}
             try:
                 await self.placement.announce(self.id, load)
             except (RedisError, OSError) as exc:
