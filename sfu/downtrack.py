@@ -104,8 +104,10 @@ class DownTrack:
         self._leg_ssrc = internals.sender_ssrc(transceiver.sender)
         self._sink = internals.DatagramSink(internals.sender_dtls(transceiver.sender))
         self._counters = internals.SenderCounters(transceiver.sender)
-        self._mask = history_size - 1
-        self._history: list[bytes | None] = [None] * history_size
+        # Opus is not retransmitted (browsers do not NACK audio): a small ring will do.
+        size = history_size if self.kind == "video" else 16
+        self._mask = size - 1
+        self._history: list[bytes | None] = [None] * size
         self._pt = 0
         self._mid_element: list[tuple[int, bytes]] = []
         self._static_ext = b""
