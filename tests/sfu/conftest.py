@@ -14,10 +14,11 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import aioice.ice
 import av
 import pytest
 from aiortc import (
@@ -306,6 +307,16 @@ async def eventually(check: Callable[[], bool], limit_s: float = 30.0, what: str
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or check}")
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def restore_ice_host_addresses() -> Iterator[None]:
+    """SfuService patches aioice process-wide: give other suites back what they had."""
+    saved = aioice.ice.get_host_addresses
+    try:
+        yield
+    finally:
+        aioice.ice.get_host_addresses = saved
 
 
 @pytest.fixture

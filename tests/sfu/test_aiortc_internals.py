@@ -72,4 +72,3 @@ def test_loopback_host_patch_is_configurable() -> None:
     assert aioice.ice.get_host_addresses(True, False) == ["127.0.0.1"]
     internals.set_ice_host_addresses(None)
     assert "127.0.0.1" not in aioice.ice.get_host_addresses(True, False)
-    internals.set_ice_host_addresses(["127.0.0.1"])
