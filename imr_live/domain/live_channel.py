@@ -8,47 +8,31 @@ order is the order everyone sees.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from imr_live.domain import commands as c
-from imr_live.domain.coordination import Coordination, MemoryCoordination
+from imr_live.domain.care_records import CareRecords
+from imr_live.domain.channel_core import PRIVATE, ROOM, STAFF, STAFF_ROLES, LiveSession
+from imr_live.domain.coordination import Coordination
 from imr_live.domain.fanout import Fanout, MediaHooks
-from imr_live.domain.ids import new_id
 from imr_live.domain.join_links import JoinLinks
-from imr_live.domain.live_state import ADMITTED, DENIED, REMOVED, WAITING, LiveState
+from imr_live.domain.live_state import ADMITTED, REMOVED, WAITING
+from imr_live.domain.presentation import Presentation
 from imr_live.domain.roles import LEADS, Role, allowed
 from imr_live.domain.scripts import ScriptLibrary
 from imr_live.domain.seat import Seat
 from imr_live.domain.sessions import Sessions, SessionStatus
-from imr_live.domain.telemetry import NO_TELEMETRY, Telemetry
-from imr_live.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
-from imr_live.store.session_log import LogEvent, SessionLog
+from imr_live.errors import Conflict, Forbidden, InvalidInput, Unavailable
+from imr_live.store.session_log import SessionLog
 
 log = logging.getLogger("imr_live.live")
-
-ROOM, STAFF, PRIVATE = "room", "staff", "private"
-STAFF_ROLES = frozenset({Role.LEADER, Role.CO_LEADER, Role.SUPERVISOR})
-
-
-@dataclass
-class LiveSession:
-    """One session's live state, as this node last caught up with the log."""
-
-    state: LiveState
-    to_disconnect: list[str] = field(default_factory=list)
-    """Participants to cut off once the session lock is released (their disconnect needs it)."""
-
 
 Handler = Callable[[Seat, LiveSession, Any], Awaitable[dict[str, Any]]]
 
 
-class LiveChannel:
+class LiveChannel(Presentation, CareRecords):
     """Runs every live session of this node."""
 
     def __init__(
@@ -61,18 +45,7 @@ class LiveChannel:
         media: MediaHooks | None = None,
         coordination: Coordination | None = None,
     ) -> None:
-        self.log = log_store
-        self.sessions = sessions
-        self.links = links
-        self.fanout = fanout
-        self.scripts = scripts
-        self.media = media
-        self.coord: Coordination = coordination or MemoryCoordination()
-        self.telemetry: Telemetry = NO_TELEMETRY
-        self.ice_servers_for: Callable[[str], list[dict[str, Any]]] | None = None
-        """Fills ``ice_servers`` (e.g. TURN credentials) in an admitted participant's welcome."""
-        self._live: dict[str, LiveSession] = {}
-        self._loading = asyncio.Lock()
+        super().__init__(log_store, sessions, links, fanout, scripts, media, coordination)
         self._handlers: dict[str, tuple[type[c.Command], Handler]] = {
             "leave": (c.Empty, self._leave),
             "consent.set": (c.Consent, self._consent),
@@ -105,29 +78,6 @@ class LiveChannel:
         return sorted(self._handlers)
 
     # -- lifecycle -----------------------------------------------------------------
-
-    async def live(self, session_id: str) -> LiveSession:
-        """The live session, rebuilt from its log the first time it is needed."""
-        found = self._live.get(session_id)
-        if found is not None:
-            return found
-        async with self._loading:
-            if session_id not in self._live:
-                state = LiveState(session_id)
-                for event in await self.log.read(session_id):
-                    state.apply(event)
-                self._live[session_id] = LiveSession(state)
-        return self._live[session_id]
-
-    @contextlib.asynccontextmanager
-    async def session(self, session_id: str) -> AsyncIterator[LiveSession]:
-        """Hold the session's writer lock with its state caught up with the log."""
-        async with self.coord.session_lock(session_id):
-            live = await self.live(session_id)
-            if self.coord.shared:
-                for event in await self.log.read(session_id, after_seq=live.state.last_seq):
-                    live.state.apply(event)
-            yield live
 
     async def recover(self) -> int:
         """After a restart: whoever was in a live session with no connection left has dropped."""
@@ -197,16 +147,6 @@ class LiveChannel:
         for pid in cut:
             await self.fanout.disconnect(seat.session_id, pid)
         return result
-
-    def state_for(self, seat: Seat, live: LiveSession) -> dict[str, Any]:
-        """The snapshot a seat may see."""
-        snap = live.state.snapshot(for_staff=self._is_staff(seat))
-        if snap["slide"] and self.scripts is not None:
-            snap["slide"] = {
-                **snap["slide"],
-                "content": self.scripts.slide(snap["slide"]["slide_id"]),
-            }
-        return snap
 
     # -- entering ------------------------------------------------------------------
 
@@ -341,77 +281,6 @@ class LiveChannel:
         live.to_disconnect.extend(p for p in connected if p != seat.participant_id)
         return {"seq": ev.seq}
 
-    async def _show_slide(self, seat: Seat, live: LiveSession, cmd: c.ShowSlide) -> dict[str, Any]:
-        scripts = self._scripts()
-        deck_ref = cmd.deck or seat.session.script_ref
-        if deck_ref is None:
-            raise Conflict("this session has no script; name a deck", code="no_script")
-        deck = scripts.deck(deck_ref)
-        index = self._slide_index(deck, cmd)
-        data = {"deck": deck_ref, "slide_id": deck[index], "index": index, "count": len(deck)}
-        ev = await self._record(live, seat.participant_id, "slide.shown", data, ROOM)
-        return {"seq": ev.seq, "slide_id": deck[index], "index": index}
-
-    @staticmethod
-    def _slide_index(deck: list[str], cmd: c.ShowSlide) -> int:
-        if (cmd.index is None) == (cmd.slide_id is None):
-            raise InvalidInput("give either index or slide_id")
-        if cmd.slide_id is not None:
-            if cmd.slide_id not in deck:
-                raise NotFound("that slide is not in this deck")
-            return deck.index(cmd.slide_id)
-        assert cmd.index is not None
-        if cmd.index >= len(deck):
-            raise InvalidInput(f"index: this deck has {len(deck)} slides (0-{len(deck) - 1})")
-        return cmd.index
-
-    async def _start_role_play(
-        self, seat: Seat, live: LiveSession, cmd: c.StartRolePlay
-    ) -> dict[str, Any]:
-        if live.state.role_play is not None:
-            raise Conflict("a role play is already running; end it first")
-        play = self._role_play_content(cmd)
-        names = {r["name"] for r in play["roles"]}
-        for role_name, pid in cmd.cast.items():
-            if role_name not in names:
-                raise InvalidInput(f"cast: '{role_name[:40]}' is not a role in this role play")
-            person = live.state.person(pid)
-            if person is None or not person.present:
-                raise NotFound(f"cast: participant {pid} is not in the room")
-        data = {**play, "cast": dict(cmd.cast)}
-        ev = await self._record(live, seat.participant_id, "roleplay.started", data, ROOM)
-        return {"seq": ev.seq}
-
-    def _role_play_content(self, cmd: c.StartRolePlay) -> dict[str, Any]:
-        if cmd.role_play_id is not None:
-            return self._scripts().role_play(cmd.role_play_id)
-        if not (cmd.title and cmd.scenario and cmd.roles and cmd.steps):
-            raise InvalidInput("give role_play_id, or title, scenario, roles and steps")
-        return {
-            "id": None,
-            "title": cmd.title,
-            "scenario": cmd.scenario,
-            "roles": [r.model_dump() for r in cmd.roles],
-            "steps": [{"kind": "step", "text": t} for t in cmd.steps],
-        }
-
-    async def _step_role_play(self, seat: Seat, live: LiveSession, cmd: c.Step) -> dict[str, Any]:
-        play = live.state.role_play
-        if play is None:
-            raise Conflict("no role play is running", code="out_of_order")
-        if cmd.step >= len(play["steps"]):
-            raise InvalidInput(f"step: this role play has {len(play['steps'])} steps")
-        ev = await self._record(
-            live, seat.participant_id, "roleplay.stepped", {"step": cmd.step}, ROOM
-        )
-        return {"seq": ev.seq}
-
-    async def _end_role_play(self, seat: Seat, live: LiveSession, _cmd: c.Empty) -> dict[str, Any]:
-        if live.state.role_play is None:
-            raise Conflict("no role play is running", code="out_of_order")
-        ev = await self._record(live, seat.participant_id, "roleplay.ended", {}, ROOM)
-        return {"seq": ev.seq}
-
     async def _raise_hand(self, seat: Seat, live: LiveSession, _cmd: c.Empty) -> dict[str, Any]:
         if seat.participant_id in live.state.hands:
             raise Conflict("your hand is already up")
@@ -465,57 +334,6 @@ class LiveChannel:
         live.to_disconnect.append(cmd.participant)
         return {"seq": ev.seq}
 
-    async def _give_assignment(
-        self, seat: Seat, live: LiveSession, cmd: c.GiveAssignment
-    ) -> dict[str, Any]:
-        self._client(live, cmd.participant)
-        aid = new_id("a")
-        data = {
-            "participant": cmd.participant,
-            "assignment_id": aid,
-            "text": cmd.text,
-            "ref": cmd.ref,
-        }
-        ev = await self._record(live, seat.participant_id, "assignment.given", data, PRIVATE)
-        return {"seq": ev.seq, "assignment_id": aid}
-
-    async def _review_assignment(
-        self, seat: Seat, live: LiveSession, cmd: c.ReviewAssignment
-    ) -> dict[str, Any]:
-        self._client(live, cmd.participant)
-        data = cmd.model_dump()
-        ev = await self._record(live, seat.participant_id, "assignment.reviewed", data, PRIVATE)
-        return {"seq": ev.seq}
-
-    async def _note_goal(self, seat: Seat, live: LiveSession, cmd: c.NoteGoal) -> dict[str, Any]:
-        self._client(live, cmd.participant)
-        gid = new_id("g")
-        data = {**cmd.model_dump(), "goal_id": gid}
-        ev = await self._record(live, seat.participant_id, "goal.noted", data, PRIVATE)
-        return {"seq": ev.seq, "goal_id": gid}
-
-    async def _update_goal(
-        self, seat: Seat, live: LiveSession, cmd: c.UpdateGoal
-    ) -> dict[str, Any]:
-        self._client(live, cmd.participant)
-        ev = await self._record(
-            live, seat.participant_id, "goal.updated", cmd.model_dump(), PRIVATE
-        )
-        return {"seq": ev.seq}
-
-    async def _record_scale(
-        self, seat: Seat, live: LiveSession, cmd: c.RecordScale
-    ) -> dict[str, Any]:
-        self._client(live, cmd.participant)
-        if seat.role is Role.CLIENT and (cmd.participant, cmd.rater) != (
-            seat.participant_id,
-            "client",
-        ):
-            raise Forbidden("a client records only their own rating")
-        data = {**cmd.model_dump(), "total": sum(cmd.items)}
-        ev = await self._record(live, seat.participant_id, "scale.recorded", data, PRIVATE)
-        return {"seq": ev.seq, "total": data["total"]}
-
     async def _set_recording(
         self, seat: Seat, live: LiveSession, cmd: c.SetRecording
     ) -> dict[str, Any]:
@@ -549,96 +367,5 @@ class LiveChannel:
         ev = await self._record(live, seat.participant_id, "media.muted", data, ROOM)
         return {"seq": ev.seq}
 
-    # -- helpers -----------------------------------------------------------------------
 
-    async def _append(
-        self, live: LiveSession, actor: str, kind: str, data: dict[str, Any]
-    ) -> LogEvent:
-        started = time.perf_counter()
-        event = await self.log.append(live.state.session_id, actor, kind, data)
-        self.telemetry.log_appended(time.perf_counter() - started)
-        live.state.apply(event)
-        return event
-
-    async def _record(
-        self, live: LiveSession, actor: str, kind: str, data: dict[str, Any], audience: str
-    ) -> LogEvent:
-        """Append durably, fold into state, then tell whoever should hear it."""
-        event = await self._append(live, actor, kind, data)
-        await self._publish(live, event, audience)
-        return event
-
-    async def _publish(self, live: LiveSession, event: LogEvent, audience: str) -> None:
-        sid = event.session_id
-        wire = self._wire(event)
-        if audience == ROOM:
-            await self.fanout.to_room(sid, "event", wire)
-            return
-        await self.fanout.to_staff(sid, "event", wire)
-        target = event.data.get("participant")
-        person = live.state.person(target) if isinstance(target, str) else None
-        if person is not None and person.role not in STAFF_ROLES and audience == PRIVATE:
-            await self.fanout.to_participant(sid, person.id, "event", wire)
-
-    def _wire(self, event: LogEvent) -> dict[str, Any]:
-        wire = {
-            "seq": event.seq,
-            "at": event.at,
-            "actor": event.actor,
-            "kind": event.kind,
-            "data": event.data,
-        }
-        if event.kind == "slide.shown" and self.scripts is not None:
-            wire["content"] = self.scripts.slide(event.data["slide_id"])
-        return wire
-
-    def _require_in_room(self, seat: Seat, live: LiveSession, action: str) -> None:
-        person = live.state.person(seat.participant_id)
-        if live.state.status == "ended":
-            raise Conflict("this session has ended", code="session_ended")
-        if person is None:
-            raise Conflict("join the session first", code="not_joined")
-        if person.status == REMOVED:
-            raise Forbidden("you were removed from this session", code="removed")
-        if action in ("leave", "consent.set") and person.status in (ADMITTED, WAITING):
-            return
-        if person.status != ADMITTED:
-            raise Conflict("wait until you are admitted", code="not_admitted")
-
-    def _waiting_person(self, live: LiveSession, pid: str) -> None:
-        person = live.state.person(pid)
-        if person is None or person.status != WAITING:
-            raise Conflict("that person is not in the waiting room")
-
-    def _known_person(self, live: LiveSession, pid: str) -> Any:
-        person = live.state.person(pid)
-        if person is None:
-            raise NotFound("no such participant in this session")
-        return person
-
-    def _client(self, live: LiveSession, pid: str) -> None:
-        if self._known_person(live, pid).role is not Role.CLIENT:
-            raise InvalidInput("participant: assignments and goals are for clients")
-
-    def _scripts(self) -> ScriptLibrary:
-        if self.scripts is None:
-            raise Unavailable("session scripts are not loaded")
-        return self.scripts
-
-    def _consenting(self, live: LiveSession) -> list[str]:
-        return [p.id for p in live.state.people.values() if p.present and p.consent is True]
-
-    @staticmethod
-    def _person_consent(live: LiveSession, seat: Seat) -> bool | None:
-        return live.state.people[seat.participant_id].consent
-
-    @staticmethod
-    def _is_staff(seat: Seat) -> bool:
-        return seat.role in STAFF_ROLES
-
-    async def _media_gone(self, session_id: str, pid: str) -> None:
-        if self.media is not None:
-            await self.media.participant_gone(session_id, pid)
-
-
-__all__ = ["DENIED", "LiveChannel", "LiveSession"]
+__all__ = ["LiveChannel", "LiveSession"]
