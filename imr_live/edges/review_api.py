@@ -55,8 +55,12 @@ CLIENT_COLUMNS = [
 
 
 def setup(app: web.Application) -> None:
-    """Register review and report routes on the application."""
+    """Register review and report routes, exports and review pages on the application."""
+    from imr_live.edges import review_exports, review_pages
+
     app.router.add_routes(routes)
+    app.router.add_routes(review_exports.routes)
+    review_pages.setup(app)
 
 
 def records(request: web.Request) -> ReportRecords:

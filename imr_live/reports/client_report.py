@@ -9,6 +9,7 @@ from typing import Any
 from imr_live.reports.attendance import attendance
 from imr_live.reports.modules import module_of
 from imr_live.reports.records import SessionRecord
+from imr_live.reports.scale import ScaleEntry, scale_change, scale_entry
 from imr_live.store.session_log import LogEvent
 
 ATTENDED, MISSED, PENDING, WITHDRAWN = "attended", "missed", "pending", "withdrawn"
@@ -53,12 +54,14 @@ class Tracked:
 
 @dataclass(frozen=True, slots=True)
 class ClientReport:
-    """Attendance, modules, assignments and goals of one client."""
+    """Attendance, modules, assignments, goals and IMR scale ratings of one client."""
 
     client_ref: str
     sessions: list[ClientSession]
     assignments: list[Tracked]
     goals: list[Tracked]
+    scale: list[ScaleEntry]
+    """IMR outcome scale ratings, oldest first."""
 
     def count(self, status: str) -> int:
         """Sessions with this status."""
@@ -92,6 +95,8 @@ class ClientReport:
             "sessions": [s.as_dict() for s in self.sessions],
             "assignments": [a.as_dict() for a in self.assignments],
             "goals": [g.as_dict() for g in self.goals],
+            "scale": [e.as_dict() for e in self.scale],
+            "scale_change": scale_change(self.scale),
         }
 
 
@@ -100,6 +105,7 @@ def client_report(client_ref: str, records: list[SessionRecord]) -> ClientReport
     sessions: list[ClientSession] = []
     assignments: dict[str, Tracked] = {}
     goals: dict[str, Tracked] = {}
+    scale: list[ScaleEntry] = []
     for record in records:
         mine = [i for i in record.invites if i.client_ref == client_ref]
         ids = {i.id for i in mine}
@@ -107,7 +113,12 @@ def client_report(client_ref: str, records: list[SessionRecord]) -> ClientReport
         for ev in record.events:
             if ev.data.get("participant") in ids:
                 _track(ev, assignments, goals)
-    return ClientReport(client_ref, sessions, list(assignments.values()), list(goals.values()))
+                if ev.kind == "scale.recorded":
+                    scale.append(scale_entry(ev))
+    scale.sort(key=lambda e: e.at)
+    return ClientReport(
+        client_ref, sessions, list(assignments.values()), list(goals.values()), scale
+    )
 
 
 def _client_session(record: SessionRecord, ids: set[str], withdrawn: bool) -> ClientSession:

@@ -28,7 +28,8 @@ GROUPS: dict[str, frozenset[str]] = {
     "assignments": frozenset({"assignment.given", "assignment.reviewed"}),
     "goals": frozenset({"goal.noted", "goal.updated"}),
     "consent": frozenset({"consent.set"}),
-    "recording": frozenset({"recording.started", "recording.stopped"}),
+    "recording": frozenset({"recording.started", "recording.stopped", "recording.deleted"}),
+    "scale": frozenset({"scale.recorded"}),
     "leader_actions": frozenset(
         {
             "session.started",
@@ -189,6 +190,8 @@ _SAY: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
     ),
     "recording.started": lambda a, _s, _d: f"{a} started recording",
     "recording.stopped": lambda a, _s, _d: "Recording stopped",
+    "recording.deleted": lambda a, _s, d: f"{a} deleted the recordings ({d['files']} files)",
+    "scale.recorded": lambda _a, s, d: f"IMR scale for {s} ({d['rater']} rating): {d['total']}",
 }
 
 

@@ -1,0 +1,73 @@
+"""Exports of one client (FHIR R4 bundle, certificates as PDF) and deletion of recordings.
+
+Same access rules as the reports in ``review_api``; every export and every
+deletion writes an audit row before anything leaves or goes.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from imr_live.edges.http_api import current_account, services, session_for_staff
+from imr_live.edges.review_api import records
+from imr_live.errors import NotFound
+from imr_live.reports.audit import AuditLog
+from imr_live.reports.certificate_pdf import certificate_pdf
+from imr_live.reports.certificates import earned
+from imr_live.reports.client_report import client_report
+from imr_live.reports.fhir import client_bundle
+from imr_live.reports.records import SessionRecord
+from imr_live.reports.retention import Recordings
+
+routes = web.RouteTableDef()
+
+
+async def client_records(request: web.Request) -> tuple[str, str, list[SessionRecord]]:
+    """Account id, client_ref and the client's records the account may review."""
+    account = await current_account(request)
+    ref = request.match_info["client_ref"]
+    found = await records(request).of_client(ref, account)
+    if not found:
+        raise NotFound("no sessions of this client that you may review")
+    return account.id, ref, found
+
+
+@routes.get("/api/reports/clients/{client_ref}/fhir")
+async def fhir_bundle(request: web.Request) -> web.Response:
+    """The client's course as a FHIR R4 Bundle (no names; identifier = client_ref)."""
+    account_id, ref, found = await client_records(request)
+    await AuditLog(services(request).db).record(account_id, "export.fhir", f"client:{ref}")
+    return web.json_response(
+        client_bundle(client_report(ref, found)),
+        content_type="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="client-{ref}.fhir.json"'},
+    )
+
+
+@routes.get("/api/reports/clients/{client_ref}/certificate")
+async def certificate(request: web.Request) -> web.Response:
+    """A printable certificate: ``?kind=module&module=..``, ``?kind=goal&goal=..``, ``?kind=graduation``."""
+    account_id, ref, found = await client_records(request)
+    kind = request.query.get("kind", "")
+    subject = request.query.get(kind, "")[:200] if kind in ("module", "goal") else ""
+    usernames = await records(request).usernames()
+    cert = earned(kind, client_report(ref, found), found, usernames, subject)
+    target = f"client:{ref}"
+    await AuditLog(services(request).db).record(account_id, f"export.certificate.{kind}", target)
+    return web.Response(
+        body=certificate_pdf(cert),
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="certificate-{kind}-{ref}.pdf"'},
+    )
+
+
+@routes.delete("/api/sessions/{session_id}/recordings")
+async def delete_recordings(request: web.Request) -> web.Response:
+    """An admin deletes every recording of the session (audited and logged in the session)."""
+    account, session = await session_for_staff(request)
+    s = services(request)
+    store = Recordings(s.config.recordings_dir, s.log, AuditLog(s.db))
+    deleted = await store.delete(session.id, account)
+    return web.json_response(
+        {"files": deleted.files, "bytes": deleted.bytes, "seq": deleted.event.seq}
+    )

@@ -1,0 +1,52 @@
+"""IMR outcome scale ratings of one client over time (``scale.recorded`` events)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from imr_live.store.session_log import LogEvent
+
+RATERS = ("clinician", "client")
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleEntry:
+    """One rating: 14 items scored 1-5 by the clinician or by the client."""
+
+    session_id: str
+    at: int
+    """When it was recorded, µs since the epoch."""
+    rater: str
+    """``clinician`` or ``client``."""
+    items: tuple[int, ...]
+    total: int
+    """Sum of the items (14-70; higher is better)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {
+            "session_id": self.session_id,
+            "at": self.at,
+            "rater": self.rater,
+            "items": list(self.items),
+            "total": self.total,
+        }
+
+
+def scale_entry(ev: LogEvent) -> ScaleEntry:
+    """The rating a ``scale.recorded`` event holds."""
+    d = ev.data
+    return ScaleEntry(ev.session_id, ev.at, d["rater"], tuple(d["items"]), int(d["total"]))
+
+
+def scale_change(entries: list[ScaleEntry]) -> dict[str, dict[str, int | None]]:
+    """Per rater: number of ratings, first and latest total, and latest minus first."""
+    out: dict[str, dict[str, int | None]] = {}
+    for rater in RATERS:
+        mine = sorted((e for e in entries if e.rater == rater), key=lambda e: e.at)
+        first = mine[0].total if mine else None
+        latest = mine[-1].total if mine else None
+        change = latest - first if first is not None and latest is not None else None
+        out[rater] = {"ratings": len(mine), "first": first, "latest": latest, "change": change}
+    return out

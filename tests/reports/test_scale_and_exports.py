@@ -1,0 +1,137 @@
+"""IMR scale in the client report, the FHIR bundle, certificates: from a course held live."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import UTC, datetime
+
+import aiohttp
+from fhir.resources.R4B.bundle import Bundle
+from pypdf import PdfReader
+
+from imr_live.domain.roles import StaffRole
+from imr_live.reports.audit import AuditLog
+from tests.live.harness import Server, Staff
+from tests.reports.course import EVE, FAY, run_course
+from tests.reports.test_review_access import status_of
+
+
+async def pdf_text(staff: Staff, path: str) -> tuple[int, str]:
+    """Status and the text of the PDF at ``path`` ('' when it is not a PDF)."""
+    async with staff.http.get(path) as resp:
+        body = await resp.read()
+        if resp.content_type != "application/pdf":
+            return resp.status, ""
+    pages = PdfReader(io.BytesIO(body)).pages
+    return resp.status, " ".join(p.extract_text() for p in pages)
+
+
+async def test_client_report_shows_scale_ratings_over_time_with_change(server: Server) -> None:
+    course = await run_course(server)
+    status, report = await course.dana.api("GET", f"/api/reports/clients/{EVE}")
+    assert status == 200
+    assert [(e["rater"], e["total"]) for e in report["scale"]] == [
+        ("clinician", 28),
+        ("client", 42),
+        ("clinician", 42),
+        ("client", 56),
+    ]
+    assert report["scale"][0]["items"] == [2] * 14
+    assert [e["session_id"] for e in report["scale"]] == [
+        course.sessions[0]["id"],
+        course.sessions[0]["id"],
+        course.sessions[1]["id"],
+        course.sessions[1]["id"],
+    ]
+    assert report["scale_change"] == {
+        "clinician": {"ratings": 2, "first": 28, "latest": 42, "change": 14},
+        "client": {"ratings": 2, "first": 42, "latest": 56, "change": 14},
+    }
+    _, fay = await course.dana.api("GET", f"/api/reports/clients/{FAY}")
+    assert fay["scale"] == []
+    assert fay["scale_change"]["client"] == {
+        "ratings": 0,
+        "first": None,
+        "latest": None,
+        "change": None,
+    }
+
+
+async def test_fhir_bundle_validates_and_names_nobody(server: Server) -> None:
+    course = await run_course(server)
+    async with course.dana.http.get(f"/api/reports/clients/{EVE}/fhir") as resp:
+        assert resp.status == 200 and resp.content_type == "application/fhir+json"
+        text = await resp.text()
+    bundle = Bundle.model_validate_json(text)
+    assert "Eve" not in text and "dana" not in text
+    resources = [e.resource for e in bundle.entry]
+    kinds = Counter(r.get_resource_type() for r in resources)
+    assert kinds == {"Patient": 1, "Encounter": 2, "Observation": 4, "Goal": 1}
+    patient = next(e for e in bundle.entry if e.resource.get_resource_type() == "Patient")
+    assert patient.resource.identifier[0].value == EVE and not patient.resource.name
+    for r in resources:
+        if r.get_resource_type() != "Patient":
+            assert r.subject.reference == patient.fullUrl
+    encounters = {e.fullUrl for e in bundle.entry if e.resource.get_resource_type() == "Encounter"}
+    observations = [r for r in resources if r.get_resource_type() == "Observation"]
+    assert [o.valueInteger for o in observations] == [28, 42, 42, 56]
+    assert all(o.encounter.reference in encounters and len(o.component) == 14 for o in observations)
+    goal = next(r for r in resources if r.get_resource_type() == "Goal")
+    assert (goal.lifecycleStatus, goal.description.text) == ("completed", "Join a choir")
+    rows = await AuditLog(server.services.db).entries(f"client:{EVE}")
+    assert [(r.account_id, r.action) for r in rows] == [(course.dana.id, "export.fhir")]
+
+
+async def test_certificates_are_pdfs_with_name_achievement_date_and_leader(
+    server: Server,
+) -> None:
+    course = await run_course(server)
+    base = f"/api/reports/clients/{EVE}/certificate"
+    today = datetime.now(UTC).strftime("%-d %B %Y")
+    wanted = {
+        f"?kind=module&module={course.module}": ["Certificate of Completion", course.module],
+        f"?kind=goal&goal={course.goal}": ["Certificate of Achievement", "Join a choir"],
+        "?kind=graduation": ["Graduation Certificate", course.module],
+    }
+    for query, words in wanted.items():
+        status, text = await pdf_text(course.dana, base + query)
+        assert status == 200, query
+        for word in [*words, "Eve", "dana", today]:
+            assert word in text, (query, word, text)
+    rows = await AuditLog(server.services.db).entries(f"client:{EVE}")
+    assert [r.action for r in rows] == [
+        "export.certificate.module",
+        "export.certificate.goal",
+        "export.certificate.graduation",
+    ]
+
+
+async def test_certificates_not_earned_are_refused_without_audit(server: Server) -> None:
+    course = await run_course(server)
+    dana, fay = course.dana, f"/api/reports/clients/{FAY}/certificate"
+    status, body = await dana.api("GET", f"{fay}?kind=module&module={course.module}")
+    assert (status, body["error"]["code"]) == (409, "conflict")
+    status, body = await dana.api("GET", f"{fay}?kind=graduation")
+    assert status == 409
+    status, body = await dana.api("GET", f"{fay}?kind=goal&goal={course.goal}")
+    assert status == 404
+    status, body = await dana.api("GET", f"{fay}?kind=diploma")
+    assert (status, body["error"]["code"]) == (400, "invalid")
+    eve = f"/api/reports/clients/{EVE}/certificate?kind=module&module=practical-facts"
+    assert (await dana.api("GET", eve))[0] == 404
+    assert await AuditLog(server.services.db).entries() == []
+
+
+async def test_exports_follow_the_client_report_access_rules(server: Server) -> None:
+    await run_course(server)
+    olly = await server.staff("olly")
+    sue = await server.staff("sue", StaffRole.SUPERVISOR)
+    anonymous = aiohttp.ClientSession(base_url=server.url)
+    server.opened.append(anonymous)
+    for path in (
+        f"/api/reports/clients/{EVE}/fhir",
+        f"/api/reports/clients/{EVE}/certificate?kind=graduation",
+    ):
+        assert (await status_of(olly.http, path), await status_of(anonymous, path)) == (404, 401)
+        assert await status_of(sue.http, path) == 200
