@@ -45,6 +45,8 @@ class Forwarder:
         self.self_muted = False
         self.server_muted = False
         self.packets_in = 0
+        self.repaired = 0
+        """Retransmissions (RTX) received from the publisher and forwarded."""
         self.media_ssrc: int | None = None
         self._legs: dict[str, DownTrack] = {}
         self._leg_list: tuple[DownTrack, ...] = ()
@@ -110,6 +112,7 @@ class Forwarder:
             if self.media_ssrc is None or len(packet.payload) < 2:
                 return
             packet = unwrap_rtx(packet, payload_type=self._rtx[pt], ssrc=self.media_ssrc)
+            self.repaired += 1
         else:
             return  # a payload type we did not negotiate: never forward it
         self.packets_in += 1

@@ -204,7 +204,9 @@ class Peer:
         if colour is not None:
             video = pc.addTransceiver(ColourTrack(colour), direction="sendonly")
             codecs = RTCRtpSender.getCapabilities("video").codecs
-            video.setCodecPreferences([c for c in codecs if c.mimeType == video_codec])
+            video.setCodecPreferences(
+                [c for c in codecs if c.mimeType in (video_codec, "video/rtx")]
+            )
         await pc.setLocalDescription(await pc.createOffer())
         reply = await self.send({"type": "publish", "sdp": pc.localDescription.sdp})
         await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))

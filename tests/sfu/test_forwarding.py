@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from sfu import aiortc_internals as internals
-from tests.sfu.conftest import Harness, eventually
+from tests.sfu.conftest import Harness, drop_incoming_rtp, eventually
 
 
 async def test_each_subscriber_sees_only_the_right_colour(harness: Harness) -> None:
@@ -146,3 +146,20 @@ async def test_legs_carry_send_times_so_subscribers_estimate_bandwidth(harness: 
     participant = harness.sfu._rooms[harness.room].participants["ann"]
 
     await eventually(lambda: participant.video_estimate_bps() is not None, what="REMB from ann")
+
+
+async def test_loss_on_the_publishers_link_is_repaired_by_rtx(harness: Harness) -> None:
+    ann = await harness.joined("ann", "red")
+    bob = await harness.joined("bob", "green")
+    await eventually(lambda: ann.video_frames_from("bob") >= 5, what="ann sees bob")
+    participant = harness.sfu._rooms[harness.room].participants["bob"]
+    publishing = participant.pub_pc
+    assert publishing is not None
+    dropped = drop_incoming_rtp(publishing, 0.05, seed=3)
+
+    frames = ann.video_frames_from("bob")
+    await eventually(lambda: dropped() >= 20, what="loss between bob and the SFU")
+    await eventually(lambda: ann.video_frames_from("bob") >= frames + 40, what="video goes on")
+    assert set(ann.colours["bob"]) == {"green"}
+    assert participant.forwarders["video"].repaired > 0, "the SFU NACKed, bob resent by RTX"
+    assert bob.video_frames_from("ann") > 0
