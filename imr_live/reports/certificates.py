@@ -20,6 +20,26 @@ from imr_live.reports.roster import roster_of
 KINDS = ("module", "goal", "graduation")
 
 
+def completed_modules(report: ClientReport) -> list[str]:
+    """Modules the client completed: every session of theirs in it attended (withdrawn aside)."""
+    modules: dict[str, bool] = {}
+    for s in report.sessions:
+        if s.status != WITHDRAWN and s.module != NO_MODULE:
+            modules[s.module] = modules.get(s.module, True) and s.status == ATTENDED
+    return sorted(m for m, done in modules.items() if done)
+
+
+def planned_modules(report: ClientReport) -> list[str]:
+    """Modules of every session the client was invited to (withdrawn invites aside)."""
+    return sorted({s.module for s in report.sessions if s.status != WITHDRAWN} - {NO_MODULE})
+
+
+def graduated(report: ClientReport) -> bool:
+    """True when every planned module is completed."""
+    planned = planned_modules(report)
+    return bool(planned) and planned == completed_modules(report)
+
+
 @dataclass(frozen=True, slots=True)
 class Certificate:
     """What one certificate says."""
@@ -93,8 +113,7 @@ class _Course:
 
     def graduation(self) -> Certificate:
         """The certificate of every planned module completed."""
-        planned = sorted({s.module for s in self.report.sessions if s.status != WITHDRAWN})
-        planned = [m for m in planned if m != NO_MODULE]
+        planned = planned_modules(self.report)
         if not planned:
             raise Conflict("the client has no planned modules")
         done = [self.module(m) for m in planned]

@@ -50,3 +50,12 @@ def scale_change(entries: list[ScaleEntry]) -> dict[str, dict[str, int | None]]:
         change = latest - first if first is not None and latest is not None else None
         out[rater] = {"ratings": len(mine), "first": first, "latest": latest, "change": change}
     return out
+
+
+def scale_by_session(entries: list[ScaleEntry]) -> list[dict[str, Any]]:
+    """One row per session that has ratings: its first time and the latest total per rater."""
+    rows: dict[str, dict[str, Any]] = {}
+    for e in sorted(entries, key=lambda e: e.at):
+        row = rows.setdefault(e.session_id, {"session_id": e.session_id, "at": e.at})
+        row[e.rater] = e.total
+    return [{"clinician": None, "client": None, **row} for row in rows.values()]
