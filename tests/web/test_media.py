@@ -20,6 +20,7 @@ from tests.live.harness import Server, start_server
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.web.people import (
     admit,
+    check_page,
     client_waits,
     clinician_signs_in,
     create_session,
@@ -238,6 +239,8 @@ async def test_three_people_see_and_hear_the_right_others_until_the_end(
             await expect(tile(page, pid).locator(".who")).to_have_text(name)
         await expect(page.locator("#videos [data-participant]")).to_have_count(2)
 
+    await check_page(ann, "20-media-tiles")
+
     # Ben starts talking (a tone): the others see his tile marked in words.
     await ben.evaluate("window.__tone.value = 0.5")
     for page in (leader, ann):
@@ -257,6 +260,11 @@ async def test_audio_only_stops_video_but_not_sound_and_leaving_removes_the_tile
     ann_id, dana_id = await participant_id(leader, "Ann"), await participant_id(leader, "dana")
     await sees(ann, dana_id, "red", "Ann sees dana")
     await sees(leader, ann_id, "green", "dana sees Ann")
+
+    await ann.get_by_role("button", name="Microphone").click()
+    await expect(tile(leader, ann_id)).to_contain_text("microphone off")
+    await ann.get_by_role("button", name="Microphone").click()
+    await expect(tile(leader, ann_id)).not_to_contain_text("microphone off")
 
     await ann.get_by_label("Audio only").check()
 

@@ -71,8 +71,11 @@ class RoomMedia {
     this.you = welcome?.you?.id || null;
     this.stopped = false;
     if (!this.stream && navigator.mediaDevices?.getUserMedia) {
-      this.stream = await navigator.mediaDevices.getUserMedia(CAMERA).catch(() => null);
+      const stream = await navigator.mediaDevices.getUserMedia(CAMERA).catch(() => null);
+      if (this.stopped) stream?.getTracks().forEach((t) => t.stop()); // gone while asking
+      else this.stream = stream;
     }
+    if (this.stopped) return;
     if (this.stream) this.tiles.showSelf(this.stream);
     else this.say("Your camera and microphone are not available. You can still see and hear the others, follow along and chat.");
     await this.connect();
@@ -117,8 +120,10 @@ class RoomMedia {
   /** Say what went wrong in words, and try again later unless trying cannot help. */
   failed(err) {
     if (this.stopped) return;
-    const code = err instanceof MediaRefused ? err.code : "failed";
-    this.say(WORDS[code] || `${err.message || "The video connection did not work."} Trying again…`);
+    const refused = err instanceof MediaRefused;
+    if (!refused) console.warn("media:", err); // a browser error: its words are for developers
+    const code = refused ? err.code : "failed";
+    this.say(WORDS[code] || `${refused ? err.message : "The video connection did not work."} Trying again…`);
     if (!FINAL.has(code)) this.retryLater();
   }
 
@@ -163,15 +168,29 @@ class RoomMedia {
     this.send(message).catch((err) => this.say(WORDS[err.code] || err.message));
   }
 
+  /** Send our camera again, or stop sending it: a browser error only means the setting did not take. */
+  sendOwnVideo(on) {
+    if (!this.videoSender) return Promise.resolve();
+    const track = on ? this.localTracks("video")[0] || null : null;
+    return this.videoSender.replaceTrack(track).catch((err) => {
+      console.warn("media:", err);
+      this.say("Your camera could not be switched. Please try again.");
+    });
+  }
+
   // -- pushes from the SFU --------------------------------------------------------------
 
   signal(name, data) {
     if (name !== "media" || !data || this.stopped) return;
     const handler = {
-      offer: () => { this.offers = this.offers.then(() => this.answer(data)); },
+      offer: () => {
+        const generation = this.generation; // an offer from before a restart or stop is stale
+        this.offers = this.offers.then(() => this.answer(data, generation));
+      },
       track_removed: () => this.tiles.detach(data.participant, data.kind),
       speaker: () => this.tiles.setSpeaker(data.participant),
-      muted: () => this.muted(data),
+      // Our own mute by the leader is told by the room (the logged media.muted event).
+      muted: () => { if (data.participant !== this.you) this.tiles.setMuted(data.participant, data.kind, data.muted); },
       restart: () => this.connect(),
       removed: () => this.stop(),
     }[data.type];
@@ -179,8 +198,8 @@ class RoomMedia {
     this.tiles.renderAll();
   }
 
-  async answer(offer) {
-    const generation = this.generation;
+  async answer(offer, generation) {
+    if (generation !== this.generation) return;
     try {
       if (offer.new_pc || !this.sub) {
         closeConnection(this.sub);
@@ -212,14 +231,6 @@ class RoomMedia {
     }, { once: true });
   }
 
-  muted({ participant, kind, muted, by }) {
-    if (participant !== this.you) this.tiles.setMuted(participant, kind, muted);
-    else if (by && by !== this.you) {
-      const what = kind === "video" ? "camera" : "microphone";
-      this.say(muted ? `The leader has turned off your ${what} for everyone.` : `The leader has turned your ${what} back on.`);
-    }
-  }
-
   // -- controls -------------------------------------------------------------------------
 
   localTracks(kind) {
@@ -239,14 +250,10 @@ class RoomMedia {
     this.audioOnly = on;
     this.tiles.setVideoOff(on);
     this.tell({ type: "audio_only", on });
-    this.sendOwnVideo(!on).catch((err) => this.say(err.message));
-    if (this.localTracks("video").length) this.tell({ type: "mute", kind: "video", muted: on });
+    this.sendOwnVideo(!on);
+    const camera = this.localTracks("video");
+    if (camera.length) this.tell({ type: "mute", kind: "video", muted: on || !camera[0].enabled });
     this.say(on ? "Audio only: video is off both ways to save your connection." : "");
-  }
-
-  async sendOwnVideo(on) {
-    if (!this.videoSender) return;
-    await this.videoSender.replaceTrack(on ? this.localTracks("video")[0] || null : null);
   }
 
   closeConnections() {
