@@ -1,4 +1,4 @@
-"""Exports of one client (FHIR R4 bundle, certificates as PDF) and deletion of recordings.
+"""Exports of one client (FHIR R4 bundle, certificates as PDF); recordings: playback, deletion.
 
 Same access rules as the reports in ``review_api``; every export and every
 deletion writes an audit row before anything leaves or goes.
@@ -16,8 +16,8 @@ from imr_live.reports.certificate_pdf import certificate_pdf
 from imr_live.reports.certificates import earned
 from imr_live.reports.client_report import client_report
 from imr_live.reports.fhir import client_bundle
+from imr_live.reports.recordings import Recordings
 from imr_live.reports.records import SessionRecord
-from imr_live.reports.retention import Recordings
 
 routes = web.RouteTableDef()
 
@@ -65,9 +65,34 @@ async def certificate(request: web.Request) -> web.Response:
 async def delete_recordings(request: web.Request) -> web.Response:
     """An admin deletes every recording of the session (audited and logged in the session)."""
     account, session = await session_for_staff(request)
-    s = services(request)
-    store = Recordings(s.config.recordings_dir, s.log, AuditLog(s.db))
-    deleted = await store.delete(session.id, account)
+    deleted = await recordings(request).delete(session.id, account)
     return web.json_response(
         {"files": deleted.files, "bytes": deleted.bytes, "seq": deleted.event.seq}
+    )
+
+
+def recordings(request: web.Request) -> Recordings:
+    """The recordings store of this process."""
+    s = services(request)
+    return Recordings(s.config.recordings_dir, s.log, AuditLog(s.db))
+
+
+@routes.get("/api/sessions/{session_id}/recordings")
+async def list_recordings(request: web.Request) -> web.Response:
+    """The session's recordings of participants who consent (the listing is audited)."""
+    account, session = await session_for_staff(request)
+    files = await recordings(request).playable(session.id)
+    await AuditLog(services(request).db).record(
+        account.id, "view.recordings", f"session:{session.id}"
+    )
+    return web.json_response({"recordings": [f.as_dict() for f in files]})
+
+
+@routes.get("/api/sessions/{session_id}/recordings/{name}")
+async def play_recording(request: web.Request) -> web.StreamResponse:
+    """One recording file, for playback in the browser (each request is audited)."""
+    account, session = await session_for_staff(request)
+    path = await recordings(request).play(session.id, request.match_info["name"], account)
+    return web.FileResponse(
+        path, headers={"Content-Type": "video/webm", "Cache-Control": "no-store"}
     )

@@ -16,12 +16,14 @@ from imr_live.domain.accounts import Account
 from imr_live.edges.http_api import current_account, services, session_for_staff
 from imr_live.edges.pages import ROOT, render
 from imr_live.edges.review_api import records
+from imr_live.edges.review_exports import recordings
 from imr_live.errors import ImrError, InvalidInput, NotAuthenticated, NotFound
 from imr_live.reports.attendance import attendance
 from imr_live.reports.audit import AuditLog
 from imr_live.reports.certificates import completed_modules, graduated
 from imr_live.reports.client_report import client_report
 from imr_live.reports.program import GROUPINGS, program
+from imr_live.reports.roster import roster_of
 from imr_live.reports.scale import scale_by_session
 from imr_live.reports.timeline import GROUPS, timeline
 from imr_live.reports.trends import attendance_over_time, modules_completed
@@ -110,6 +112,24 @@ async def timeline_page(request: web.Request) -> web.StreamResponse:
         chosen=groups or [],
         recorded=(services(request).config.recordings_dir / session.id).is_dir(),
         when=when,
+    )
+
+
+@routes.get("/review/sessions/{session_id}/recordings")
+@page
+async def recordings_page(request: web.Request) -> web.StreamResponse:
+    """Players for the recordings of participants who consent."""
+    account, session = await session_for_staff(request)
+    await audit(request, account, "recordings", f"session:{session.id}")
+    files = await recordings(request).playable(session.id)
+    names = roster_of(await services(request).log.read(session.id))
+    return render(
+        request,
+        "review/recordings.html",
+        title=f"Recordings: {session.title}",
+        session=session,
+        files=files,
+        name_of=names.name,
     )
 
 
