@@ -1,4 +1,4 @@
-// The pre-join check: camera preview, microphone level, a simple network test.
+// The pre-join check: camera preview, microphone level, a network test (delay and speed).
 
 let meterStop = null;
 
@@ -48,23 +48,58 @@ export function stopMeter() {
   meterStop = null;
 }
 
-/** Time a few small fetches and describe the connection in plain words. */
-export async function checkNetwork() {
+const LARGE_BYTES = 200 * 1024;
+const WEAK_KBIT = 300;
+// Waiting longer than this for the large download already means under WEAK_KBIT;
+// stopping there keeps the check short on the weakest links.
+const LARGE_LIMIT_MS = (LARGE_BYTES * 8) / WEAK_KBIT + 200;
+const AUDIO_ONLY = "choose \"Audio only\" in the session: you will still hear everyone, and they will hear you.";
+
+/** Fetch one uncacheable check payload; its time in ms, or null if it failed or ran out of time. */
+async function timedFetch(path, limitMs) {
+  const abort = new AbortController();
+  const timer = window.setTimeout(() => abort.abort(), limitMs);
+  const started = performance.now();
+  try {
+    const resp = await fetch(`${path}?n=${Date.now()}-${Math.random()}`, { cache: "no-store", signal: abort.signal });
+    await resp.text();
+    if (!resp.ok) throw new Error(String(resp.status));
+    return performance.now() - started;
+  } catch {
+    return abort.signal.aborted ? Infinity : null;
+  } finally {
+    window.clearTimeout(timer);
+  }
+}
+
+/** Measure latency (three small fetches) and throughput (one ~200 KB fetch). */
+export async function measureNetwork() {
   const times = [];
   for (let i = 0; i < 3; i += 1) {
-    const started = performance.now();
-    try {
-      const resp = await fetch(`/api/netcheck?n=${Date.now()}-${i}`, { cache: "no-store" });
-      await resp.text();
-      if (!resp.ok) throw new Error(String(resp.status));
-    } catch {
-      return "We could not reach the server. Check your internet connection, then try again.";
-    }
-    times.push(performance.now() - started);
+    const ms = await timedFetch("/api/netcheck", 10_000);
+    if (ms === null) return null;
+    times.push(ms);
   }
   times.sort((a, b) => a - b);
-  const ms = times[1];
-  if (ms < 400) return "Your internet connection looks good.";
-  if (ms < 1500) return "Your internet connection is slow. If the picture freezes, choose \"Audio only\" in the session.";
-  return "Your internet connection is very slow. Sound only may work best: choose \"Audio only\" in the session.";
+  const latencyMs = times[1];
+  if (!Number.isFinite(latencyMs)) return { latencyMs, kbit: 0 };
+  const largeMs = await timedFetch("/api/netcheck/large", LARGE_LIMIT_MS + latencyMs);
+  if (largeMs === null) return null;
+  // The time beyond one round trip is the transfer itself.
+  const transferMs = Math.max(largeMs - latencyMs, 1);
+  return { latencyMs, kbit: Number.isFinite(largeMs) ? (LARGE_BYTES * 8) / transferMs : 0 };
+}
+
+/** Describe the connection in plain words, advising "Audio only" when it is weak. */
+export async function checkNetwork() {
+  const found = await measureNetwork();
+  if (!found) return "We could not reach the server. Check your internet connection, then try again.";
+  const { latencyMs, kbit } = found;
+  if (kbit < WEAK_KBIT || latencyMs >= 1500) {
+    return `Your internet connection is weak, so video may freeze. We suggest sound only: ${AUDIO_ONLY}`;
+  }
+  if (kbit < 1000 || latencyMs >= 400) {
+    return `Your internet connection is slow. If the picture freezes, ${AUDIO_ONLY}`;
+  }
+  return "Your internet connection looks good.";
 }

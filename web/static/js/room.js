@@ -1,5 +1,7 @@
 // The live room: one view for every role; what the server confirms is what it shows.
 import { $, el, announce, showError, errorText } from "./dom.js";
+import { RoomRecords } from "./room_records.js";
+import { bindSessionTools, renderSessionTools } from "./room_session.js";
 
 const LEADS = new Set(["leader", "co_leader"]);
 const SPEAKS = new Set(["leader", "co_leader", "client", "supporter", "guest_speaker"]);
@@ -35,7 +37,9 @@ export class Room {
     this.gone = false;
     this.mic = true;
     this.cam = true;
+    this.records = new RoomRecords(this);
     this.bind();
+    bindSessionTools(this);
   }
 
   // -- entering and leaving ---------------------------------------------------------
@@ -43,6 +47,7 @@ export class Room {
   /** Show the room with a join (or admitted) answer: {you, session, state}. */
   enter(welcome) {
     this.you = welcome.you;
+    this.records.enter(welcome);
     $("room-title").textContent = welcome.session.title || "Live session";
     this.applySnapshot(welcome.state);
     const lead = LEADS.has(this.you.role);
@@ -98,6 +103,7 @@ export class Room {
     this.locked = state.locked;
     this.recording = state.recording;
     this.seq = state.seq;
+    for (const m of state.chat || []) this.addChat(m.actor, m.text, m.seq);
     this.renderAll();
   }
 
@@ -115,6 +121,7 @@ export class Room {
     this.seq = ev.seq;
     const handler = this.handlers[ev.kind];
     if (handler) handler.call(this, ev.data, ev);
+    this.records.event(ev);
     this.renderAll();
   }
 
@@ -182,7 +189,13 @@ export class Room {
       "session.ended": () => this.leaveWith("ended"),
       "recording.started": () => { this.recording = true; },
       "recording.stopped": () => { this.recording = false; },
-      "chat.sent": (d, ev) => this.addChat(ev.actor, d.text),
+      "chat.sent": (d, ev) => this.addChat(ev.actor, d.text, ev.seq),
+      "media.muted": (d) => {
+        const person = this.people.get(d.participant);
+        if (person) person[`server_muted_${d.kind}`] = d.muted;
+        const what = d.kind === "video" ? "camera" : "microphone";
+        if (d.participant === this.you.id) this.note(d.muted ? `The leader turned off your ${what} for everyone.` : `The leader turned your ${what} back on.`);
+      },
       "mute.requested": (d) => {
         if (d.participant === this.you.id) this.note(`The leader asks you to turn off your ${d.kind === "video" ? "camera" : "microphone"}.`);
       },
@@ -203,6 +216,7 @@ export class Room {
     this.renderRolePlay();
     this.renderMyControls();
     this.renderChatNames();
+    this.records.render();
     if (LEADS.has(this.you.role)) this.renderLeadPanels();
   }
 
@@ -301,12 +315,13 @@ export class Room {
     this.renderRolePlayForm(here);
     $("btn-lock").textContent = this.locked ? "Unlock the room" : "Lock the room";
     $("btn-lock").setAttribute("aria-pressed", String(this.locked));
+    renderSessionTools(this);
   }
 
   personRow(p) {
     const me = p.id === this.you.id;
     const row = el("li", { class: "person", "data-participant": p.id },
-      el("span", { class: "name" }, `${p.display_name}${me ? " (you)" : ""} – ${ROLE_WORDS[p.role] || p.role}${p.consent === true ? ", agreed to recording" : ""}`));
+      el("span", { class: "name" }, `${p.display_name}${me ? " (you)" : ""} – ${ROLE_WORDS[p.role] || p.role}${p.consent === true ? ", agreed to recording" : ""}${p.server_muted_audio ? ", sound turned off for everyone" : ""}`));
     if (me) return row;
     const renameForm = el("form", { class: "row", hidden: true },
       el("label", { for: `rename-${p.id}`, class: "visually-hidden" }, `New name for ${p.display_name}`),
@@ -319,6 +334,8 @@ export class Room {
     row.append(
       el("button", { type: "button", class: "secondary", onclick: () => { renameForm.hidden = !renameForm.hidden; } }, `Rename ${p.display_name}`),
       el("button", { type: "button", class: "secondary", onclick: () => this.act("participant.mute_request", { participant: p.id, kind: "audio" }, `Asked ${p.display_name} to mute.`) }, `Ask ${p.display_name} to mute`),
+      el("button", { type: "button", class: "secondary", onclick: () => this.act("media.server_mute", { participant: p.id, kind: "audio", muted: !p.server_muted_audio }) },
+        p.server_muted_audio ? `Let everyone hear ${p.display_name} again` : `Turn off ${p.display_name}'s sound for everyone`),
     );
     if (!STAFF.has(p.role)) {
       const confirm = el("span", { class: "row", hidden: true },
@@ -367,9 +384,13 @@ export class Room {
     }));
   }
 
-  addChat(actor, text) {
+  /** One chat message, once, in log order (history from the snapshot and pushes overlap). */
+  addChat(actor, text, seq) {
     const log = $("chat-log");
-    log.append(el("li", { "data-actor": actor }, el("strong", {}, `${this.name(actor)}: `), text));
+    if (log.querySelector(`li[data-seq="${seq}"]`)) return;
+    const item = el("li", { "data-actor": actor, "data-seq": seq }, el("strong", {}, `${this.name(actor)}: `), text);
+    const later = [...log.children].find((li) => Number(li.dataset.seq) > seq);
+    log.insertBefore(item, later || null);
     log.scrollTop = log.scrollHeight;
   }
 

@@ -4,6 +4,20 @@ import { $, el, api, announce, showError, errorText } from "./dom.js";
 const STATUS_WORDS = { live: "Live now", scheduled: "Upcoming", ended: "Ended" };
 const ROLE_WORDS = { client: "Client", supporter: "Supporter", co_leader: "Co-leader", guest_speaker: "Guest speaker", observer: "Observer" };
 const scriptTitles = Object.fromEntries([...$("new-script").options].map((o) => [o.value, o.textContent]));
+const CLIENT_REF = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+const STAFF_ROLE_WORDS = { clinician: "clinician", co_leader: "co-leader" };
+const staffNames = new Map();
+
+/** Staff who may co-lead, as checkboxes on the create form (everyone but me). */
+async function loadStaff() {
+  const [me, staff] = await Promise.all([api("GET", "/api/me"), api("GET", "/api/staff")]);
+  if (!me.ok || !staff.ok) return;
+  for (const a of staff.body.staff) staffNames.set(a.id, a.username);
+  const others = staff.body.staff.filter((a) => a.id !== me.body.id);
+  $("co-leaders").replaceChildren(...others.map((a) => el("label", { class: "choice" },
+    el("input", { type: "checkbox", name: "co_leader", value: a.id }), `${a.username} (${STAFF_ROLE_WORDS[a.role] || a.role})`)));
+  $("co-leaders-box").hidden = others.length === 0;
+}
 
 async function loadSessions(openInvitesFor) {
   const resp = await api("GET", "/api/sessions");
@@ -28,6 +42,8 @@ function sessionCard(s, openInvites) {
   q(".s-status").classList.add(s.status);
   q(".s-when").textContent = `${s.format === "group" ? "Group" : "Individual"} · ${new Date(s.scheduled_at / 1000).toLocaleString()}`;
   q(".s-script").textContent = s.script_ref ? `Script: ${scriptTitles[s.script_ref] || s.script_ref}` : "No session script";
+  const coLeaders = (s.co_leader_ids || []).map((id) => staffNames.get(id) || "a colleague");
+  q(".s-co-leaders").textContent = coLeaders.length ? `Co-leaders: ${coLeaders.join(", ")}` : "";
   const open = q(".s-open");
   open.href = `/room/${encodeURIComponent(s.id)}`;
   open.textContent = `Open the room: ${s.title}`;
@@ -42,6 +58,11 @@ function sessionCard(s, openInvites) {
   const roleId = `role-${s.id}`;
   q(".s-role").id = roleId;
   q(".s-role-label").setAttribute("for", roleId);
+  const refId = `ref-${s.id}`;
+  q(".s-ref").id = refId;
+  q(".s-ref-label").setAttribute("for", refId);
+  q(".s-ref-hint").id = `${refId}-hint`;
+  q(".s-ref").setAttribute("aria-describedby", `${refId}-hint`);
   const showPanel = (shown) => {
     panel.hidden = !shown;
     toggle.setAttribute("aria-expanded", String(shown));
@@ -55,17 +76,28 @@ function sessionCard(s, openInvites) {
 
 async function makeInvite(s, card) {
   const role = card.querySelector(".s-role").value;
+  const ref = card.querySelector(".s-ref");
   const errorBox = card.querySelector(".s-invite-error");
   errorBox.textContent = "";
-  const resp = await api("POST", `/api/sessions/${encodeURIComponent(s.id)}/invites`, { role });
+  const body = { role };
+  if (ref.value.trim()) {
+    if (!CLIENT_REF.test(ref.value.trim())) {
+      errorBox.textContent = "The note may use letters, digits and _ . : - only, with no spaces (up to 64). Please change it.";
+      ref.focus();
+      return;
+    }
+    body.client_ref = ref.value.trim();
+  }
+  const resp = await api("POST", `/api/sessions/${encodeURIComponent(s.id)}/invites`, body);
   if (!resp.ok) { errorBox.textContent = errorText(resp.body.error); return; }
+  ref.value = "";
   const n = card.querySelectorAll(".invite-link").length + 1;
   const inputId = `link-${resp.body.invite.id}`;
   const input = el("input", { id: inputId, readonly: true, value: resp.body.link });
   const copied = el("span", { role: "status", class: "hint" });
   const copy = el("button", { type: "button", onclick: () => copyLink(input, copied) }, "Copy link");
   card.querySelector(".s-new-links").append(el("div", { class: "card" },
-    el("label", { for: inputId }, `New link ${n}: ${ROLE_WORDS[role] || role}`),
+    el("label", { for: inputId }, `New link ${n}: ${ROLE_WORDS[role] || role}${body.client_ref ? ` (${body.client_ref})` : ""}`),
     el("p", { class: "hint" }, "Copy it now: for privacy, the link is shown only once."),
     el("div", { class: "invite-link" }, input, copy), copied));
   announce(`A link for a ${ROLE_WORDS[role] || role} is ready to copy.`);
@@ -87,7 +119,7 @@ async function loadInvites(s, card) {
   const resp = await api("GET", `/api/sessions/${encodeURIComponent(s.id)}/invites`);
   if (!resp.ok) { card.querySelector(".s-invite-error").textContent = errorText(resp.body.error); return; }
   list.replaceChildren(...resp.body.invites.map((inv, i) => {
-    const label = `Link ${i + 1}: ${ROLE_WORDS[inv.role] || inv.role}`;
+    const label = `Link ${i + 1}: ${ROLE_WORDS[inv.role] || inv.role}${inv.client_ref ? ` (${inv.client_ref})` : ""}`;
     const item = el("li", { class: "person" }, el("span", { class: "name" },
       inv.revoked ? `${label} – turned off` : `${label} – works until ${new Date(inv.expires_at / 1000).toLocaleDateString()}`));
     if (!inv.revoked) {
@@ -112,6 +144,8 @@ $("create-form").addEventListener("submit", async (e) => {
   const body = { title, format: form.elements.format.value };
   if ($("new-when").value) body.scheduled_at = new Date($("new-when").value).getTime() * 1000;
   if ($("new-script").value) body.script_ref = $("new-script").value;
+  const coLeaders = [...document.querySelectorAll("input[name=co_leader]:checked")].map((c) => c.value);
+  if (coLeaders.length) body.co_leader_ids = coLeaders;
   showError("create-error", "");
   const resp = await api("POST", "/api/sessions", body);
   if (!resp.ok) { showError("create-error", errorText(resp.body.error)); return; }
@@ -125,4 +159,4 @@ $("sign-out").addEventListener("click", async () => {
   window.location.assign("/login");
 });
 
-loadSessions();
+loadStaff().then(() => loadSessions());

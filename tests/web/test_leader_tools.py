@@ -1,0 +1,113 @@
+"""The leader's private records in the room: review home practice, update a goal, rate
+progress on the IMR scale; a client rates themselves ("How am I doing?").
+
+Each control is driven through the real pages; the test checks what the people see and
+the row written to the session log. Every new state passes axe-core and is photographed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.async_api import Browser, Page, expect
+
+from tests.live.harness import Server
+from tests.web.people import check_page, client_admitted, leader_with_two_links
+
+
+def session_id(page: Page) -> str:
+    """The session id from the leader's room address."""
+    found = re.search(r"/room/([^/?#]+)", page.url)
+    assert found, page.url
+    return found.group(1)
+
+
+async def logged(server: Server, sid: str, kind: str) -> list[dict[str, Any]]:
+    """The data of every log row of one kind, oldest first."""
+    return [e.data for e in await server.services.log.read(sid) if e.kind == kind]
+
+
+async def rate_all(page: Page, container: str, answer: str) -> None:
+    """Choose the same answer in each of the 14 questions."""
+    groups = page.locator(f"{container} fieldset")
+    await expect(groups).to_have_count(14)
+    for i in range(14):
+        await groups.nth(i).get_by_label(answer, exact=True).check()
+
+
+async def test_leader_reviews_practice_and_moves_a_goal_on(
+    server: Server, browser: Browser
+) -> None:
+    leader, link, _ = await leader_with_two_links(server, browser, "Thursday group")
+    ann = await client_admitted(browser, server, leader, link, "Ann")
+    sid = session_id(leader)
+
+    await leader.get_by_label("Home practice", exact=True).fill("Notice one stress sign a day")
+    await leader.get_by_role("button", name="Give home practice").click()
+    practice = leader.locator("#assign-list li", has_text="Notice one stress sign a day")
+    await expect(practice).to_contain_text("Not reviewed yet")
+    await expect(ann.get_by_text("Home practice: Notice one stress sign a day")).to_be_visible()
+
+    await practice.get_by_label("Note about how it went (optional)").fill("Four days of seven")
+    await practice.get_by_role("button", name="Ann did it", exact=True).click()
+    await expect(practice).to_contain_text("Reviewed: done ✓ \N{EN DASH} Four days of seven")
+    [given] = await logged(server, sid, "assignment.given")
+    [reviewed] = await logged(server, sid, "assignment.reviewed")
+    assert reviewed["assignment_id"] == given["assignment_id"]
+    assert (reviewed["done"], reviewed["note"]) == (True, "Four days of seven")
+
+    await leader.get_by_label("Their recovery goal, in their words").fill("Walk to the shop")
+    await leader.get_by_role("button", name="Note the goal").click()
+    goal = leader.locator("#goal-list li", has_text="Walk to the shop")
+    await expect(goal).to_contain_text("Now: just noted")
+    await goal.get_by_label("Progress", exact=True).select_option(label="Achieved")
+    await goal.get_by_role("button", name="Save progress for Ann").click()
+    await expect(goal).to_contain_text("Now: achieved ✓")
+    [updated] = await logged(server, sid, "goal.updated")
+    assert updated["status"] == "achieved"
+    await check_page(leader, "20-leader-practice-and-goal")
+
+    # A reloaded leader page reads this session's records back from the log.
+    await leader.reload()
+    await expect(leader.locator("#assign-list")).to_contain_text("Reviewed: done ✓")
+    await expect(leader.locator("#goal-list")).to_contain_text("Now: achieved ✓")
+
+
+async def test_leader_and_client_each_rate_progress_on_the_imr_scale(
+    server: Server, browser: Browser
+) -> None:
+    leader, link, _ = await leader_with_two_links(server, browser, "Friday group")
+    ann = await client_admitted(browser, server, leader, link, "Ann")
+    sid = session_id(leader)
+
+    await leader.get_by_role("button", name="Rate a client on the scale").click()
+    await leader.get_by_role("button", name="Save the rating").click()
+    await expect(leader.locator("#scale-error")).to_have_text(
+        re.compile(r"^Please answer question 1 ")
+    )
+    assert await logged(server, sid, "scale.recorded") == []
+    await rate_all(leader, "#scale-items", "4 Well")
+    await leader.get_by_role("button", name="Save the rating").click()
+    await expect(leader.locator("#scale-done")).to_have_text("Rating saved for Ann: 56 out of 70.")
+    await expect(leader.locator("#scale-form")).to_be_hidden()
+    await expect(leader.locator("#rating-list")).to_contain_text(
+        "Ann, rated by the clinician: 56 out of 70"
+    )
+    await check_page(leader, "21-leader-scale-saved")
+
+    await expect(ann.get_by_role("heading", name="How am I doing?")).to_be_visible()
+    await ann.get_by_role("button", name="Answer the questions").click()
+    await rate_all(ann, "#self-items", "3 Somewhat")
+    await check_page(ann, "22-client-how-am-i-doing")
+    await ann.get_by_role("button", name="Save my answers").click()
+    await expect(ann.get_by_text("Thank you. Your answers are saved.")).to_be_visible()
+    await expect(ann.locator("#self-form")).to_be_hidden()
+    await expect(leader.locator("#rating-list")).to_contain_text(
+        "Ann rated themselves: 42 out of 70"
+    )
+    await check_page(ann, "23-client-rating-saved")
+
+    ratings = await logged(server, sid, "scale.recorded")
+    assert [(r["rater"], r["total"]) for r in ratings] == [("clinician", 56), ("client", 42)]
+    assert ratings[1]["items"] == [3] * 14

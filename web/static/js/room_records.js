@@ -1,0 +1,216 @@
+// Private records in the live room: home practice to review, goals to update, IMR scale
+// ratings (leaders), and a client's own "How am I doing?" rating. These events reach
+// staff and the client concerned only; leaders also read them back from the session log.
+import { $, el, announce, api, showError } from "./dom.js";
+import { buildScale, clearScale, readScale, SCALE_MAX } from "./room_scale.js";
+
+const LEADS = new Set(["leader", "co_leader"]);
+const GOAL_WORDS = { noted: "just noted", in_progress: "in progress", achieved: "achieved ✓", dropped: "dropped" };
+const STAFF_VOICE = 0;
+const CLIENT_VOICE = 1;
+
+/** The records panel of one Room. */
+export class RoomRecords {
+  constructor(room) {
+    this.room = room;
+    this.seen = new Set(); // seqs already folded: the log and pushed events overlap
+    this.assignments = new Map();
+    this.goals = new Map();
+    this.ratings = [];
+    this.logRead = false;
+    buildScale($("scale-items"), "lead-scale", STAFF_VOICE);
+    buildScale($("self-items"), "self-scale", CLIENT_VOICE);
+    this.bind();
+  }
+
+  /** Clients get their own rating form; leaders read what this session already recorded. */
+  enter(welcome) {
+    $("self-rating").hidden = welcome.you.role !== "client";
+    if (LEADS.has(welcome.you.role) && !this.logRead) {
+      this.logRead = true;
+      this.readLog(welcome.session.id);
+    }
+  }
+
+  async readLog(sessionId) {
+    const resp = await api("GET", `/api/sessions/${encodeURIComponent(sessionId)}/log`);
+    if (!resp.ok) return; // a co-leader by link has no staff sign-in: pushed events still come
+    for (const ev of resp.body.events) this.fold(ev, false);
+    this.render();
+  }
+
+  /** A pushed event (the Room has already checked its seq). */
+  event(ev) {
+    this.fold(ev, true);
+  }
+
+  fold(ev, live) {
+    const apply = this.folds[ev.kind];
+    if (!apply || this.seen.has(ev.seq)) return;
+    this.seen.add(ev.seq);
+    apply.call(this, ev.data, ev, live);
+  }
+
+  get folds() {
+    return {
+      "assignment.given": (d) => {
+        this.assignments.set(d.assignment_id, { id: d.assignment_id, participant: d.participant, text: d.text, review: null });
+      },
+      "assignment.reviewed": (d, ev, live) => {
+        const found = this.assignments.get(d.assignment_id);
+        if (found) found.review = { done: d.done, note: d.note || "" };
+        if (live && this.leads()) announce(`Home practice review saved for ${this.room.name(d.participant)}.`);
+      },
+      "goal.noted": (d) => {
+        this.goals.set(d.goal_id, { id: d.goal_id, participant: d.participant, goal: d.goal, status: "noted", note: "" });
+      },
+      "goal.updated": (d, ev, live) => {
+        const found = this.goals.get(d.goal_id);
+        if (found) Object.assign(found, { status: d.status, note: d.note || "" });
+        if (live && this.leads()) announce(`Goal progress saved for ${this.room.name(d.participant)}.`);
+      },
+      "scale.recorded": (d, ev, live) => {
+        this.ratings.push({ seq: ev.seq, participant: d.participant, rater: d.rater, total: d.total });
+        if (live) this.ratingArrived(d, ev);
+      },
+    };
+  }
+
+  ratingArrived(d, ev) {
+    const me = this.room.you.id;
+    if (d.participant === me && d.rater === "client") {
+      showForm("self", false);
+      clearScale($("self-items"));
+      $("self-open").textContent = "Answer the questions again";
+      $("self-done").textContent = "Thank you. Your answers are saved. Only you and your clinician see them.";
+    } else if (ev.actor === me) {
+      clearScale($("scale-items"));
+      showForm("scale", false);
+      $("scale-done").textContent = `Rating saved for ${this.room.name(d.participant)}: ${d.total} out of ${SCALE_MAX}.`;
+    } else if (this.leads()) {
+      announce(`A rating was saved for ${this.room.name(d.participant)}.`);
+    }
+  }
+
+  leads() {
+    return this.room.you && LEADS.has(this.room.you.role);
+  }
+
+  // -- rendering ----------------------------------------------------------------------
+
+  render() {
+    if (!this.leads()) return;
+    const name = (id) => this.room.name(id);
+    const given = [...this.assignments.values()];
+    $("assign-empty").hidden = given.length > 0;
+    keyedList($("assign-list"), given.map((a) => ({ ...a, who: name(a.participant) })), (a) => this.assignmentRow(a));
+    const goals = [...this.goals.values()];
+    $("goal-empty").hidden = goals.length > 0;
+    keyedList($("goal-list"), goals.map((g) => ({ ...g, who: name(g.participant) })), (g) => this.goalRow(g));
+    const ratings = this.ratings.map((r) => ({ ...r, who: name(r.participant) }));
+    $("rating-empty").hidden = ratings.length > 0;
+    keyedList($("rating-list"), ratings, (r) => el("li", {},
+      r.rater === "client" ? `${r.who} rated themselves: ${r.total} out of ${SCALE_MAX}` : `${r.who}, rated by the clinician: ${r.total} out of ${SCALE_MAX}`));
+  }
+
+  assignmentRow(a) {
+    const row = el("li", { class: "record", "data-assignment": a.id },
+      el("p", {}, el("strong", {}, `${a.who}: `), a.text));
+    if (a.review) {
+      row.append(el("p", { class: "record-state" }, `Reviewed: ${a.review.done ? "done ✓" : "not done ✕"}${a.review.note ? ` – ${a.review.note}` : ""}`));
+      return row;
+    }
+    const noteId = `review-note-${a.id}`;
+    const note = el("input", { id: noteId, maxlength: 300 });
+    const review = (done) => {
+      const data = { participant: a.participant, assignment_id: a.id, done };
+      if (note.value.trim()) data.note = note.value.trim();
+      this.room.act("assignment.review", data, null, "records-error");
+    };
+    row.append(
+      el("p", { class: "record-state" }, "Not reviewed yet"),
+      el("label", { for: noteId }, "Note about how it went (optional)"), note,
+      el("div", { class: "row" },
+        el("button", { type: "button", onclick: () => review(true) }, `${a.who} did it`),
+        el("button", { type: "button", class: "secondary", onclick: () => review(false) }, `${a.who} did not do it`)));
+    return row;
+  }
+
+  goalRow(g) {
+    const statusId = `goal-status-${g.id}`;
+    const noteId = `goal-note-${g.id}`;
+    const status = el("select", { id: statusId },
+      el("option", { value: "in_progress" }, "In progress"),
+      el("option", { value: "achieved" }, "Achieved"),
+      el("option", { value: "dropped" }, "Dropped"));
+    if (g.status !== "noted") status.value = g.status;
+    const note = el("input", { id: noteId, maxlength: 300 });
+    const form = el("form", {},
+      el("label", { for: statusId }, "Progress"), status,
+      el("label", { for: noteId }, "Note (optional)"), note,
+      el("button", { type: "submit" }, `Save progress for ${g.who}`));
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const data = { participant: g.participant, goal_id: g.id, status: status.value };
+      if (note.value.trim()) data.note = note.value.trim();
+      this.room.act("goal.update", data, null, "records-error");
+    });
+    return el("li", { class: "record", "data-goal": g.id },
+      el("p", {}, el("strong", {}, `${g.who}: `), g.goal),
+      el("p", { class: "record-state" }, `Now: ${GOAL_WORDS[g.status] || g.status}${g.note ? ` – ${g.note}` : ""}`),
+      form);
+  }
+
+  // -- commands -----------------------------------------------------------------------
+
+  bind() {
+    $("scale-open").addEventListener("click", () => {
+      const open = $("scale-form").hidden;
+      showForm("scale", open);
+      if (open) $("scale-done").textContent = "";
+    });
+    $("scale-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      $("scale-done").textContent = "";
+      this.sendRating($("scale-items"), "lead-scale", STAFF_VOICE, $("scale-who").value, "clinician", "scale-error");
+    });
+    $("self-open").addEventListener("click", () => {
+      const open = $("self-form").hidden;
+      showForm("self", open);
+      if (open) { $("self-done").textContent = ""; $("self-items").querySelector("input").focus(); }
+    });
+    $("self-later").addEventListener("click", () => {
+      showForm("self", false);
+      $("self-open").focus();
+    });
+    $("self-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.sendRating($("self-items"), "self-scale", CLIENT_VOICE, this.room.you.id, "client", "self-error");
+    });
+  }
+
+  /** Check every question is answered (saying which is not), then send; the event confirms. */
+  sendRating(container, prefix, voice, participant, rater, errorId) {
+    const answers = readScale(container, prefix, voice);
+    if (answers.items === undefined) {
+      showError(errorId, answers.text);
+      container.querySelector(`input[name="${prefix}-${answers.missing}"]`).focus();
+      return null;
+    }
+    return this.room.act("scale.record", { participant, rater, items: answers.items }, null, errorId);
+  }
+}
+
+/** Open or close one of the rating forms (`scale` or `self`) and its toggle button. */
+function showForm(name, open) {
+  $(`${name}-form`).hidden = !open;
+  $(`${name}-open`).setAttribute("aria-expanded", String(open));
+}
+
+/** Rebuild a list only when what it shows changed (keeps focus and half-typed notes). */
+function keyedList(container, items, build) {
+  const key = JSON.stringify(items);
+  if (container.dataset.key === key) return;
+  container.dataset.key = key;
+  container.replaceChildren(...items.map(build));
+}
