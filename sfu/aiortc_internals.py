@@ -15,6 +15,7 @@ from typing import Any
 import aioice.ice
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
+from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTCP_PSFB_FIR,
@@ -22,6 +23,7 @@ from aiortc.rtp import (
     RtcpPsfbPacket,
     RtpPacket,
     pack_remb_fci,
+    unwrap_rtx,
 )
 
 logger = logging.getLogger(__name__)
@@ -49,24 +51,33 @@ def set_ice_host_addresses(addresses: Sequence[str] | None) -> None:
 
 
 def hook_publisher_receiver(
-    receiver: RTCRtpReceiver, on_packet: PacketHook, on_started: Callable[[], None]
+    receiver: RTCRtpReceiver,
+    on_packet: PacketHook,
+    on_started: Callable[[], None],
+    frames_wanted: Callable[[], bool],
 ) -> None:
     """Call `on_packet` with every decrypted RTP packet the receiver gets.
 
-    The receiver's own handler still runs afterwards, so its statistics,
-    receiver reports, NACKs and PLIs towards the publisher keep working. Its
-    decoder thread is stopped as soon as it starts (the SFU never decodes);
-    `on_started` then runs, e.g. to install a frame tap.
+    Statistics (for receiver reports) and NACKs towards the publisher keep
+    working. The receiver's full handler (depayload, jitter buffer, frame
+    assembly) runs only while `frames_wanted()` (recording); otherwise a lean
+    one keeps just statistics and NACKs. Its decoder thread is stopped as
+    soon as it starts (the SFU never decodes); `on_started` then runs, e.g.
+    to install a frame tap.
     """
     original_handle = receiver._handle_rtp_packet
     original_receive = receiver.receive
+    lean = _LeanReceive(receiver)
 
     async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
         try:
             on_packet(packet)
         except Exception:
             logger.exception("forwarding hook failed on %r", packet)
-        await original_handle(packet, arrival_time_ms)
+        if frames_wanted():
+            await original_handle(packet, arrival_time_ms)
+        else:
+            await lean.handle(packet)
 
     async def receive(parameters: Any) -> None:
         await original_receive(parameters)
@@ -77,6 +88,39 @@ def hook_publisher_receiver(
 
     receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
     receiver.receive = receive  # type: ignore[method-assign]
+
+
+class _LeanReceive:
+    """The part of `RTCRtpReceiver._handle_rtp_packet` an SFU needs: statistics and NACKs."""
+
+    def __init__(self, receiver: RTCRtpReceiver) -> None:
+        d = receiver.__dict__
+        self._receiver = receiver
+        self._codecs: dict[int, Any] = d["_RTCRtpReceiver__codecs"]
+        self._streams: dict[int, StreamStatistics] = d["_RTCRtpReceiver__remote_streams"]
+        self._rtx_ssrc: dict[int, int] = d["_RTCRtpReceiver__rtx_ssrc"]
+        self._nack: NackGenerator | None = d["_RTCRtpReceiver__nack_generator"]
+
+    async def handle(self, packet: RtpPacket) -> None:
+        if not self._receiver._enabled:
+            return
+        codec = self._codecs.get(packet.payload_type)
+        if codec is None:
+            return
+        stream = self._streams.get(packet.ssrc)
+        if stream is None:
+            stream = self._streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+        stream.add(packet)
+        if self._nack is None:
+            return
+        if codec.mimeType.lower().endswith("/rtx"):
+            original_ssrc = self._rtx_ssrc.get(packet.ssrc)
+            apt = codec.parameters.get("apt")
+            if original_ssrc is None or len(packet.payload) < 2 or apt not in self._codecs:
+                return
+            packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
+        if self._nack.add(packet):
+            await self._receiver._send_rtcp_nack(packet.ssrc, sorted(self._nack.missing))
 
 
 def _stop_decoder(receiver: RTCRtpReceiver) -> None:

@@ -63,7 +63,12 @@ class Forwarder:
             name=self.track_id,
         )
         self._tap: Any = None
-        internals.hook_publisher_receiver(transceiver.receiver, self.on_packet, self._on_started)
+        internals.hook_publisher_receiver(
+            transceiver.receiver,
+            self.on_packet,
+            self._on_started,
+            frames_wanted=lambda: self._frame_sink is not None,
+        )
 
     @property
     def forwarding(self) -> bool:

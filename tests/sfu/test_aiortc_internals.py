@@ -30,6 +30,10 @@ def test_private_methods_the_sfu_hooks_still_exist() -> None:
     assert "__decoder_thread" in inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
     assert "__decoder_queue.put" in inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
     assert "__packet_count" in inspect.getsource(RTCRtpSender._run_rtcp)
+    # The lean ingress handler mirrors these steps of the receiver's own one.
+    handler = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    for step in ("__remote_streams[packet.ssrc].add(packet)", "__nack_generator.add(packet)"):
+        assert step in handler, step
     assert hasattr(State, "CONNECTED")
 
 
@@ -44,6 +48,10 @@ async def test_private_attributes_exist_on_live_objects() -> None:
             "_RTCRtpReceiver__decoder_thread",
             "_RTCRtpReceiver__remote_bitrate_estimator",
             "_RTCRtpReceiver__rtcp_ssrc",
+            "_RTCRtpReceiver__codecs",
+            "_RTCRtpReceiver__remote_streams",
+            "_RTCRtpReceiver__rtx_ssrc",
+            "_RTCRtpReceiver__nack_generator",
         ):
             assert name in receiver.__dict__, name
         for name in (
