@@ -113,7 +113,8 @@ async def session_timeline(request: web.Request) -> web.Response:
     groups = kind_groups(request)
     as_csv = await audited(request, account, "timeline", f"session:{session.id}")
     events = await services(request).log.read(session.id)
-    entries = [e.as_dict() for e in timeline(events, groups)]
+    staff = await records(request).usernames()
+    entries = [e.as_dict() for e in timeline(events, groups, staff)]
     if as_csv:
         return csv_response(to_csv(entries, TIMELINE_COLUMNS), f"timeline-{session.id}")
     verified = await services(request).log.verify(session.id)

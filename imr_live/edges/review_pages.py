@@ -106,7 +106,7 @@ async def timeline_page(request: web.Request) -> web.StreamResponse:
         "review/timeline.html",
         title=f"Timeline: {session.title}",
         session=session,
-        entries=timeline(events, groups),
+        entries=timeline(events, groups, await records(request).usernames()),
         verified=await log.verify(session.id),
         groups=GROUP_NAMES,
         chosen=groups or [],

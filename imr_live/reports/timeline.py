@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,9 +82,17 @@ class TimelineEntry:
         }
 
 
-def timeline(events: list[LogEvent], groups: Collection[str] | None = None) -> list[TimelineEntry]:
-    """Every event as a timeline entry, optionally only those of ``groups``."""
-    roster = Roster()
+def timeline(
+    events: list[LogEvent],
+    groups: Collection[str] | None = None,
+    staff: Mapping[str, str] | None = None,
+) -> list[TimelineEntry]:
+    """Every event as a timeline entry, optionally only those of ``groups``.
+
+    ``staff`` (account id -> username) names staff who act before they join the
+    room (a leader starting the session) or without joining it (an admin).
+    """
+    roster = Roster(names=dict(staff or {}))
     durations = slide_durations(events)
     entries = []
     for ev in events:

@@ -56,6 +56,7 @@ async def test_a_supervisor_reviews_a_course_in_the_browser(
 
     await page.goto(f"/review/sessions/{first}")
     await expect(page.get_by_text("Log verified: all")).to_be_visible()
+    await expect(page.get_by_role("cell", name="dana started the session")).to_be_visible()
     await expect(
         page.get_by_role("cell", name="IMR scale for Eve (clinician rating): 28")
     ).to_be_visible()
