@@ -14,6 +14,7 @@ from typing import Any
 
 import aioice.ice
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcrtpreceiver import NackGenerator, StreamStatistics
 from aiortc.rtp import (
@@ -75,8 +76,12 @@ def hook_publisher_receiver(
         except Exception:
             logger.exception("forwarding hook failed on %r", packet)
         if frames_wanted():
+            if not lean.full:
+                lean.full = True
+                _reset_jitter_buffer(receiver)  # it missed every packet while lean
             await original_handle(packet, arrival_time_ms)
         else:
+            lean.full = False
             await lean.handle(packet)
 
     async def receive(parameters: Any) -> None:
@@ -100,6 +105,8 @@ class _LeanReceive:
         self._streams: dict[int, StreamStatistics] = d["_RTCRtpReceiver__remote_streams"]
         self._rtx_ssrc: dict[int, int] = d["_RTCRtpReceiver__rtx_ssrc"]
         self._nack: NackGenerator | None = d["_RTCRtpReceiver__nack_generator"]
+        self.full = False
+        """Whether the full handler ran for the previous packet."""
 
     async def handle(self, packet: RtpPacket) -> None:
         if not self._receiver._enabled:
@@ -121,6 +128,13 @@ class _LeanReceive:
             packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
         if self._nack.add(packet):
             await self._receiver._send_rtcp_nack(packet.ssrc, sorted(self._nack.missing))
+
+
+def _reset_jitter_buffer(receiver: RTCRtpReceiver) -> None:
+    old = receiver.__dict__["_RTCRtpReceiver__jitter_buffer"]
+    receiver.__dict__["_RTCRtpReceiver__jitter_buffer"] = JitterBuffer(
+        capacity=old.capacity, prefetch=old._prefetch, is_video=old._is_video
+    )
 
 
 def _stop_decoder(receiver: RTCRtpReceiver) -> None:

@@ -136,13 +136,26 @@ class RoomRecording:
                 "%s %s not recorded: %s has no WebM form", participant_id, kind, mime_type
             )
             return None
-        n = sum(1 for t in self._segments if t.key == key) + 1
-        name = f"{participant_id}.{kind}.webm" if n == 1 else f"{participant_id}.{kind}-{n}.webm"
-        recording = TrackRecording(self.directory / name, mime_type, self.started_at)
+        recording = TrackRecording(
+            self._free_path(participant_id, kind), mime_type, self.started_at
+        )
         recording.key = key
         self._current[key] = recording
         self._segments.append(recording)
         return recording
+
+    def _free_path(self, participant_id: str, kind: str) -> Path:
+        """`<participant>.<kind>.webm`, or `-2`, `-3`... : never overwrite an earlier file."""
+        taken = {t.path for t in self._segments}
+        n = 1
+        while True:
+            name = (
+                f"{participant_id}.{kind}.webm" if n == 1 else f"{participant_id}.{kind}-{n}.webm"
+            )
+            path = self.directory / name
+            if path not in taken and not path.exists():
+                return path
+            n += 1
 
     def end(self, participant_id: str, kind: str) -> None:
         """A track ended: close its file."""

@@ -7,6 +7,7 @@ import inspect
 import aioice.ice
 import aiortc
 from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 
 from sfu import aiortc_internals as internals
@@ -35,6 +36,8 @@ def test_private_methods_the_sfu_hooks_still_exist() -> None:
     for step in ("__remote_streams[packet.ssrc].add(packet)", "__nack_generator.add(packet)"):
         assert step in handler, step
     assert hasattr(State, "CONNECTED")
+    buffer = JitterBuffer(capacity=16, prefetch=4, is_video=False)
+    assert (buffer.capacity, buffer._prefetch, buffer._is_video) == (16, 4, False)
 
 
 async def test_private_attributes_exist_on_live_objects() -> None:
@@ -52,6 +55,7 @@ async def test_private_attributes_exist_on_live_objects() -> None:
             "_RTCRtpReceiver__remote_streams",
             "_RTCRtpReceiver__rtx_ssrc",
             "_RTCRtpReceiver__nack_generator",
+            "_RTCRtpReceiver__jitter_buffer",
         ):
             assert name in receiver.__dict__, name
         for name in (

@@ -133,3 +133,19 @@ async def test_a_republished_track_is_recorded_to_a_new_file(harness: Harness) -
     directory = harness.config.recordings_dir / harness.room
     assert frame_count(directory / "ann.video.webm", "video") > 0
     assert frame_count(directory / "ann.video-2.webm", "video") > 0
+
+
+async def test_recording_again_never_overwrites_an_earlier_file(harness: Harness) -> None:
+    ann = await harness.joined("ann", "red", audio=False)
+    directory = harness.config.recordings_dir / harness.room
+    for round_ in (1, 2):
+        await ann.send({"type": "record", "on": True, "allowed": ["ann"]})
+        recording = harness.sfu._rooms[harness.room].recording
+        assert recording is not None
+        await eventually(
+            lambda r=recording: sum(t.frames for t in r.tracks()) >= 15, what=f"round {round_}"
+        )
+        await ann.send({"type": "record", "on": False})
+    names = sorted(p.name for p in directory.iterdir())
+    assert names == ["ann.video-2.webm", "ann.video.webm"]
+    assert all(frame_count(directory / name, "video") >= 15 for name in names)
