@@ -179,8 +179,14 @@ class DownTrack:
         if not self._started:
             if not self._begin(packet):
                 return
-        elif (seq - self._first_in_seq) & 0xFFFF >= 0x8000:
-            return  # a retransmission from before this leg started
+        else:
+            behind = (seq - self._first_in_seq) & 0xFFFF
+            if behind >= 0x8000:
+                return  # a retransmission from before this leg started
+            if behind > 0x2000:
+                # Keep the reference trailing the stream, or after 2^15
+                # packets every packet would look older than the start.
+                self._first_in_seq = (seq - 0x1000) & 0xFFFF
         out_seq = (seq + self._seq_offset) & 0xFFFF
         timestamp = (packet.timestamp + self._ts_offset) & 0xFFFFFFFF
         now = ntp_now()
