@@ -66,7 +66,8 @@ class TrackRecording:
         if self._first is None:
             self._first = (frame.timestamp, arrival)
         ts0, arrival0 = self._first
-        elapsed_ms = ((frame.timestamp - ts0) & 0xFFFFFFFF) * 1000 // codec.clockRate
+        # aiortc has already unwrapped the timestamps (they start at 0 and only grow).
+        elapsed_ms = (frame.timestamp - ts0) * 1000 // codec.clockRate
         pts = int((arrival0 - self._started_at) * 1000) + elapsed_ms
         if pts <= self._last_pts:
             return  # out of order or duplicate: WebM needs increasing times per track
