@@ -112,7 +112,12 @@ class Forwarder:
         """Ingress hook: one decrypted RTP packet from the publisher (the hot path)."""
         pt = packet.payload_type
         if pt == self._media_pt:
-            self.media_ssrc = packet.ssrc
+            if packet.ssrc != self.media_ssrc:
+                if self.media_ssrc is not None:
+                    # A new stream (new sequence space): every leg restarts on a keyframe.
+                    for leg in self._leg_list:
+                        leg.restart()
+                self.media_ssrc = packet.ssrc
         elif pt in self._rtx:
             if self.media_ssrc is None or len(packet.payload) < 2:
                 return
