@@ -42,6 +42,8 @@ class SfuConfig:
     """RTP packets kept per subscriber leg to answer NACKs (a power of two)."""
     speaker_interval_s: float = 0.3
     """How often the dominant speaker is re-evaluated."""
+    gather_timeout_s: float = 10.0
+    """Upper bound on gathering ICE candidates for one description."""
     answer_timeout_s: float = 15.0
     """How long to wait for a subscriber's answer to a (re)offer."""
     close_timeout_s: float = 5.0

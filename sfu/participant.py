@@ -46,6 +46,16 @@ def codec_capability(codec: Any) -> Any:
     raise ValueError(f"no sender capability for {codec.mimeType}")
 
 
+async def gather_within(
+    pc: RTCPeerConnection, description: RTCSessionDescription, limit_s: float
+) -> None:
+    """setLocalDescription, which gathers every ICE candidate (STUN/TURN), bounded in time."""
+    try:
+        await asyncio.wait_for(pc.setLocalDescription(description), limit_s)
+    except TimeoutError as exc:
+        raise NegotiationTimeout(f"ICE gathering took longer than {limit_s} s") from exc
+
+
 async def close_pc(pc: RTCPeerConnection, limit_s: float, who: str) -> None:
     """Close a peer connection, bounded in time."""
     try:
@@ -180,7 +190,7 @@ class Participant:
         if not changed:
             return
         pc = self._subscribing_pc()
-        await pc.setLocalDescription(await pc.createOffer())
+        await gather_within(pc, await pc.createOffer(), self._config.gather_timeout_s)
         self.negotiations += 1
         loop = asyncio.get_running_loop()
         self._answer = loop.create_future()

@@ -13,7 +13,7 @@ from sfu import aiortc_internals as internals
 from sfu.config import SfuConfig
 from sfu.errors import BadSdp, MutedByLeader, NotInRoom, RoomClosed, UnsupportedCodec
 from sfu.forwarder import FORWARDED_MIME_TYPES, Forwarder
-from sfu.participant import Participant, close_pc, new_peer_connection
+from sfu.participant import Participant, close_pc, gather_within, new_peer_connection
 from sfu.recorder import RoomRecording
 from sfu.speaker import DominantSpeaker
 
@@ -92,8 +92,7 @@ class Room:
         pc = new_peer_connection(self._config)
         try:
             forwarders = await self._accept_offer(pid, pc, sdp)
-            answer = await pc.createAnswer()
-            await pc.setLocalDescription(answer)
+            await gather_within(pc, await pc.createAnswer(), self._config.gather_timeout_s)
         except BaseException:
             await close_pc(pc, self._config.close_timeout_s, pid)
             raise
