@@ -8,35 +8,55 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from imr_live.domain.accounts import Account
 from imr_live.edges.http_api import current_account, services, session_for_staff
-from imr_live.edges.review_api import records
+from imr_live.edges.review_api import audited, csv_response, records
 from imr_live.errors import NotFound
 from imr_live.reports.audit import AuditLog
 from imr_live.reports.certificate_pdf import certificate_pdf
 from imr_live.reports.certificates import earned
 from imr_live.reports.client_report import client_report
+from imr_live.reports.csv_table import to_csv
 from imr_live.reports.fhir import client_bundle
 from imr_live.reports.recordings import Recordings
 from imr_live.reports.records import SessionRecord
+from imr_live.reports.scale import SCALE_COLUMNS, scale_change
 
 routes = web.RouteTableDef()
 
 
-async def client_records(request: web.Request) -> tuple[str, str, list[SessionRecord]]:
-    """Account id, client_ref and the client's records the account may review."""
+async def client_records(request: web.Request) -> tuple[Account, str, list[SessionRecord]]:
+    """The account, the client_ref and the client's records the account may review."""
     account = await current_account(request)
     ref = request.match_info["client_ref"]
     found = await records(request).of_client(ref, account)
     if not found:
         raise NotFound("no sessions of this client that you may review")
-    return account.id, ref, found
+    return account, ref, found
+
+
+@routes.get("/api/reports/clients/{client_ref}/scale")
+async def scale(request: web.Request) -> web.Response:
+    """The client's IMR scale ratings (``?format=csv``: one row per rating, one column per item)."""
+    account, ref, found = await client_records(request)
+    as_csv = await audited(request, account, "scale", f"client:{ref}")
+    entries = client_report(ref, found).scale
+    if as_csv:
+        return csv_response(to_csv([e.flat() for e in entries], SCALE_COLUMNS), f"scale-{ref}")
+    return web.json_response(
+        {
+            "client_ref": ref,
+            "ratings": [e.as_dict() for e in entries],
+            "change": scale_change(entries),
+        }
+    )
 
 
 @routes.get("/api/reports/clients/{client_ref}/fhir")
 async def fhir_bundle(request: web.Request) -> web.Response:
     """The client's course as a FHIR R4 Bundle (no names; identifier = client_ref)."""
-    account_id, ref, found = await client_records(request)
-    await AuditLog(services(request).db).record(account_id, "export.fhir", f"client:{ref}")
+    account, ref, found = await client_records(request)
+    await AuditLog(services(request).db).record(account.id, "export.fhir", f"client:{ref}")
     return web.json_response(
         client_bundle(client_report(ref, found)),
         content_type="application/fhir+json",
@@ -47,13 +67,13 @@ async def fhir_bundle(request: web.Request) -> web.Response:
 @routes.get("/api/reports/clients/{client_ref}/certificate")
 async def certificate(request: web.Request) -> web.Response:
     """A printable certificate: ``?kind=module&module=..``, ``?kind=goal&goal=..``, ``?kind=graduation``."""
-    account_id, ref, found = await client_records(request)
+    account, ref, found = await client_records(request)
     kind = request.query.get("kind", "")
     subject = request.query.get(kind, "")[:200] if kind in ("module", "goal") else ""
     usernames = await records(request).usernames()
     cert = earned(kind, client_report(ref, found), found, usernames, subject)
     target = f"client:{ref}"
-    await AuditLog(services(request).db).record(account_id, f"export.certificate.{kind}", target)
+    await AuditLog(services(request).db).record(account.id, f"export.certificate.{kind}", target)
     return web.Response(
         body=certificate_pdf(cert),
         content_type="application/pdf",

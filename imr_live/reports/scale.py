@@ -8,6 +8,8 @@ from typing import Any
 from imr_live.store.session_log import LogEvent
 
 RATERS = ("clinician", "client")
+SCALE_COLUMNS = ["session_id", "at", "rater", "total", *(f"item_{n}" for n in range(1, 15))]
+"""Columns of the scale CSV: one row per rating, one column per item."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,11 @@ class ScaleEntry:
             "items": list(self.items),
             "total": self.total,
         }
+
+    def flat(self) -> dict[str, Any]:
+        """One CSV row: the items spread into ``item_1`` .. ``item_14``."""
+        row = {k: v for k, v in self.as_dict().items() if k != "items"}
+        return row | {f"item_{n}": score for n, score in enumerate(self.items, start=1)}
 
 
 def scale_entry(ev: LogEvent) -> ScaleEntry:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from collections import Counter
 from datetime import UTC, datetime
@@ -56,6 +57,29 @@ async def test_client_report_shows_scale_ratings_over_time_with_change(server: S
         "latest": None,
         "change": None,
     }
+
+
+async def test_scale_csv_round_trips_to_the_json(server: Server) -> None:
+    course = await run_course(server)
+    path = f"/api/reports/clients/{EVE}/scale"
+    status, body = await course.dana.api("GET", path)
+    assert status == 200 and body["change"]["client"]["change"] == 14
+    async with course.dana.http.get(path + "?format=csv") as resp:
+        assert resp.status == 200 and resp.content_type == "text/csv"
+        rows = list(csv.DictReader(io.StringIO(await resp.text())))
+    back = [
+        {
+            "session_id": r["session_id"],
+            "at": int(r["at"]),
+            "rater": r["rater"],
+            "items": [int(r[f"item_{n}"]) for n in range(1, 15)],
+            "total": int(r["total"]),
+        }
+        for r in rows
+    ]
+    assert back == body["ratings"] and len(back) == 4
+    rows_audited = await AuditLog(server.services.db).entries(f"client:{EVE}")
+    assert [r.action for r in rows_audited] == ["view.scale", "export.scale"]
 
 
 async def test_fhir_bundle_validates_and_names_nobody(server: Server) -> None:
@@ -130,6 +154,7 @@ async def test_exports_follow_the_client_report_access_rules(server: Server) -> 
     anonymous = aiohttp.ClientSession(base_url=server.url)
     server.opened.append(anonymous)
     for path in (
+        f"/api/reports/clients/{EVE}/scale?format=csv",
         f"/api/reports/clients/{EVE}/fhir",
         f"/api/reports/clients/{EVE}/certificate?kind=graduation",
     ):
