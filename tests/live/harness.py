@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +37,11 @@ class Server:
     async def stop(self) -> None:
         """Close every client first (or aiohttp waits for open websockets), then the server."""
         for thing in reversed(self.opened):
-            await thing.close()
-        await self.runner.cleanup()
+            try:
+                await asyncio.wait_for(thing.close(), 10)
+            except TimeoutError:
+                logging.getLogger("tests").warning("closing %r took over 10 s", thing)
+        await asyncio.wait_for(self.runner.cleanup(), 60)
 
     @property
     def services(self) -> Services:
