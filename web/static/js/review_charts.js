@@ -37,6 +37,7 @@ function draw(canvas) {
   const y = { ...scale, beginAtZero: true };
   if (canvas.dataset.min) y.min = Number(canvas.dataset.min);
   if (canvas.dataset.max) y.max = Number(canvas.dataset.max);
+  if (canvas.dataset.integer) y.ticks = { ...scale.ticks, precision: 0 };
   return new Chart(canvas, {
     type: canvas.dataset.chart,
     data: fromTable(canvas),
