@@ -290,7 +290,7 @@ async def test_audio_only_stops_video_but_not_sound_and_leaving_removes_the_tile
     await ann.wait_for_function(MEDIA_CLOSED)
 
 
-async def test_a_client_cut_off_for_a_moment_gets_media_back(
+async def test_media_comes_back_after_a_dropped_connection_and_a_media_server_move(
     media_server: Server, media_browser: Browser
 ) -> None:
     leader, (link, _) = await leader_in_room(media_browser, media_server, "Flaky link group")
@@ -304,3 +304,11 @@ async def test_a_client_cut_off_for_a_moment_gets_media_back(
 
     await sees(ann, dana_id, "red", "Ann sees dana again")
     await sees(leader, ann_id, "green", "dana sees Ann again")
+
+    # The media server moved (a worker died): everyone is told to join and publish again.
+    before = await leader.evaluate("window.__pcs.length")
+    session_id = leader.url.rsplit("/", 1)[-1]
+    await media_server.services.channel.media.room_moved(session_id)
+    await leader.wait_for_function("(n) => window.__pcs.length > n", arg=before)
+    await sees(ann, dana_id, "red", "Ann sees dana after the move")
+    await sees(leader, ann_id, "green", "dana sees Ann after the move")
