@@ -104,8 +104,12 @@ class _Paced(MediaStreamTrack):
         return self._n - 1
 
 
+# Like an encoder's own rate limit on forced keyframes.
+KEYFRAME_GAP_S = 0.3
+
+
 class PreEncodedVideo(_Paced):
-    """Replays the VP8 clip; a keyframe request jumps to the next keyframe (once a second)."""
+    """Replays the VP8 clip; a keyframe request jumps to the next keyframe (rate-limited)."""
 
     kind = "video"
 
@@ -122,7 +126,7 @@ class PreEncodedVideo(_Paced):
 
     async def recv(self) -> av.Packet:
         n = await self._tick()
-        if self._want_key and time.monotonic() - self._last_jump > 1.0:
+        if self._want_key and time.monotonic() - self._last_jump > KEYFRAME_GAP_S:
             self._want_key = False
             if not self._frames[self._index][0]:
                 later = [i for i in self._keys if i > self._index]
