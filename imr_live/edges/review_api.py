@@ -11,15 +11,14 @@ from typing import Any
 
 from aiohttp import web
 
-from imr_live.domain.accounts import Account
+from imr_live.edges import review_exports, review_pages
 from imr_live.edges.http_api import current_account, services, session_for_staff
+from imr_live.edges.review_common import audited, csv_response, records
 from imr_live.errors import InvalidInput, NotFound
 from imr_live.reports.attendance import attendance
-from imr_live.reports.audit import AuditLog
 from imr_live.reports.client_report import client_report
 from imr_live.reports.csv_table import to_csv
 from imr_live.reports.program import GROUPINGS, program
-from imr_live.reports.records import ReportRecords
 from imr_live.reports.timeline import GROUPS, timeline
 
 routes = web.RouteTableDef()
@@ -56,42 +55,9 @@ CLIENT_COLUMNS = [
 
 def setup(app: web.Application) -> None:
     """Register review and report routes, exports and review pages on the application."""
-    from imr_live.edges import review_exports, review_pages
-
     app.router.add_routes(routes)
     app.router.add_routes(review_exports.routes)
     review_pages.setup(app)
-
-
-def records(request: web.Request) -> ReportRecords:
-    """What reports read, over this process's stores."""
-    s = services(request)
-    return ReportRecords(s.db, s.log, s.sessions, s.links)
-
-
-def wants_csv(request: web.Request) -> bool:
-    """True for ``?format=csv``; JSON is the default."""
-    fmt = request.query.get("format", "json")
-    if fmt not in ("json", "csv"):
-        raise InvalidInput("format must be json or csv")
-    return fmt == "csv"
-
-
-async def audited(request: web.Request, account: Account, report: str, target: str) -> bool:
-    """Write the audit row of this view or export; return whether CSV was asked for."""
-    as_csv = wants_csv(request)
-    action = f"{'export' if as_csv else 'view'}.{report}"
-    await AuditLog(services(request).db).record(account.id, action, target)
-    return as_csv
-
-
-def csv_response(text: str, name: str) -> web.Response:
-    """A CSV download."""
-    return web.Response(
-        text=text,
-        content_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
 
 
 def kind_groups(request: web.Request) -> list[str] | None:

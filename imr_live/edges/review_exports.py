@@ -10,7 +10,7 @@ from aiohttp import web
 
 from imr_live.domain.accounts import Account
 from imr_live.edges.http_api import current_account, services, session_for_staff
-from imr_live.edges.review_api import audited, csv_response, records
+from imr_live.edges.review_common import audited, csv_response, records
 from imr_live.errors import NotFound
 from imr_live.reports.audit import AuditLog
 from imr_live.reports.certificate_pdf import certificate_pdf

@@ -15,7 +15,7 @@ from aiohttp import web
 from imr_live.domain.accounts import Account
 from imr_live.edges.http_api import current_account, services, session_for_staff
 from imr_live.edges.pages import ROOT, render
-from imr_live.edges.review_api import records
+from imr_live.edges.review_common import records
 from imr_live.edges.review_exports import recordings
 from imr_live.errors import ImrError, InvalidInput, NotAuthenticated, NotFound
 from imr_live.reports.attendance import attendance
