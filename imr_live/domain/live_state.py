@@ -70,6 +70,8 @@ class LiveState:
     role_play: dict[str, Any] | None = None
     hands: list[str] = field(default_factory=list)
     recording: bool = False
+    server_muted: dict[str, list[str]] = field(default_factory=dict)
+    """Participant id -> kinds ("audio", "video") the leader stopped forwarding."""
     chat: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=CHAT_KEPT))
     """The latest chat messages, so a late joiner sees the conversation."""
     last_seq: int = 0
@@ -108,6 +110,7 @@ class LiveState:
             "role_play": self.role_play,
             "hands": list(self.hands),
             "recording": self.recording,
+            "server_muted": {k: list(v) for k, v in self.server_muted.items()},
             "chat": list(self.chat),
             "seq": self.last_seq,
         }
@@ -170,6 +173,15 @@ def _consent(s: LiveState, d: dict[str, Any]) -> None:
     s.people[d["participant"]].consent = bool(d["recording"])
 
 
+def _server_muted(s: LiveState, d: dict[str, Any]) -> None:
+    kinds = set(s.server_muted.get(d["participant"], ()))
+    kinds = kinds | {d["kind"]} if d["muted"] else kinds - {d["kind"]}
+    if kinds:
+        s.server_muted[d["participant"]] = sorted(kinds)
+    else:
+        s.server_muted.pop(d["participant"], None)
+
+
 def _locked(s: LiveState, d: dict[str, Any]) -> None:
     s.locked = bool(d["locked"])
 
@@ -213,6 +225,7 @@ _HANDLERS: dict[str, Any] = {
     "hand.raised": _hand_raised,
     "hand.lowered": _hand_lowered,
     "consent.set": _consent,
+    "media.muted": _server_muted,
     "recording.started": _recording(True),
     "recording.stopped": _recording(False),
 }

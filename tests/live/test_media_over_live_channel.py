@@ -58,6 +58,8 @@ async def test_admitted_people_decode_each_others_video(media_server: Server) ->
 
         await leader.ok("media.server_mute", {"participant": client_id, "kind": "audio"})
         await client.wait_event("media.muted", participant=client_id)
+        state = (await leader.ok("join"))["state"]
+        assert state["server_muted"] == {client_id: ["audio"]}
 
         sfu = server.services.sfu
         assert sfu is not None and sfu.stats()["participants"] == 2
