@@ -334,3 +334,8 @@ def keep_codecs(transceiver: RTCRtpTransceiver, mime_types: Sequence[str]) -> bo
     ]
     transceiver._codecs = primary + rtx
     return bool(primary)
+
+
+def offered_for_sending(transceiver: RTCRtpTransceiver) -> bool:
+    """Whether the remote offer sends media on this transceiver (sendonly or sendrecv)."""
+    return transceiver._offerDirection in ("recvonly", "sendrecv")

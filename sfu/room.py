@@ -113,6 +113,8 @@ class Room:
             raise BadSdp(f"offer rejected: {exc}") from exc
         forwarders: dict[str, Forwarder] = {}
         for transceiver in pc.getTransceivers():
+            if not internals.offered_for_sending(transceiver):
+                continue  # the publishing connection only receives
             if not internals.keep_codecs(transceiver, FORWARDED_MIME_TYPES):
                 raise UnsupportedCodec(
                     f"{transceiver.kind} codecs offered are not forwarded "

@@ -65,6 +65,7 @@ async def test_private_attributes_exist_on_live_objects() -> None:
             "_RTCRtpSender__octet_count",
         ):
             assert name in sender.__dict__, name
+        assert "_offerDirection" in transceiver.__dict__
         assert isinstance(internals.sender_ssrc(sender), int)
         assert internals.receiver_rtcp_ssrc(receiver) == sender._ssrc
         assert internals.negotiated_payload_type(transceiver) is not None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from aiortc import RTCSessionDescription
 
 from sfu.errors import SfuError
-from tests.sfu.conftest import Harness, client_pc, eventually
+from tests.sfu.conftest import ColourTrack, Harness, client_pc, eventually
 
 
 async def offer_sdp(video: bool = True, audio: bool = True) -> str:
@@ -101,3 +102,23 @@ async def test_unknown_or_incomplete_messages_are_bad_messages(
         assert await error_code(harness, "eve", message) == "bad_message", message
     assert await error_code(harness, "../etc", {"type": "join"}) == "bad_message"
     await keeps_forwarding(harness)
+
+
+async def test_a_publishers_receive_only_m_line_is_ignored(
+    harness: Harness, ann_bob: tuple[object, object]
+) -> None:
+    pc = client_pc()
+    try:
+        pc.addTransceiver(ColourTrack("blue"), direction="sendonly")
+        pc.addTransceiver("video", direction="recvonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        reply = await harness.sfu.handle(
+            harness.room, "eve", {"type": "publish", "sdp": pc.localDescription.sdp}
+        )
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
+        eve = harness.sfu._rooms[harness.room].participants["eve"]
+        assert list(eve.forwarders) == ["video"]
+        ann = harness.peers["ann"]
+        await eventually(lambda: ann.colours.get("eve", {}).get("blue", 0) >= 5, what="eve's video")
+    finally:
+        await pc.close()
