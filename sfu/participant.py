@@ -80,6 +80,10 @@ class Participant:
         self.legs: dict[str, DownTrack] = {}
         self.audio_only = False
         self.weak_link = False
+        self.self_muted: set[str] = set()
+        """Kinds this participant muted; new tracks start muted too."""
+        self.server_muted: set[str] = set()
+        """Kinds the leader muted on the server."""
         self.negotiations = 0
         self.closed_legs_packets = 0
         self._config = config

@@ -142,7 +142,9 @@ class Room:
             await forwarder.close()
         if old_pc is not None:
             await close_pc(old_pc, self._config.close_timeout_s, participant.id)
-        for forwarder in forwarders.values():
+        for kind, forwarder in forwarders.items():
+            forwarder.self_muted = kind in participant.self_muted
+            forwarder.server_muted = kind in participant.server_muted
             forwarder.start()
             self._attach_recording(forwarder)
         for other in self.participants.values():
@@ -152,14 +154,12 @@ class Room:
     # mutes and subscriptions
 
     async def mute(self, pid: str, kind: str, muted: bool) -> dict[str, Any]:
-        """A participant mutes or unmutes their own audio or video."""
+        """A participant mutes or unmutes their own audio or video (kept across republishing)."""
         participant = self._member(pid)
-        forwarder = participant.forwarders.get(kind)
-        if forwarder is not None:
-            if not muted and forwarder.server_muted:
-                raise MutedByLeader(f"{kind} was muted by the leader")
-            forwarder.self_muted = muted
-            self._after_unmute(forwarder, muted)
+        if not muted and kind in participant.server_muted:
+            raise MutedByLeader(f"{kind} was muted by the leader")
+        _toggle(participant.self_muted, kind, muted)
+        self._apply_mutes(participant, kind)
         event = {"type": "muted", "participant": pid, "kind": kind, "muted": muted, "by": pid}
         await self.broadcast(event)
         return event
@@ -168,19 +168,23 @@ class Room:
         """The leader stops (or resumes) forwarding a participant's track, and everyone is told."""
         self._member(by)
         participant = self._member(target)
-        forwarder = participant.forwarders.get(kind)
-        if forwarder is not None:
-            forwarder.server_muted = muted
-            self._after_unmute(forwarder, muted)
+        _toggle(participant.server_muted, kind, muted)
+        self._apply_mutes(participant, kind)
         event = {"type": "muted", "participant": target, "kind": kind, "muted": muted, "by": by}
         await self.broadcast(event)
         return event
 
     @staticmethod
-    def _after_unmute(forwarder: Forwarder, muted: bool) -> None:
-        # Muted packets stop at the forwarder; after unmuting, every leg
-        # restarts on a keyframe with continuous sequence numbers.
-        if not muted and forwarder.forwarding:
+    def _apply_mutes(participant: Participant, kind: str) -> None:
+        forwarder = participant.forwarders.get(kind)
+        if forwarder is None:
+            return
+        was_forwarding = forwarder.forwarding
+        forwarder.self_muted = kind in participant.self_muted
+        forwarder.server_muted = kind in participant.server_muted
+        if forwarder.forwarding and not was_forwarding:
+            # Muted packets stop at the forwarder; after unmuting, every leg
+            # restarts on a keyframe with continuous sequence numbers.
             for leg in forwarder.legs:
                 leg.restart()
 
@@ -349,3 +353,10 @@ class Room:
         for pid in list(self.participants):
             participant = self.participants.pop(pid)
             await participant.close()
+
+
+def _toggle(kinds: set[str], kind: str, on: bool) -> None:
+    if on:
+        kinds.add(kind)
+    else:
+        kinds.discard(kind)

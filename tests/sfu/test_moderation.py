@@ -164,3 +164,16 @@ async def test_ice_restart_gives_a_fresh_subscribing_connection(harness: Harness
     await eventually(lambda: ann.video_frames_from("bob") >= frames + 10, what="video again")
     assert ann.events_of("offer")[-1]["new_pc"] is True
     assert harness.sfu.stats()["peer_connections"] == 4
+
+
+async def test_a_leader_mute_holds_when_the_participant_publishes_again(harness: Harness) -> None:
+    ann = await harness.joined("ann", "red")
+    bob = await harness.joined("bob", "green", speaking=True)
+    await eventually(lambda: ann.audio_frames["bob"] >= 5, what="ann hears bob")
+    await ann.send({"type": "server_mute", "target": "bob", "kind": "audio"})
+
+    await bob.publish("yellow", speaking=True)
+
+    await eventually(lambda: ann.colours["bob"]["yellow"] >= 10, what="bob's new video")
+    assert packets_in(harness, "bob", "audio") > 0
+    assert leg_packets(harness, "ann", "bob:audio") == 0, "bob's new audio stays muted"
