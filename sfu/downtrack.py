@@ -126,11 +126,6 @@ class DownTrack:
         """The subscriber-side m-line id of this leg."""
         return self.transceiver.mid
 
-    @property
-    def started(self) -> bool:
-        """Whether the leg has begun forwarding (on a keyframe for video)."""
-        return self._started
-
     def activate(self) -> None:
         """Start forwarding once the subscriber's answer fixed payload type and extensions."""
         pt = internals.negotiated_payload_type(self.transceiver)

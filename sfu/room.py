@@ -338,6 +338,7 @@ class Room:
             + sum(p.closed_legs_packets for p in self.participants.values()),
             "nacks_answered": sum(leg.nacks_answered for leg in legs),
             "keyframe_requests_sent": sum(f.keyframes.sent for f in forwarders),
+            "negotiations": sum(p.negotiations for p in self.participants.values()),
             "recording": self.recording is not None,
         }
 
