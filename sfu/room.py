@@ -351,9 +351,15 @@ class Room:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for pid in list(self.participants):
-            participant = self.participants.pop(pid)
-            await participant.close()
+        # Everyone at once: each close waits on its connections (up to
+        # close_timeout_s), so one after another made ending a group slow.
+        participants, self.participants = list(self.participants.values()), {}
+        results = await asyncio.gather(
+            *(participant.close() for participant in participants), return_exceptions=True
+        )
+        for participant, result in zip(participants, results, strict=True):
+            if isinstance(result, BaseException):
+                logger.warning("closing %s failed: %r", participant.id, result)
 
 
 def _toggle(kinds: set[str], kind: str, on: bool) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
+from sfu.participant import Participant
 from tests.sfu.conftest import Harness, eventually
 
 COUNTS = ("participants", "peer_connections", "tasks", "legs")
@@ -67,3 +70,30 @@ async def test_closing_the_room_ends_every_task_and_connection(harness: Harness)
     assert left == []
     assert room.recording is None
     await eventually(lambda: bob.sub_pc is not None and bob.sub_pc.connectionState != "connected")
+
+
+async def test_closing_a_room_closes_its_participants_at_once(
+    harness: Harness, monkeypatch: Any
+) -> None:
+    for pid in ("ann", "bob", "cat", "dan"):
+        await harness.sfu.handle(harness.room, pid, {"type": "join"})
+    room = harness.sfu._rooms[harness.room]
+    original = Participant.close
+    closed: list[str] = []
+
+    async def slow_close(self: Participant) -> None:
+        await asyncio.sleep(0.5)  # like a peer connection that is slow to close
+        await original(self)
+        closed.append(self.id)
+        if self.id == "bob":
+            raise RuntimeError("bob's close failed")
+
+    monkeypatch.setattr(Participant, "close", slow_close)
+    started = time.monotonic()
+    await harness.sfu.close_room(harness.room)
+
+    assert time.monotonic() - started < 1.5  # one after another took 2 s or more
+    assert sorted(closed) == ["ann", "bob", "cat", "dan"]  # a failure stops no one else
+    assert room.participants == {}
+    left = [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("negotiate:")]
+    assert left == []
