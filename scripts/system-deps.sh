@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (browser, Redis, coturn) when missing.
+# Installs the Debian packages the tests need (browser, Redis, coturn, DejaVu fonts) when missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v turnserver >/dev/null || need+=(coturn)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)  # certificates
 if ((${#need[@]})); then
   if [ "$(id -u)" != 0 ]; then
     echo "missing: ${need[*]} (run as root or: sudo apt-get install -y ${need[*]})" >&2
