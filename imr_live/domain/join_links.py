@@ -130,6 +130,21 @@ class JoinLinks:
         )
         return [_from_row(r) for r in rows]
 
+    async def for_sessions(self, session_ids: list[str]) -> dict[str, list[Invite]]:
+        """Every invite of each session, oldest first, in one query per 500 sessions."""
+        out: dict[str, list[Invite]] = {sid: [] for sid in session_ids}
+        ids = list(out)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = await self.db.fetch(
+                f"SELECT * FROM invites WHERE session_id IN ({marks}) ORDER BY created_at, id",
+                *chunk,
+            )
+            for row in rows:
+                out[row["session_id"]].append(_from_row(row))
+        return out
+
     async def revoke(self, invite_id: str) -> None:
         """Stop a link from working (idempotent)."""
         await self.db.execute(

@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from imr_live.reports.attendance import attendance
 from imr_live.reports.modules import module_of
 from imr_live.reports.records import SessionRecord
 from imr_live.reports.scale import ScaleEntry, scale_change, scale_entry
@@ -123,7 +122,7 @@ def client_report(client_ref: str, records: list[SessionRecord]) -> ClientReport
 
 def _client_session(record: SessionRecord, ids: set[str], withdrawn: bool) -> ClientSession:
     s = record.session
-    rows = [r for r in attendance(s, record.events).people if r.participant in ids]
+    rows = [r for r in record.presence.people if r.participant in ids]
     came = any(r.attended for r in rows)
     status = ATTENDED if came else WITHDRAWN if withdrawn else MISSED if record.ended else PENDING
     return ClientSession(

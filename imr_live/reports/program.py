@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from imr_live.reports.attendance import attendance
 from imr_live.reports.records import SessionRecord
 
 FIDELITY: dict[str, frozenset[str]] = {
@@ -106,7 +105,7 @@ def program_row(key: str, label: str, records: list[SessionRecord]) -> ProgramRo
 
 def client_places(record: SessionRecord) -> tuple[int, int]:
     """Clients expected in a session (live client invites, plus any client who came) and who came."""
-    rows = {r.participant: r for r in attendance(record.session, record.events).clients()}
+    rows = {r.participant: r for r in record.presence.clients()}
     invited = {i.id for i in record.invites if i.role.value == "client" and not i.revoked}
     expected = invited | set(rows)
     return len(expected), sum(1 for pid in expected if pid in rows and rows[pid].attended)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from imr_live.domain.join_links import Invite
-from imr_live.reports.attendance import attendance
 from imr_live.reports.modules import NO_MODULE, module_of
 from imr_live.reports.program import client_places
 from imr_live.reports.records import SessionRecord
@@ -64,7 +63,7 @@ def modules_completed(records: list[SessionRecord]) -> dict[str, int]:
         module = module_of(r.session.script_ref)
         if module == NO_MODULE:
             continue
-        came = {row.participant for row in attendance(r.session, r.events).people if row.attended}
+        came = {row.participant for row in r.presence.people if row.attended}
         invites: dict[str, list[Invite]] = defaultdict(list)
         for invite in r.invites:
             if invite.client_ref:
