@@ -18,6 +18,14 @@ from imr_live.errors import InvalidInput, NotFound
 from imr_live.reports.attendance import attendance
 from imr_live.reports.client_report import client_report
 from imr_live.reports.csv_table import to_csv
+from imr_live.reports.enrollment import (
+    JOIN_COLUMNS,
+    MONTH_COLUMNS,
+    GroupJoins,
+    group_joins,
+    month_rows,
+    months_total,
+)
 from imr_live.reports.program import GROUPINGS, program
 from imr_live.reports.timeline import GROUPS, timeline
 
@@ -128,13 +136,56 @@ async def program_report(request: web.Request) -> web.Response:
         raise InvalidInput(f"by must be one of: {', '.join(GROUPINGS)}")
     as_csv = await audited(request, account, "program", f"program:{by}")
     source = records(request)
-    rows, total = program(await source.visible_to(account), by, await source.usernames())
+    visible = await source.summarised(account)
+    rows, total = program(visible, by, await source.usernames())
+    as_dicts = [r.as_dict() for r in rows], total.as_dict()
+    flats = [r.flat() for r in rows], total.flat()
+    body: dict[str, Any] = {"by": by}
+    if by == "title":  # groups: with their joins
+        joins = group_joins(visible)
+        found = {g.group: [g] for g in joins}
+        for shape in (as_dicts, flats):
+            for row in shape[0]:
+                row.update(join_counts(found.get(row["key"], [])))
+            shape[1].update(join_counts(joins))
+        body["enrollment"] = {
+            "per_month": months_total(joins),
+            "groups": [g.as_dict() for g in joins],
+        }
     if as_csv:
-        flat = [r.flat() for r in [*rows, total]]
+        flat = [*flats[0], flats[1]]
         return csv_response(to_csv(flat, _columns(flat)), f"program-by-{by}")
+    return web.json_response({**body, "rows": as_dicts[0], "total": as_dicts[1]})
+
+
+@routes.get("/api/reports/program/joins")
+async def program_joins(request: web.Request) -> web.Response:
+    """Open-enrollment joins per group: one row per client's first time in a group's room.
+
+    ``?format=csv`` gives those rows; ``?format=csv&rows=months`` one row per group and month.
+    """
+    account = await current_account(request)
+    per = request.query.get("rows", "joins")
+    if per not in ("joins", "months"):
+        raise InvalidInput("rows must be joins or months")
+    as_csv = await audited(request, account, "program", "program:joins")
+    groups = group_joins(await records(request).summarised(account))
+    if as_csv and per == "months":
+        return csv_response(to_csv(month_rows(groups), MONTH_COLUMNS), "program-joins-per-month")
+    if as_csv:
+        rows = [j.as_dict() for g in groups for j in g.joins]
+        return csv_response(to_csv(rows, JOIN_COLUMNS), "program-joins")
     return web.json_response(
-        {"by": by, "rows": [r.as_dict() for r in rows], "total": total.as_dict()}
+        {"per_month": months_total(groups), "groups": [g.as_dict() for g in groups]}
     )
+
+
+def join_counts(groups: list[GroupJoins]) -> dict[str, int]:
+    """Founding members and open-enrollment joins over ``groups``."""
+    return {
+        "founding_members": sum(g.founding_members for g in groups),
+        "open_enrollment_joins": sum(g.open_enrollment_joins for g in groups),
+    }
 
 
 def _columns(rows: list[dict[str, Any]]) -> list[str]:

@@ -22,6 +22,7 @@ from imr_live.reports.attendance import attendance
 from imr_live.reports.audit import AuditLog
 from imr_live.reports.certificates import completed_modules, graduated
 from imr_live.reports.client_report import client_report
+from imr_live.reports.enrollment import group_joins, months_total
 from imr_live.reports.program import GROUPINGS, program
 from imr_live.reports.roster import roster_of
 from imr_live.reports.scale import scale_by_session
@@ -180,15 +181,19 @@ async def client_page(request: web.Request) -> web.StreamResponse:
 @routes.get("/review/program")
 @page
 async def program_page(request: web.Request) -> web.StreamResponse:
-    """Program figures per clinician or group, attendance over time, modules completed."""
+    """Program figures per clinician or group, attendance over time, modules completed.
+
+    Per group (``by=title``) also who joined each group when (open enrollment).
+    """
     account = await current_account(request)
     by = request.query.get("by", "leader")
     if by not in GROUPINGS:
         raise InvalidInput(f"by must be one of: {', '.join(GROUPINGS)}")
     await audit(request, account, "program", f"program:{by}")
     source = records(request)
-    visible = await source.visible_to(account)
+    visible = await source.summarised(account)
     rows, total = program(visible, by, await source.usernames())
+    joins = group_joins(visible) if by == "title" else []
     return render(
         request,
         "review/program.html",
@@ -197,5 +202,7 @@ async def program_page(request: web.Request) -> web.StreamResponse:
         rows=[r.as_dict() for r in [*rows, total]],
         over_time=attendance_over_time(visible),
         completed=modules_completed(visible),
+        joins=joins,
+        joins_per_month=months_total(joins),
         day=day,
     )

@@ -90,6 +90,13 @@ async def test_a_supervisor_reviews_a_course_in_the_browser(
     await expect(completed.get_by_role("row", name=f"{course.module} 1")).to_be_visible()
     await check_page(page, "review-04-program-charts")
 
+    await page.goto("/review/program?by=title")
+    await charts_drawn(page, 2)
+    per_group = page.locator("#joins-per-group")
+    await expect(per_group.get_by_role("row", name="Module session 2 1 1 0 —")).to_be_visible()
+    await expect(page.locator("#joins").get_by_role("link", name=EVE)).to_have_count(2)
+    await check_page(page, "review-05-program-groups-joins")
+
 
 async def test_a_broken_chain_is_shown_loudly(server: Server) -> None:
     dana = await server.staff("dana")
