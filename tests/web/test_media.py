@@ -8,6 +8,7 @@ remote tile tell whose video it really is.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -19,6 +20,8 @@ from playwright.async_api import Browser, Locator, Page, async_playwright, expec
 from tests.live.harness import Server, start_server
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.web.people import (
+    DESKTOP,
+    PHONE,
     admit,
     check_page,
     client_waits,
@@ -245,11 +248,76 @@ async def test_three_people_see_and_hear_the_right_others_until_the_end(
     await ben.evaluate("window.__tone.value = 0.5")
     for page in (leader, ann):
         await expect(tile(page, ids["Ben"])).to_contain_text("speaking")
+    await ben.evaluate("window.__tone.value = 0")
+
+    await role_play_puts_its_players_first(leader, ann, ben, ids)
 
     await leader.get_by_role("button", name="End the session").click()
     await leader.get_by_role("button", name="Yes, end it for everyone").click()
     for page in pages.values():
         await page.wait_for_function(MEDIA_CLOSED)
+
+
+async def box(tile: Locator) -> dict[str, float]:
+    """Where a tile's picture is on the page (its caption may wrap, the picture keeps its shape)."""
+    found = await tile.locator(".picture").bounding_box()
+    assert found is not None
+    return found
+
+
+async def spotlight_shown(page: Page, players: dict[str, str], others: int) -> None:
+    """The players' tiles come first, with their role, and are larger than everyone else's."""
+    tiles = page.locator("#videos > .tile")
+    await expect(tiles).to_have_count(len(players) + others)
+    for i, (name, role) in enumerate(players.items()):
+        await expect(tiles.nth(i)).to_contain_text(name)
+        await expect(tiles.nth(i)).to_contain_text(f"playing: {role}")
+    rest = [await box(tiles.nth(i)) for i in range(len(players), len(players) + others)]
+    for i in range(len(players)):
+        player = await box(tiles.nth(i))
+        for other in rest:
+            assert player["width"] > other["width"] * 1.5, (player, other)
+            assert player["height"] > other["height"] * 1.5, (player, other)
+            assert player["y"] < other["y"], (player, other)
+    for i in range(len(players), len(players) + others):
+        await expect(tiles.nth(i)).not_to_contain_text("playing:")
+
+
+async def same_size_tiles(page: Page) -> None:
+    """No role play: every tile the same size, your own first, no roles in the captions."""
+    tiles = page.locator("#videos > .tile")
+    await expect(page.locator("#videos .tile-role:not(:empty)")).to_have_count(0)
+    await expect(tiles.first).to_have_class(re.compile(r"\bself\b"))
+    sizes = {
+        (round(b["width"]), round(b["height"])) for b in [await box(t) for t in await tiles.all()]
+    }
+    assert len(sizes) == 1, sizes
+
+
+async def role_play_puts_its_players_first(
+    leader: Page, ann: Page, ben: Page, ids: dict[str, str]
+) -> None:
+    """Ann and Ben play; every page shows them first and larger, and goes back at the end."""
+    await leader.get_by_label('Who plays "client"?').select_option(label="Ann")
+    await leader.get_by_label('Who plays "co-leader"?').select_option(label="Ben")
+    await leader.get_by_role("button", name="Start role play").click()
+
+    await spotlight_shown(ann, {"You": "client", "Ben": "co-leader"}, others=1)
+    await spotlight_shown(ben, {"Ann": "client", "You": "co-leader"}, others=1)
+    await spotlight_shown(leader, {"Ann": "client", "Ben": "co-leader"}, others=1)
+    await expect(tile(ann, ids["dana"])).not_to_contain_text("playing")
+    await check_page(ben, "21-media-role-play-spotlight")
+
+    # On a phone the players take the whole width, the others go two by two.
+    await ben.set_viewport_size(PHONE)
+    await spotlight_shown(ben, {"Ann": "client", "You": "co-leader"}, others=1)
+    width = await ben.evaluate("document.getElementById('videos').clientWidth")
+    assert (await box(ben.locator("#videos > .tile").first))["width"] > width * 0.9
+    await ben.set_viewport_size(DESKTOP)
+
+    await leader.get_by_role("button", name="End the role play").click()
+    for page in (leader, ann, ben):
+        await same_size_tiles(page)
 
 
 async def test_audio_only_stops_video_but_not_sound_and_leaving_removes_the_tile(

@@ -95,6 +95,23 @@ async def test_leader_turns_a_sound_off_for_everyone_and_locks_the_room(
     await expect(leader.locator("#people-list")).to_contain_text("sound turned off for everyone")
     await check_page(leader, "42-leader-sound-off")
     await check_page(ann, "43-client-sound-off")
+
+    # Reloaded pages know from the state snapshot: the leader is offered to undo it,
+    # Ann's tile says her microphone is off, and Ann is told again.
+    await leader.reload()
+    await expect(leader.get_by_role("button", name="Let everyone hear Ann again")).to_be_visible()
+    await expect(
+        leader.get_by_role("button", name="Turn off Ann's sound for everyone")
+    ).to_have_count(0)
+    await expect(leader.locator("#people-list")).to_contain_text("sound turned off for everyone")
+    await in_media(leader, ann_id)
+    await expect(leader.locator(f'#videos [data-participant="{ann_id}"]')).to_contain_text(
+        "microphone off"
+    )
+    await ann.reload()
+    await expect(
+        ann.get_by_text("The leader has turned off your microphone for everyone.")
+    ).to_be_visible()
     await leader.get_by_role("button", name="Let everyone hear Ann again").click()
     await expect(ann.get_by_text("The leader turned your microphone back on.")).to_be_visible()
     muted = await logged(server, sid, "media.muted")

@@ -13,6 +13,8 @@
 //   media.signal(name, data)     live-channel pushes; only `media` ones matter here
 //   media.setMicrophone(on) / media.setCamera(on)  -> the state actually in effect
 //   media.setAudioOnly(on)       stop video both ways on weak links
+//   media.setSpotlight(playing)  a role play's players first and larger: [[participant, [roles]], ...]
+//   media.setLeaderMuted(muted)  what the leader turned off on the server: {participant: [kinds]}
 //   media.stop()                 leave, close both connections, release camera and microphone
 //
 // Two connections (docs/sfu.md): `pub` (we offer, sendonly) and `sub` (the SFU offers).
@@ -23,10 +25,12 @@ const RETRY_FIRST_MS = 1000;
 // ICE often recovers from a short glitch by itself; past this, join again.
 const DISCONNECTED_GRACE_MS = 4000;
 const RETRY_MAX_MS = 30000;
-// Refusals that another try will not change.
-const FINAL = new Set(["unavailable", "forbidden", "removed"]);
+// Refusals that another try will not change (unknown_event: this server runs without media).
+const FINAL = new Set(["unavailable", "forbidden", "removed", "unknown_event"]);
+const NO_VIDEO = "Video with other people is not available right now. You can still follow along and chat.";
 const WORDS = {
-  unavailable: "Video with other people is not available right now. You can still follow along and chat.",
+  unavailable: NO_VIDEO,
+  unknown_event: NO_VIDEO,
   forbidden: "Your place in this session does not use video. You can still follow along and chat.",
   muted_by_leader: "The leader has turned off your microphone. Ask the leader if you want to speak.",
 };
@@ -69,6 +73,7 @@ class RoomMedia {
     if (nameOf) this.nameOf = nameOf;
     this.iceServers = welcome?.ice_servers || [];
     this.you = welcome?.you?.id || null;
+    this.tiles.you = this.you;
     this.stopped = false;
     if (!this.stream && navigator.mediaDevices?.getUserMedia) {
       const stream = await navigator.mediaDevices.getUserMedia(CAMERA).catch(() => null);
@@ -76,7 +81,7 @@ class RoomMedia {
       else this.stream = stream;
     }
     if (this.stopped) return;
-    if (this.stream) this.tiles.showSelf(this.stream);
+    if (this.stream) this.tiles.showSelf(this.stream, this.you);
     else this.say("Your camera and microphone are not available. You can still see and hear the others, follow along and chat.");
     await this.connect();
   }
@@ -288,6 +293,8 @@ export function createMedia(options) {
     setMicrophone: (on) => media.setEnabled("audio", on),
     setCamera: (on) => media.setEnabled("video", on && !media.audioOnly),
     setAudioOnly: (on) => media.setAudioOnly(on),
+    setSpotlight: (playing) => media.tiles.setSpotlight(playing),
+    setLeaderMuted: (muted) => media.tiles.setLeaderMuted(muted),
     stop: () => media.stop(),
   };
 }

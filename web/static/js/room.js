@@ -31,6 +31,7 @@ export class Room {
     this.rolePlay = null;
     this.locked = false;
     this.recording = false;
+    this.serverMuted = {}; // participant -> kinds the leader turned off for everyone
     this.seq = 0;
     this.script = { slides: [], role_plays: [] };
     this.entered = false;
@@ -102,6 +103,11 @@ export class Room {
     this.rolePlay = state.role_play;
     this.locked = state.locked;
     this.recording = state.recording;
+    const wasMuted = (this.serverMuted[this.you.id] || []).includes("audio");
+    this.serverMuted = Object.fromEntries(Object.entries(state.server_muted || {}).map(([id, kinds]) => [id, [...kinds]]));
+    if (!wasMuted && (this.serverMuted[this.you.id] || []).includes("audio")) {
+      this.note("The leader has turned off your microphone for everyone. Ask the leader if you want to speak.");
+    }
     this.seq = state.seq;
     for (const m of state.chat || []) this.addChat(m.actor, m.text, m.seq);
     this.renderAll();
@@ -191,8 +197,10 @@ export class Room {
       "recording.stopped": () => { this.recording = false; },
       "chat.sent": (d, ev) => this.addChat(ev.actor, d.text, ev.seq),
       "media.muted": (d) => {
-        const person = this.people.get(d.participant);
-        if (person) person[`server_muted_${d.kind}`] = d.muted;
+        const kinds = new Set(this.serverMuted[d.participant] || []);
+        if (d.muted) kinds.add(d.kind); else kinds.delete(d.kind);
+        if (kinds.size) this.serverMuted[d.participant] = [...kinds].sort();
+        else delete this.serverMuted[d.participant];
         const what = d.kind === "video" ? "camera" : "microphone";
         if (d.participant === this.you.id) this.note(d.muted ? `The leader turned off your ${what} for everyone.` : `The leader turned your ${what} back on.`);
       },
@@ -214,6 +222,7 @@ export class Room {
     this.renderStatus();
     this.renderSlide();
     this.renderRolePlay();
+    this.renderVideos();
     this.renderMyControls();
     this.renderChatNames();
     this.records.render();
@@ -283,6 +292,20 @@ export class Room {
     $("roleplay-next").disabled = rp.step >= rp.steps.length - 1;
   }
 
+  /** The video area follows the role play (players first and larger) and the leader's mutes. */
+  renderVideos() {
+    const rp = this.rolePlay;
+    const playing = new Map();
+    for (const role of rp ? rp.roles : []) {
+      const pid = rp.cast?.[role.name];
+      if (!pid) continue;
+      if (!playing.has(pid)) playing.set(pid, []);
+      playing.get(pid).push(role.name);
+    }
+    this.media.setSpotlight([...playing]);
+    this.media.setLeaderMuted(this.serverMuted);
+  }
+
   renderMyControls() {
     const up = this.hands.includes(this.you.id);
     const hand = $("btn-hand");
@@ -310,7 +333,8 @@ export class Room {
       el("button", { type: "button", class: "secondary", onclick: () => this.act("hand.lower", { participant: id }) }, `Lower ${this.name(id)}'s hand`),
     ));
     const here = people.filter((p) => p.status === "admitted");
-    renderList($("people-list"), here, (p) => this.personRow(p));
+    // The server mutes are part of the key: the row's buttons change with them.
+    renderList($("people-list"), here.map((p) => ({ ...p, muted: this.serverMuted[p.id] || [] })), (p) => this.personRow(p));
     this.fillClientSelects(here.filter((p) => p.role === "client"));
     this.renderRolePlayForm(here);
     $("btn-lock").textContent = this.locked ? "Unlock the room" : "Lock the room";
@@ -321,7 +345,7 @@ export class Room {
   personRow(p) {
     const me = p.id === this.you.id;
     const row = el("li", { class: "person", "data-participant": p.id },
-      el("span", { class: "name" }, `${p.display_name}${me ? " (you)" : ""} – ${ROLE_WORDS[p.role] || p.role}${p.consent === true ? ", agreed to recording" : ""}${p.server_muted_audio ? ", sound turned off for everyone" : ""}`));
+      el("span", { class: "name" }, `${p.display_name}${me ? " (you)" : ""} – ${ROLE_WORDS[p.role] || p.role}${p.consent === true ? ", agreed to recording" : ""}${this.leaderMuted(p.id, "audio") ? ", sound turned off for everyone" : ""}`));
     if (me) return row;
     const renameForm = el("form", { class: "row", hidden: true },
       el("label", { for: `rename-${p.id}`, class: "visually-hidden" }, `New name for ${p.display_name}`),
@@ -334,8 +358,8 @@ export class Room {
     row.append(
       el("button", { type: "button", class: "secondary", onclick: () => { renameForm.hidden = !renameForm.hidden; } }, `Rename ${p.display_name}`),
       el("button", { type: "button", class: "secondary", onclick: () => this.act("participant.mute_request", { participant: p.id, kind: "audio" }, `Asked ${p.display_name} to mute.`) }, `Ask ${p.display_name} to mute`),
-      el("button", { type: "button", class: "secondary", onclick: () => this.act("media.server_mute", { participant: p.id, kind: "audio", muted: !p.server_muted_audio }) },
-        p.server_muted_audio ? `Let everyone hear ${p.display_name} again` : `Turn off ${p.display_name}'s sound for everyone`),
+      el("button", { type: "button", class: "secondary", onclick: () => this.act("media.server_mute", { participant: p.id, kind: "audio", muted: !this.leaderMuted(p.id, "audio") }) },
+        this.leaderMuted(p.id, "audio") ? `Let everyone hear ${p.display_name} again` : `Turn off ${p.display_name}'s sound for everyone`),
     );
     if (!STAFF.has(p.role)) {
       const confirm = el("span", { class: "row", hidden: true },
@@ -345,6 +369,10 @@ export class Room {
     }
     row.append(renameForm);
     return row;
+  }
+
+  leaderMuted(id, kind) {
+    return (this.serverMuted[id] || []).includes(kind);
   }
 
   fillClientSelects(clients) {
