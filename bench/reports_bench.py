@@ -1,46 +1,64 @@
-"""Report timings over a realistic program: 50 clients, 10 groups, 200 held sessions.
+"""Report timings through the real server over a realistic program.
 
-Every session's log is appended through ``SessionLog`` (hash chain and all), as
-the live channel would write it: arrivals, admissions, a drop-out and rejoin now
-and then, slides, a role play, hands, chat, home assignments given and reviewed,
-goals noted and followed up. Then each report is run several times and the
-median printed.
+The program: 50 clients in 10 open-enrollment groups, 200 held sessions. Three
+clients start each group and two join later (at a session drawn at random), as
+IMR groups take new members at the current module. Every session's log is
+appended through ``SessionLog`` (hash chain and all) as the live channel would
+write it: arrivals, admissions, a drop-out and rejoin now and then, slides, a
+role play, hands, chat, home assignments given and reviewed, goals noted and
+followed up, IMR scale ratings.
 
-    .venv/bin/python bench/reports_bench.py [--postgres postgresql://postgres@host/db] [--repeat 7]
+Then ``imr-live serve`` runs on that store in its own process and every review
+page, JSON view and export is requested over HTTP as a supervisor; the table
+gives the median time of each (whole response read) against the 300 ms target
+for one page or export, and the first request's time (the server's cache of
+per-session summaries still cold for the first program report). "Export everything" (every client's FHIR bundle, every
+CSV) is many requests and is timed as a whole.
 
-With ``--postgres`` (an admin URL) it creates a throwaway database next to the
-one named and drops it afterwards; otherwise it uses a temporary SQLite file.
+    .venv/bin/python bench/reports_bench.py [--postgres [ADMIN_URL]] [--repeat 7]
+
+With ``--postgres`` (default admin URL postgresql://postgres@127.0.0.1:5432/postgres)
+it creates a throwaway database and drops it afterwards; otherwise it uses a
+SQLite file in a temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import secrets
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 
-from imr_live.domain.accounts import Account, Accounts
+from imr_live.domain.accounts import Accounts
 from imr_live.domain.join_links import JoinLinks
 from imr_live.domain.roles import StaffRole
 from imr_live.domain.sessions import Session, Sessions
-from imr_live.reports.attendance import attendance
+from imr_live.reports.certificates import completed_modules
 from imr_live.reports.client_report import client_report
-from imr_live.reports.program import program
 from imr_live.reports.records import ReportRecords
-from imr_live.reports.timeline import timeline
 from imr_live.store.database import Database, open_database
 from imr_live.store.session_log import SessionLog
 
 GROUPS, CLIENTS_PER_GROUP, SESSIONS_PER_GROUP = 10, 5, 20
+FOUNDING = 3
+"""Clients at each group's first session; the others join later (open enrollment)."""
 MODULES = ["recovery-strategies", "practical-facts", "stress-vulnerability-model", "coping"]
+TARGET_MS = 300.0
+PASSWORD = "bench-password-1"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 class Writer:
@@ -102,6 +120,10 @@ class Writer:
             for gid in carry.get(f"{key}:g", []):
                 await self.add(lead, "goal.updated", participant=pid, goal_id=gid,
                                status=self.rng.choice(["in_progress", "achieved"]), note=None)  # fmt: skip
+            if self.rng.random() < 0.25:
+                items = [self.rng.randint(1, 5) for _ in range(14)]
+                await self.add(lead, "scale.recorded", participant=pid, rater="clinician",
+                               items=items, total=sum(items))  # fmt: skip
             aid = f"a_{self.rng.getrandbits(40):x}"
             await self.add(lead, "assignment.given", participant=pid, assignment_id=aid,
                            text="Practise the skill twice", ref=None)  # fmt: skip
@@ -113,7 +135,17 @@ class Writer:
                 carry.setdefault(f"{key}:g", []).append(gid)
 
 
-async def build(db: Database, seed: int) -> tuple[Account, list[Session], list[str]]:
+class Program:
+    """What the timings need to know about the built program."""
+
+    def __init__(self) -> None:
+        self.sessions: list[Session] = []
+        self.refs: list[str] = []
+        self.certificate = ""
+        """Query of one earned certificate."""
+
+
+async def build(db: Database, seed: int) -> Program:
     """Accounts, sessions, invites and logs of the whole program."""
     rng = random.Random(seed)
     accounts, sessions, links, log = (
@@ -122,21 +154,60 @@ async def build(db: Database, seed: int) -> tuple[Account, list[Session], list[s
         JoinLinks(db, b"x" * 32),
         SessionLog(db),
     )
-    supervisor = await accounts.add("supervisor", "bench-password-1", StaffRole.SUPERVISOR)
-    all_sessions, refs = [], []
+    supervisor = await accounts.add("supervisor", PASSWORD, StaffRole.SUPERVISOR)
+    out = Program()
     for g in range(GROUPS):
-        lead = await accounts.add(f"clinician{g}", "bench-password-1", StaffRole.CLINICIAN)
+        lead = await accounts.add(f"clinician{g}", PASSWORD, StaffRole.CLINICIAN)
         clients = [f"C-{g:02d}{c}" for c in range(CLIENTS_PER_GROUP)]
-        refs += clients
+        late = sorted(rng.sample(range(1, SESSIONS_PER_GROUP), CLIENTS_PER_GROUP - FOUNDING))
+        starts = dict(zip(clients, [0] * FOUNDING + late, strict=True))
+        out.refs += clients
         carry: dict[str, list[str]] = {}
         for n in range(SESSIONS_PER_GROUP):
             ref = f"{MODULES[n * len(MODULES) // SESSIONS_PER_GROUP]}/{n % 5 + 1}"
             session = await sessions.create(lead, f"Group {g}", "group", None, ref)
-            invited = [await links.create(session, lead, "client", 3600, c) for c in clients]
+            members = [c for c in clients if starts[c] <= n]
+            invited = [await links.create(session, lead, "client", 3600, c) for c in members]
             by_invite = {inv.id: inv.client_ref or "" for inv, _token in invited}
             await Writer(log, session, rng).hold(by_invite, carry)
-            all_sessions.append(session)
-    return supervisor, all_sessions, refs
+            out.sessions.append(session)
+    records = ReportRecords(db, log, sessions, links)
+    for ref in out.refs:
+        done = completed_modules(client_report(ref, await records.of_client(ref, supervisor)))
+        if done:
+            out.certificate = f"/api/reports/clients/{ref}/certificate?kind=module&module={done[0]}"
+            break
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def serve(data_dir: Path, url: str | None) -> tuple[subprocess.Popen[bytes], str]:
+    """``imr-live serve`` on the built store, in its own process; its base URL once it answers."""
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "IMR_DATA_DIR": str(data_dir), "IMR_SFU": "0",
+           "IMR_RECORDINGS_DIR": str(data_dir / "recordings")}  # fmt: skip
+    env.pop("DATABASE_URL", None)
+    if url:
+        env["DATABASE_URL"] = url
+    command = [str(Path(sys.executable).parent / "imr-live"), "serve"]
+    log = (data_dir / "server.log").open("wb")
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(300):
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"the server did not start; see {data_dir / 'server.log'}")
 
 
 async def median_ms(fn: Callable[[], Awaitable[object]], repeat: int) -> float:
@@ -148,10 +219,99 @@ async def median_ms(fn: Callable[[], Awaitable[object]], repeat: int) -> float:
     return statistics.median(times)
 
 
+async def fetch(http: aiohttp.ClientSession, path: str) -> int:
+    """GET ``path`` and read the whole body; its size."""
+    async with http.get(path) as resp:
+        body = await resp.read()
+        if resp.status != 200:
+            raise SystemExit(f"{path}: {resp.status} {body[:200]!r}")
+        return len(body)
+
+
+async def timings(base: str, program: Program, repeat: int, everything_repeat: int) -> None:
+    async with aiohttp.ClientSession(base_url=base) as http:
+        async with http.post(
+            "/api/login", json={"username": "supervisor", "password": PASSWORD}
+        ) as resp:
+            token = (await resp.json())["token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        sid = program.sessions[len(program.sessions) // 2].id
+        ref = program.refs[7]
+        client = f"/api/reports/clients/{ref}"
+        single = {
+            "pages": [
+                ("timeline page", f"/review/sessions/{sid}"),
+                ("attendance page", f"/review/sessions/{sid}/attendance"),
+                ("recordings page", f"/review/sessions/{sid}/recordings"),
+                ("client page (charts)", f"/review/clients/{ref}"),
+                ("program page per clinician (charts)", "/review/program"),
+                ("program page per group (charts, joins)", "/review/program?by=title"),
+            ],
+            "JSON views": [
+                ("timeline JSON", f"/api/sessions/{sid}/timeline"),
+                ("attendance JSON", f"/api/sessions/{sid}/attendance"),
+                ("client JSON", client),
+                ("scale JSON", f"{client}/scale"),
+                ("program JSON per clinician", "/api/reports/program"),
+                ("program JSON per group", "/api/reports/program?by=title"),
+                ("joins JSON", "/api/reports/program/joins"),
+            ],
+            "exports": [
+                ("timeline CSV", f"/api/sessions/{sid}/timeline?format=csv"),
+                ("attendance CSV", f"/api/sessions/{sid}/attendance?format=csv"),
+                ("client CSV", f"{client}?format=csv"),
+                ("scale CSV", f"{client}/scale?format=csv"),
+                ("program CSV per clinician", "/api/reports/program?format=csv"),
+                ("program CSV per group", "/api/reports/program?by=title&format=csv"),
+                ("joins CSV", "/api/reports/program/joins?format=csv"),
+                ("joins per month CSV", "/api/reports/program/joins?format=csv&rows=months"),
+                ("FHIR bundle (1 client)", f"{client}/fhir"),
+                ("certificate PDF (module)", program.certificate),
+            ],
+        }
+        print(
+            f"{'':44} {'median ms':>10}  {'first ms':>9}  {'bytes':>9}  target {TARGET_MS:.0f} ms"
+        )
+        for section, items in single.items():
+            print(f"-- {section}")
+            for name, path in items:
+                start = time.perf_counter()
+                size = await fetch(http, path)  # the first request: caches cold
+                first = (time.perf_counter() - start) * 1000
+                ms = await median_ms(lambda p=path: fetch(http, p), repeat)  # type: ignore[misc]
+                mark = "PASS" if ms < TARGET_MS else "over"
+                print(f"{name:44} {ms:10.1f}  {first:9.1f}  {size:9d}  {mark}")
+
+        bundles = [f"/api/reports/clients/{r}/fhir" for r in program.refs]
+        csvs = [
+            f"/api/sessions/{s.id}/{k}?format=csv"
+            for s in program.sessions
+            for k in ("timeline", "attendance")
+        ]
+        csvs += [
+            f"/api/reports/clients/{r}{k}?format=csv" for r in program.refs for k in ("", "/scale")
+        ]
+        csvs += ["/api/reports/program?format=csv", "/api/reports/program?by=title&format=csv",
+                 "/api/reports/program/joins?format=csv", "/api/reports/program/joins?format=csv&rows=months"]  # fmt: skip
+
+        async def every(paths: list[str]) -> None:
+            for path in paths:
+                await fetch(http, path)
+
+        print(f"-- export everything (median of {everything_repeat}, one request after another)")
+        for name, paths in (("all clients' FHIR bundles", bundles), ("all CSVs", csvs),
+                            ("everything", bundles + csvs)):  # fmt: skip
+            ms = await median_ms(lambda p=paths: every(p), everything_repeat)  # type: ignore[misc]
+            label = f"{name} ({len(paths)} requests)"
+            print(f"{label:44} {ms:10.1f}  {'':9}  {'':9}  {ms / len(paths):.1f} ms per request")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", default=None, help="admin URL; a throwaway DB is made")
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--postgres", nargs="?", const=DEFAULT_PG, default=None,
+                        help=f"admin URL (default {DEFAULT_PG}); a throwaway DB is made")  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=7, help="requests per page or export")
+    parser.add_argument("--everything-repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     name = f"imr_bench_{secrets.token_hex(4)}"
@@ -160,11 +320,7 @@ async def main() -> None:
         await admin(args.postgres, f"CREATE DATABASE {name}")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            db = await open_database(url, Path(tmp))
-            try:
-                await run(db, args.repeat, args.seed)
-            finally:
-                await db.close()
+            await run(Path(tmp), url, args)
     finally:
         if args.postgres:
             await admin(args.postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -179,38 +335,27 @@ async def admin(url: str, sql: str) -> None:
         await conn.close()
 
 
-async def run(db: Database, repeat: int, seed: int) -> None:
+async def run(data_dir: Path, url: str | None, args: argparse.Namespace) -> None:
     start = time.perf_counter()
-    supervisor, sessions, refs = await build(db, seed)
-    log = SessionLog(db)
-    count = sum([len(await log.read(s.id)) for s in sessions])
-    print(f"built {len(sessions)} sessions, {count} events, {len(refs)} clients "
-          f"in {time.perf_counter() - start:.1f} s")  # fmt: skip
-    records = ReportRecords(db, log, Sessions(db), JoinLinks(db, b"x" * 32))
-    one = sessions[len(sessions) // 2]
-
-    async def one_timeline() -> object:
-        return timeline(await log.read(one.id))
-
-    async def one_attendance() -> object:
-        record = await records.record(one)
-        return attendance(one, record.events, record.client_refs())
-
-    async def one_client() -> object:
-        return client_report(refs[7], await records.of_client(refs[7], supervisor))
-
-    async def whole_program() -> object:
-        return program(await records.visible_to(supervisor), "leader", await records.usernames())
-
-    _rows, total = program(await records.visible_to(supervisor))
-    figures = client_report(refs[7], await records.of_client(refs[7], supervisor)).figures()
-    print(f"program: attendance rate {total.as_dict()['attendance_rate']}, "
-          f"fidelity {total.as_dict()['fidelity_share']}")  # fmt: skip
-    print(f"client {refs[7]}: {figures}")
-    for name, fn in [("timeline (1 session)", one_timeline), ("attendance (1 session)", one_attendance),
-                     ("client report (20 sessions)", one_client),
-                     ("program (200 sessions)", whole_program)]:  # fmt: skip
-        print(f"{name:32} median {await median_ms(fn, repeat):8.1f} ms")
+    db = await open_database(url, data_dir)
+    try:
+        program = await build(db, args.seed)
+        count = sum([len(await SessionLog(db).read(s.id)) for s in program.sessions])
+    finally:
+        await db.close()
+    engine = "PostgreSQL" if url else "SQLite"
+    print(f"{engine}: built {len(program.sessions)} sessions, {count} events, "
+          f"{len(program.refs)} clients in {time.perf_counter() - start:.1f} s; "
+          f"requests as a supervisor, median of {args.repeat}")  # fmt: skip
+    proc, base = await serve(data_dir, url)
+    try:
+        await timings(base, program, args.repeat, args.everything_repeat)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 if __name__ == "__main__":
