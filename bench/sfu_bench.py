@@ -182,6 +182,8 @@ class BenchPeer:
     pid: str
     signalling: Signalling
     decode: bool = False
+    decode_max: int | None = None
+    """With `decode`: decode at most this many videos (None: every one)."""
     pcs: list[RTCPeerConnection] = field(default_factory=list)
     joined_at: float = 0.0
     first_frame: float | None = None
@@ -189,6 +191,7 @@ class BenchPeer:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     sub_pc: RTCPeerConnection | None = None
     video: PreEncodedVideo | None = None
+    leg_ssrcs: dict[RTCRtpReceiver, int] = field(default_factory=dict)
 
     async def join(self) -> None:
         self.signalling.peers[self.pid] = self
@@ -232,17 +235,19 @@ class BenchPeer:
             else:
                 new = receiver not in RX
                 counts = RX.setdefault(receiver, [0, 0])
-                if new and self.decode:
-                    DECODING.add(receiver)
+                if new and self.decode and len(self.decoded) != self.decode_max:
                     owner = owners.get(transceiver.mid or "", "?")
+                    self.decoded[owner] = 0
+                    DECODING.add(receiver)
                     self.tasks.append(asyncio.create_task(self._consume(receiver.track, owner)))
-            if receiver not in DECODING and transceiver.mid in ssrcs:
-                COUNT_ONLY[ssrcs[transceiver.mid]] = counts
+            if transceiver.mid in ssrcs:
+                self.leg_ssrcs[receiver] = ssrcs[transceiver.mid]
+                if receiver not in DECODING:
+                    COUNT_ONLY[ssrcs[transceiver.mid]] = counts
         await pc.setLocalDescription(await pc.createAnswer())
         await self.signalling.request(self.pid, {"type": "answer", "sdp": pc.localDescription.sdp})
 
     async def _consume(self, track: Any, owner: str) -> None:
-        self.decoded[owner] = 0
         while True:
             try:
                 await track.recv()
