@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from multiprocessing.connection import Connection
 from typing import Any
@@ -35,6 +36,11 @@ async def _receiver(
                 await ws.send("3")
             elif msg.startswith("430"):
                 ack = json.loads(msg[3:])[0]
+                if ack.get("ok") is False:  # count it, say it, and ask again as a page would
+                    print(f"join refused: {ack.get('error')}", file=sys.stderr)
+                    await asyncio.sleep(0.5)
+                    await ws.send('420["join",{"display_name":"Reader"}]')
+                    continue
                 await ready.put(ack.get("you", {}).get("id"))
                 break
         while len(seen) < expected:

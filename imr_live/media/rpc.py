@@ -15,11 +15,11 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from imr_live.errors import Unavailable
 from imr_live.media.placement import Move, Placement
+from imr_live.store import redis_client
 from sfu.errors import SfuError
 
 log = logging.getLogger("imr_live.media.rpc")
@@ -46,7 +46,7 @@ class RemoteSfu:
         worker_ttl_s: float = 10.0,
         check_s: float = 1.0,
     ) -> None:
-        self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
+        self.redis = redis_client.connect(url)
         self.placement = Placement(self.redis, prefix, worker_ttl_s)
         self.node = f"web-{secrets.token_hex(4)}"
         self.timeout_s = timeout_s

@@ -16,13 +16,13 @@ import secrets
 import signal
 from typing import Any
 
-import redis.asyncio as aioredis
 import socketio
 from redis.exceptions import RedisError
 
 from imr_live.edges.live_socket import person_room
 from imr_live.media.placement import Placement
 from imr_live.media.rpc import CLOSE_ROOM
+from imr_live.store import redis_client
 from sfu.config import SfuConfig
 from sfu.errors import SfuError
 from sfu.service import SfuService
@@ -36,7 +36,7 @@ class SfuWorker:
     def __init__(
         self, url: str, prefix: str, config: SfuConfig, worker_ttl_s: float = 10.0
     ) -> None:
-        self.redis = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
+        self.redis = redis_client.connect(url)
         self.placement = Placement(self.redis, prefix, worker_ttl_s)
         self.id = f"sfu-{os.getpid()}-{secrets.token_hex(3)}"
         self.emitter = socketio.AsyncRedisManager(url, channel=f"{prefix}socketio", write_only=True)

@@ -16,10 +16,10 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
-import redis.asyncio as aioredis
 from redis.exceptions import LockError, RedisError
 
 from imr_live.errors import Unavailable
+from imr_live.store import redis_client
 
 log = logging.getLogger("imr_live.redis")
 HEARTBEAT_S = 3.0
@@ -43,9 +43,7 @@ class RedisCoordination:
     shared = True
 
     def __init__(self, url: str, prefix: str = "imr-live:") -> None:
-        self.redis = aioredis.Redis.from_url(
-            url, socket_timeout=5, socket_connect_timeout=5, decode_responses=True
-        )
+        self.redis = redis_client.connect(url, socket_timeout=5)
         self.prefix = prefix
         self.node_id = f"n{secrets.token_hex(4)}"
         self._task: asyncio.Task[None] | None = None
@@ -86,6 +84,7 @@ class RedisCoordination:
         try:
             acquired = await lock.acquire()
         except (RedisError, OSError) as exc:
+            log.warning("session lock failed: %s", type(exc).__name__)
             raise Unavailable("live state is unavailable; try again in a moment") from exc
         if not acquired:
             raise Unavailable("the session is busy; try again in a moment")

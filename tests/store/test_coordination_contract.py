@@ -52,6 +52,18 @@ async def test_the_session_lock_serializes_commands(coord: Any) -> None:
     assert all(order[i][0] == order[i + 1][0] for i in range(0, len(order), 2))
 
 
+async def test_a_burst_of_joins_waits_for_connections_instead_of_failing(coord: Any) -> None:
+    """300 people joining one node at once: every join gets through, none is told "unavailable"."""
+
+    async def join(i: int) -> None:
+        await coord.add_connection("burst", f"p{i}", f"c{i}")
+        async with coord.session_lock(f"s{i % 3}"):
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(join(i) for i in range(300)))
+    assert len(await coord.connected("burst")) == 300
+
+
 async def test_a_dead_nodes_connections_expire_and_are_reported(
     redis_url: str, redis_prefix: str
 ) -> None:
