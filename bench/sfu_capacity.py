@@ -412,14 +412,13 @@ def sustained(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     return ok[-1] if ok else None
 
 
-def fit(rows: list[dict[str, Any]], key: str) -> float | None:
-    """Least-squares slope of the workers' total CPU against `key`, over the idle row and
-    every step that held 25 fps (less noisy than any one step: CPU comes in 10 ms ticks)."""
-    points = [
-        (float(r[key]), sum(r["worker_cpu"]))
-        for r in rows
-        if r["groups"] == 0 or r["min_fps"] >= MIN_FPS
-    ]
+def held(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The idle row and every step at which all legs kept >= 25 fps."""
+    return [r for r in rows if r["groups"] == 0 or r["min_fps"] >= MIN_FPS]
+
+
+def line(points: list[tuple[float, float]]) -> tuple[float, float] | None:
+    """Least-squares (intercept, slope): less noisy than any one step (CPU comes in 10 ms ticks)."""
     if len(points) < 2:
         return None
     mx = sum(x for x, _ in points) / len(points)
@@ -427,54 +426,98 @@ def fit(rows: list[dict[str, Any]], key: str) -> float | None:
     var = sum((x - mx) ** 2 for x, _ in points)
     if var == 0:
         return None
-    return sum((x - mx) * (y - my) for x, y in points) / var
+    slope = sum((x - mx) * (y - my) for x, y in points) / var
+    return my - slope * mx, slope
+
+
+def worker_points(rows: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """(groups it holds, its CPU) of every worker at every step that held 25 fps."""
+    return [
+        (float(g), cpu)
+        for r in held(rows)
+        for g, cpu in zip(r["per_worker_groups"], r["worker_cpu"], strict=True)
+    ]
 
 
 def summary(runs: dict[int, list[dict[str, Any]]]) -> None:
     print("\n#### Summary\n")
     print(
-        "| workers | groups sustained at >= 25 fps | fwd pkts/s there | worker CPU per group "
-        "| worker µs per fwd packet (ingress included) | loadgen CPU per group (at the top) "
-        f"| projected groups at {PLANNED_CORE} core per worker | projected fwd pkts/s |"
+        "| workers | groups sustained at >= 25 fps | fwd pkts/s there | worker CPU there (sum) "
+        "| worker µs per fwd packet (ingress included) | loadgen CPU there | machine busy there |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    got: dict[int, tuple[int, float, float]] = {}
+    print("|---|---|---|---|---|---|---|")
+    got: dict[int, tuple[int, float]] = {}
     for count, rows in runs.items():
         top = sustained(rows)
-        cost = fit(rows, "groups")
-        per_packet = fit(rows, "pps")
-        if top is None or cost is None or cost <= 0:
-            print(f"| {count} | 0 | - | - | - | - | - | - |")
+        if top is None:
+            print(f"| {count} | 0 | - | - | - | - | - |")
             continue
-        idle = sum(rows[0]["worker_cpu"]) / count
-        projected = count * (PLANNED_CORE - idle) / cost
-        whole = count * int((PLANNED_CORE - idle) // cost)
-        loadgen = (top["loadgen_cpu"] - rows[0]["loadgen_cpu"]) / top["groups"]
-        us = per_packet * 1e6 if per_packet is not None else float("nan")
+        cpu = sum(top["worker_cpu"])
         print(
-            f"| {count} | {top['groups']} | {top['pps']:.0f} | {cost:.3f} core | {us:.1f} "
-            f"| {loadgen:.3f} core | {projected:.1f} ({whole} whole) "
-            f"| {projected * top['pps'] / top['groups']:.0f} |"
+            f"| {count} | {top['groups']} | {top['pps']:.0f} | {cpu:.2f} "
+            f"| {cpu / top['pps'] * 1e6:.1f} | {top['loadgen_cpu']:.2f} "
+            f"| {top['machine_busy']:.2f} |"
         )
-        got[count] = (top["groups"], top["pps"], projected)
+        got[count] = (top["groups"], top["pps"])
+    print(
+        "\nOne worker's CPU (cores) against the groups it holds, at steps that held 25 fps "
+        "(mean when several):\n"
+    )
+    table: dict[int, dict[int, float]] = {}
+    for count, rows in runs.items():
+        by_groups: dict[int, list[float]] = {}
+        for g, cpu in worker_points(rows):
+            by_groups.setdefault(int(g), []).append(cpu)
+        table[count] = {g: sum(v) / len(v) for g, v in by_groups.items()}
+    most = max((g for t in table.values() for g in t), default=0)
+    print("| groups on the worker | " + " | ".join(f"{c}-worker run" for c in runs) + " |")
+    print("|---" * (len(runs) + 1) + "|")
+    for g in range(most + 1):
+        cells = [f"{t[g]:.2f}" if g in t else "-" for t in table.values()]
+        print(f"| {g} | " + " | ".join(cells) + " |")
+    print()
     for count, rows in runs.items():
         last = rows[-1]
         if last["groups"] and last["min_fps"] < MIN_FPS:
-            cpu = " / ".join(f"{c:.2f}" for c in last["worker_cpu"])
+            cpu_text = " / ".join(f"{c:.2f}" for c in last["worker_cpu"])
             print(
-                f"- {count} worker{'s' if count > 1 else ''} stopped at {last['groups']} groups: worker CPU {cpu}, "
-                f"loadgen {last['loadgen_cpu']:.2f}, machine busy {last['machine_busy']:.2f}"
+                f"- {count} worker{'s' if count > 1 else ''} stopped at {last['groups']} groups: "
+                f"worker CPU {cpu_text}, loadgen {last['loadgen_cpu']:.2f}, "
+                f"machine busy {last['machine_busy']:.2f}"
             )
-    if 1 in got and 2 in got:
-        (g1, p1, proj1), (g2, p2, proj2) = got[1], got[2]
+    if 1 in table and 2 in table:
+        same = [g for g in table[2] if g and g in table[1]]
+        if same:
+            gap = sum(table[2][g] - table[1][g] for g in same) / len(same)
+            verdict = (
+                "the same cost, so capacity adds up with workers (a core each)"
+                if abs(gap) <= 0.05
+                else "workers side by side cost more here (they share 2 cores)"
+            )
+            print(
+                f"- a worker of the 2-worker run costs {gap:+.3f} core against the lone worker "
+                f"holding as many groups (mean over {len(same)} group counts): {verdict}"
+            )
+    pooled = line([p for rows in runs.values() for p in worker_points(rows)])
+    if pooled is not None and pooled[1] > 0 and got:
+        idle, cost = pooled
+        per_worker = (PLANNED_CORE - idle) / cost
+        pps_per_group = sum(pps / g for g, pps in got.values()) / len(got)
         print(
-            f"- measured on this machine, 2 workers / 1 worker: groups {g2}/{g1} = "
-            f"{g2 / g1:.2f}x, forwarded packets/s {p2 / p1:.2f}x"
+            f"- all runs pooled, a worker costs {idle:.2f} + {cost:.3f} core per group of 6 "
+            f"(~{pps_per_group:.0f} forwarded pkts/s each): at {PLANNED_CORE} core that is "
+            f"{per_worker:.1f} groups and {per_worker * pps_per_group:.0f} pkts/s per worker"
         )
-        print(
-            f"- projected from the workers' own CPU per group (each worker on its own core, "
-            f"planned at {PLANNED_CORE}): {proj2:.1f}/{proj1:.1f} = {proj2 / proj1:.2f}x"
-        )
+        if 1 in got and 2 in got:
+            (g1, p1), (g2, p2) = got[1], got[2]
+            print(
+                f"- measured here, 2 workers / 1 worker: groups {g2}/{g1} = {g2 / g1:.2f}x, "
+                f"forwarded pkts/s {p2 / p1:.2f}x (the load generator shares the 2 cores)"
+            )
+            print(
+                f"- projected with a core per worker at {PLANNED_CORE}: 1 worker "
+                f"{per_worker:.1f} groups, 2 workers {2 * per_worker:.1f} groups (2.00x)"
+            )
 
 
 async def main_async(args: argparse.Namespace) -> None:
