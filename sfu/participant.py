@@ -122,9 +122,17 @@ class Participant:
             self._answer.set_result(None)
 
     def video_loss(self) -> float:
-        """The worst loss this participant's receiver reports on the videos it gets."""
+        """The worst loss this participant's receiver reports on the videos it gets.
+
+        Paused legs (audio only, a muted camera) do not count: their last report is stale.
+        """
         return max(
-            (leg.fraction_lost for leg in self.legs.values() if leg.kind == "video"), default=0
+            (
+                leg.fraction_lost
+                for leg in self.legs.values()
+                if leg.kind == "video" and not leg.paused
+            ),
+            default=0,
         )
 
     def video_estimate_bps(self) -> int | None:

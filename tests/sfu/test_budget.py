@@ -32,7 +32,7 @@ async def test_each_publisher_gets_a_share_of_the_subscriber_budget(tmp_path: Pa
         await harness.close()
 
 
-async def test_a_subscriber_losing_video_is_told_its_link_is_weak(tmp_path: Path) -> None:
+async def test_weak_link_warning_until_audio_only(tmp_path: Path) -> None:
     # NACK repair hides part of the loss from receiver reports: lose a lot.
     harness = Harness(tmp_path, remb_interval_s=0.2, weak_link_loss=0.05)
     try:
@@ -44,5 +44,12 @@ async def test_a_subscriber_losing_video_is_told_its_link_is_weak(tmp_path: Path
         warning = bob.events_of("link_quality")[0]
         assert warning["weak"] is True and warning["loss"] > 0.05
         assert warning["suggest"] == "audio_only"
+
+        # Audio only pauses bob's video: its last loss report is stale and no longer counts.
+        await bob.send({"type": "audio_only", "on": True})
+        await eventually(
+            lambda: len(bob.events_of("link_quality")) >= 2, what="the weak link cleared"
+        )
+        assert bob.events_of("link_quality")[1]["weak"] is False
     finally:
         await harness.close()

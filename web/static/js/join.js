@@ -81,7 +81,7 @@ function enter(consent) {
       showOnly(STEPS, "gone");
       room.leaveWith(kind, kind === "refused" ? error.message : undefined);
     },
-    lost() { $("conn-banner").hidden = false; },
+    lost() { $("conn-banner").hidden = false; media.lost(); },
     message(name, data) {
       if (name === "admitted") showOnly(STEPS, "room");
       room.message(name, data);

@@ -15,10 +15,14 @@
 //   media.setAudioOnly(on)       stop video both ways on weak links
 //   media.setSpotlight(playing)  a role play's players first and larger: [[participant, [roles]], ...]
 //   media.setLeaderMuted(muted)  what the leader turned off on the server: {participant: [kinds]}
+//   media.onQuality(listener)    listener({level, audioOnly}) now and whenever it changes; level:
+//     checking | good | weak | reconnecting | off (media_quality.js)
+//   media.lost()                 the live channel dropped: say "Reconnecting…" until media flows
 //   media.stop()                 leave, close both connections, release camera and microphone
 //
 // Two connections (docs/sfu.md): `pub` (we offer, sendonly) and `sub` (the SFU offers).
 import { closeConnection, newPeerConnection, publishingOffer, subscribingAnswer } from "./media_pc.js";
+import { LinkQuality, LinkSampler, SAMPLE_MS } from "./media_quality.js";
 import { Tiles } from "./media_tiles.js";
 
 const RETRY_FIRST_MS = 1000;
@@ -64,6 +68,11 @@ class RoomMedia {
     this.offers = Promise.resolve();
     this.retryMs = RETRY_FIRST_MS;
     this.retryTimer = null;
+    this.listeners = [];
+    this.quality = new LinkQuality(() => this.qualityChanged());
+    this.sampler = new LinkSampler();
+    this.sampleTimer = null;
+    this.sampling = false;
   }
 
   say(text) { this.note.textContent = text; }
@@ -81,6 +90,7 @@ class RoomMedia {
       else this.stream = stream;
     }
     if (this.stopped) return;
+    if (!this.sampleTimer) this.sampleTimer = window.setInterval(() => this.sampleQuality(), SAMPLE_MS);
     if (this.stream) this.tiles.showSelf(this.stream, this.you);
     else this.say("Your camera and microphone are not available. You can still see and hear the others, follow along and chat.");
     await this.connect();
@@ -96,6 +106,8 @@ class RoomMedia {
       if (this.stream) await this.publish(generation);
       if (generation !== this.generation) return;
       this.reapply();
+      this.sampler.reset();
+      this.quality.connected();
       this.retryMs = RETRY_FIRST_MS;
       if (this.stream) this.say("");
     } catch (err) {
@@ -129,7 +141,11 @@ class RoomMedia {
     if (!refused) console.warn("media:", err); // a browser error: its words are for developers
     const code = refused ? err.code : "failed";
     this.say(WORDS[code] || `${refused ? err.message : "The video connection did not work."} Trying again…`);
-    if (!FINAL.has(code)) this.retryLater();
+    if (FINAL.has(code)) this.quality.set("off");
+    else {
+      this.quality.lost();
+      this.retryLater();
+    }
   }
 
   retryLater() {
@@ -151,6 +167,7 @@ class RoomMedia {
     const lost = () => {
       if (!current() || pc.connectionState === "connected") return;
       this.say("The video connection dropped. Reconnecting…");
+      this.quality.lost();
       this.retryLater();
     };
     pc.addEventListener("connectionstatechange", () => {
@@ -197,6 +214,7 @@ class RoomMedia {
       // Our own mute by the leader is told by the room (the logged media.muted event).
       muted: () => { if (data.participant !== this.you) this.tiles.setMuted(data.participant, data.kind, data.muted); },
       restart: () => this.connect(),
+      link_quality: () => this.quality.sfu(data),
       removed: () => this.stop(),
     }[data.type];
     if (handler) handler();
@@ -236,6 +254,32 @@ class RoomMedia {
     }, { once: true });
   }
 
+  // -- connection quality ---------------------------------------------------------------
+
+  async sampleQuality() {
+    if (this.stopped || this.sampling) return;
+    this.sampling = true;
+    try {
+      this.quality.sample(await this.sampler.measure(this.sub, this.pub));
+    } catch (err) {
+      console.warn("media stats:", err); // a sample missed; the next one will do
+    } finally {
+      this.sampling = false;
+    }
+  }
+
+  onQuality(listener) {
+    this.listeners.push(listener);
+    listener(this.qualityState());
+  }
+
+  qualityState() { return { level: this.quality.level, audioOnly: this.audioOnly }; }
+
+  qualityChanged() {
+    const state = this.qualityState();
+    for (const listener of this.listeners) listener(state);
+  }
+
   // -- controls -------------------------------------------------------------------------
 
   localTracks(kind) {
@@ -259,6 +303,7 @@ class RoomMedia {
     const camera = this.localTracks("video");
     if (camera.length) this.tell({ type: "mute", kind: "video", muted: on || !camera[0].enabled });
     this.say(on ? "Audio only: video is off both ways to save your connection." : "");
+    this.qualityChanged();
   }
 
   closeConnections() {
@@ -275,7 +320,8 @@ class RoomMedia {
     this.joined = false;
     this.generation += 1;
     window.clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    window.clearInterval(this.sampleTimer);
+    this.retryTimer = this.sampleTimer = null;
     this.closeConnections();
     if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
     this.stream = null;
@@ -295,6 +341,8 @@ export function createMedia(options) {
     setAudioOnly: (on) => media.setAudioOnly(on),
     setSpotlight: (playing) => media.tiles.setSpotlight(playing),
     setLeaderMuted: (muted) => media.tiles.setLeaderMuted(muted),
+    onQuality: (listener) => media.onQuality(listener),
+    lost: () => { if (media.joined && !media.stopped) media.quality.lost(); },
     stop: () => media.stop(),
   };
 }

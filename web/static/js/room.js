@@ -1,5 +1,6 @@
 // The live room: one view for every role; what the server confirms is what it shows.
 import { $, el, announce, showError, errorText } from "./dom.js";
+import { bindQuality } from "./room_quality.js";
 import { RoomRecords } from "./room_records.js";
 import { bindSessionTools, renderSessionTools } from "./room_session.js";
 
@@ -41,6 +42,7 @@ export class Room {
     this.records = new RoomRecords(this);
     this.bind();
     bindSessionTools(this);
+    bindQuality(this);
   }
 
   // -- entering and leaving ---------------------------------------------------------
@@ -457,7 +459,7 @@ export class Room {
     $("btn-hand").addEventListener("click", () => this.act(this.hands.includes(this.you.id) ? "hand.lower" : "hand.raise", {}));
     $("btn-mic").addEventListener("click", () => { this.mic = this.media.setMicrophone(!this.mic); this.renderMyControls(); });
     $("btn-cam").addEventListener("click", () => { this.cam = this.media.setCamera(!this.cam); this.renderMyControls(); });
-    $("audio-only").addEventListener("change", (e) => this.media.setAudioOnly(e.target.checked));
+    $("audio-only").addEventListener("change", (e) => this.setAudioOnly(e.target.checked));
     $("btn-leave").addEventListener("click", async () => {
       const ack = await this.act("leave", {});
       if (ack.ok) this.leaveWith("left");
@@ -486,6 +488,12 @@ export class Room {
       const ack = await this.act("goal.note", { participant: $("goal-who").value, goal: $("goal-text").value }, "Goal noted.");
       if (ack.ok) $("goal-text").value = "";
     });
+  }
+
+  /** "Audio only": the tick box and the weak-connection suggestion both come here. */
+  setAudioOnly(on) {
+    $("audio-only").checked = on;
+    this.media.setAudioOnly(on);
   }
 
   showSlide(index) {

@@ -23,7 +23,7 @@ const conn = new LiveConnection({ session: sessionId }, {}, {
     $("conn-banner").hidden = true;
     room.leaveWith(error.code === "session_ended" ? "ended" : "refused", error.code === "session_ended" ? undefined : error.message);
   },
-  lost() { $("conn-banner").hidden = false; },
+  lost() { $("conn-banner").hidden = false; media.lost(); },
   message(name, data) { room.message(name, data); },
 });
 const room = new Room({ conn, media });
