@@ -493,6 +493,8 @@ def summary(runs: dict[int, list[dict[str, Any]]]) -> None:
                 "the same cost, so capacity adds up with workers (a core each)"
                 if abs(gap) <= 0.05
                 else "workers side by side cost more here (they share 2 cores)"
+                if gap > 0
+                else "workers side by side cost less here (within the noise of a shared 2-core machine)"
             )
             print(
                 f"- a worker of the 2-worker run costs {gap:+.3f} core against the lone worker "
