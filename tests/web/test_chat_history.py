@@ -36,11 +36,12 @@ async def test_late_joiner_and_returning_client_see_the_conversation_once(
     await expect(ann.locator("#chat-log li")).to_have_text(so_far)
 
     await ann.context.set_offline(True)
-    await expect(ann.get_by_text("Reconnecting")).to_be_visible()
+    await expect(ann.locator("#conn-banner")).to_be_visible()
+    await expect(ann.locator("#conn-banner")).to_contain_text("Reconnecting")
     await say(ben, "Said while Ann was away")
     await asyncio.sleep(2)  # stay offline a while, as a weak link does
     await ann.context.set_offline(False)
-    await expect(ann.get_by_text("Reconnecting")).to_be_hidden()
+    await expect(ann.locator("#conn-banner")).to_be_hidden()
     await say(ben, "Hi both")
     everything = [*so_far, "Ben: Said while Ann was away", "Ben: Hi both"]
     for page in (leader, ann, ben):

@@ -58,14 +58,15 @@ async def test_client_back_online_or_reloaded_sees_the_current_slide(
     await expect(alex.locator("#slide-position")).to_have_text(re.compile(r"^Slide 1 of"))
 
     await alex.context.set_offline(True)
-    await expect(alex.get_by_text("Reconnecting")).to_be_visible()
+    await expect(alex.locator("#conn-banner")).to_be_visible()
+    await expect(alex.locator("#conn-banner")).to_contain_text("Reconnecting")
     await check_page(alex, "13-reconnecting")
     await leader.get_by_role("button", name="Next slide").click()
     await expect(leader.locator("#slide-position")).to_have_text(re.compile(r"^Slide 2 of"))
     await asyncio.sleep(3)  # stay offline a while, as a weak link does
     await alex.context.set_offline(False)
 
-    await expect(alex.get_by_text("Reconnecting")).to_be_hidden()
+    await expect(alex.locator("#conn-banner")).to_be_hidden()
     await expect(alex.locator("#slide-position")).to_have_text(re.compile(r"^Slide 2 of"))
     await expect(alex.locator("#slide h2")).to_have_text(
         await leader.locator("#slide h2").inner_text()

@@ -212,7 +212,7 @@ async def test_a_dropped_connection_says_reconnecting_then_good_again(
     await expect(quality(ann)).to_have_text(f"✓ {GOOD}", timeout=WAIT_MS)
 
     await ann.context.set_offline(True)
-    await expect(quality(ann)).to_have_text("↻ Reconnecting…", timeout=WAIT_MS)
+    await expect(quality(ann)).to_have_text("↻ Connection: trying again…", timeout=WAIT_MS)
     await ann.context.set_offline(False)
     await sees(ann, dana_id, "red", "Ann sees dana again")
     await expect(quality(ann)).to_have_text(f"✓ {GOOD}", timeout=WAIT_MS)

@@ -12,7 +12,7 @@ const WORDS = {
   checking: ["…", "Connection: checking…"],
   good: ["✓", "Connection: good"],
   weak: ["!", "Connection: weak — video may freeze"],
-  reconnecting: ["↻", "Reconnecting…"],
+  reconnecting: ["↻", "Connection: trying again…"],  // the banner above says "Reconnecting"
 };
 const SOUND_ONLY = {
   good: "Connection: good — sound only is on",
