@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
+
+from imr_live.errors import Unavailable
+
+log = logging.getLogger("imr_live.coordination")
+RETRY_S = 3.0
+Lost = Callable[[str, str], Awaitable[None]]
 
 
 class Coordination(Protocol):
@@ -36,6 +43,12 @@ class Coordination(Protocol):
     async def connected(self, session_id: str) -> list[str]:
         """Participants of a session with at least one live connection."""
 
+    on_lost: Lost | None
+    """Called with (session id, participant id) when a participant may have no connection left."""
+
+    def report_later(self, session_id: str, participant_id: str, conn_id: str) -> None:
+        """A close could not be recorded now (store or Redis down): forget it and report it later."""
+
     async def close(self) -> None:
         """Stop background work and release resources."""
 
@@ -48,6 +61,8 @@ class MemoryCoordination:
     def __init__(self) -> None:
         self._locks: dict[str, asyncio.Lock] = {}
         self._conns: dict[str, dict[str, set[str]]] = {}
+        self.on_lost: Lost | None = None
+        self._retries: set[asyncio.Task[None]] = set()
 
     @contextlib.asynccontextmanager
     async def session_lock(self, session_id: str) -> AsyncIterator[None]:
@@ -72,5 +87,23 @@ class MemoryCoordination:
     async def connected(self, session_id: str) -> list[str]:
         return sorted(self._conns.get(session_id, {}))
 
+    def report_later(self, session_id: str, participant_id: str, conn_id: str) -> None:
+        self._conns.get(session_id, {}).get(participant_id, set()).discard(conn_id)
+        task = asyncio.create_task(self._retry(session_id, participant_id), name="report-lost")
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
+    async def _retry(self, session_id: str, participant_id: str) -> None:
+        while self.on_lost is not None:
+            await asyncio.sleep(RETRY_S)
+            try:
+                await self.on_lost(session_id, participant_id)
+                return
+            except Unavailable:
+                log.warning("a drop in session %s is still not recorded; retrying", session_id)
+
     async def close(self) -> None:
+        for task in list(self._retries):
+            task.cancel()
+        await asyncio.gather(*self._retries, return_exceptions=True)
         self._conns.clear()

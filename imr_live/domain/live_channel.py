@@ -112,9 +112,14 @@ class LiveChannel(Presentation, CareRecords):
 
     async def disconnect(self, seat: Seat, conn_id: str) -> None:
         """A connection closed: the last one going without ``leave`` is a drop."""
-        left = await self.coord.remove_connection(seat.session_id, seat.participant_id, conn_id)
-        if left == 0:
-            await self.connection_lost(seat.session_id, seat.participant_id)
+        try:
+            left = await self.coord.remove_connection(seat.session_id, seat.participant_id, conn_id)
+            if left == 0:
+                await self.connection_lost(seat.session_id, seat.participant_id)
+        except Unavailable:
+            # Redis or the log is down: the drop is recorded once they are back.
+            self.coord.report_later(seat.session_id, seat.participant_id, conn_id)
+            raise
 
     async def connection_lost(self, session_id: str, participant_id: str) -> None:
         """A participant has no connection left (closed, or its node died): log the drop."""

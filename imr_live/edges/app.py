@@ -101,8 +101,7 @@ def _services_ctx(
         channel = LiveChannel(
             session_log, sessions, links, SocketFanout(sio, coord), scripts, coordination=coord
         )
-        if isinstance(coord, RedisCoordination):
-            coord.on_lost = channel.connection_lost
+        coord.on_lost = channel.connection_lost
         services = Services(
             config, db, Accounts(db), sessions, links, session_log, channel, scripts
         )

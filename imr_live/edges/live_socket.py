@@ -145,7 +145,11 @@ class LiveSocket:
         try:
             await self.services.channel.disconnect(seat, sid)
         except ImrError as exc:
-            log.warning("disconnect of %s not recorded: %s", seat.participant_id, exc.code)
+            log.warning(
+                "disconnect of %s not recorded yet (%s): retried later",
+                seat.participant_id,
+                exc.code,
+            )
         for hook in self.gone_hooks:
             await hook(seat)
 

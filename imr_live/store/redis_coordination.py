@@ -14,10 +14,11 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from redis.exceptions import LockError, RedisError
 
+from imr_live.domain.coordination import Lost
 from imr_live.errors import Unavailable
 from imr_live.store import redis_client
 
@@ -25,7 +26,6 @@ log = logging.getLogger("imr_live.redis")
 HEARTBEAT_S = 3.0
 NODE_TTL_S = 10
 LOCK_TIMEOUT_S = 15
-Lost = Callable[[str, str], Awaitable[None]]
 
 
 @contextlib.contextmanager
@@ -51,6 +51,8 @@ class RedisCoordination:
         """(session id, "participant|connection") of this node, re-asserted on every beat."""
         self.on_lost: Lost | None = None
         """Called with (session id, participant id) when a participant's last connection died with its node."""
+        self._later: set[tuple[str, str]] = set()
+        """(session id, "participant|connection") closed while Redis or the log was down, not yet reported."""
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -71,6 +73,7 @@ class RedisCoordination:
             await asyncio.sleep(HEARTBEAT_S)
             try:
                 await self._beat()
+                await self._report_closed()
                 await self.sweep()
             except (RedisError, OSError) as exc:
                 log.warning("heartbeat failed: %s", type(exc).__name__)
@@ -93,6 +96,22 @@ class RedisCoordination:
         finally:
             with contextlib.suppress(LockError, RedisError, OSError):
                 await lock.release()
+
+    def report_later(self, session_id: str, participant_id: str, conn_id: str) -> None:
+        field = f"{participant_id}|{conn_id}"
+        self._mine.discard((session_id, field))  # never re-asserted by the heartbeat
+        self._later.add((session_id, field))
+
+    async def _report_closed(self) -> None:
+        """Remove connections whose close could not be recorded, then report their drops."""
+        for session_id, field in sorted(self._later):
+            await self.redis.hdel(self._key("conns", session_id), field)
+            if self.on_lost is not None:
+                try:
+                    await self.on_lost(session_id, field.split("|", 1)[0])
+                except Unavailable:
+                    continue  # the log is still down: next beat
+            self._later.discard((session_id, field))
 
     async def add_connection(self, session_id: str, participant_id: str, conn_id: str) -> None:
         field = f"{participant_id}|{conn_id}"

@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.conftest import free_port
+from tests.live.harness import LiveClient
 from tests.live.test_durability import Process, add_user, read_log
-from tests.multinode.test_two_web_nodes import leader_and_client
+from tests.multinode.test_two_web_nodes import admit, set_up
 
 BIN = (
     sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
@@ -97,12 +98,19 @@ async def node(tmp_path, own_pg: OwnPostgres) -> AsyncIterator[Process]:  # type
 async def test_events_are_refused_while_postgres_is_down_and_resume_after(
     node: Process, own_pg: OwnPostgres
 ) -> None:
-    sid, leader, client, _ = await leader_and_client(node)
+    sid, staff_token, tokens, _ = await set_up(node, 2)
+    leader = await LiveClient.open(node.url, {"session": sid, "staff_token": staff_token})
+    await leader.ok("join")
+    client = await LiveClient.open(node.url, {"token": tokens[0]})
+    await admit(leader, client, "Ann")
+    ben = await LiveClient.open(node.url, {"token": tokens[1]})
+    ben_id = await admit(leader, ben, "Ben")
     acked = [(await client.ok("chat.send", {"text": "before"}))["seq"]]
 
     own_pg.stop()
     refused = await client.call("chat.send", {"text": "during"})
     assert refused["ok"] is False and refused["error"]["code"] == "unavailable"
+    await ben.close()  # his drop cannot be written now
     own_pg.start()
 
     async with asyncio.timeout(30):
@@ -113,9 +121,13 @@ async def test_events_are_refused_while_postgres_is_down_and_resume_after(
                 break
             assert ack["error"]["code"] == "unavailable"
             await asyncio.sleep(0.5)
+    # Ben's drop is written once the log is back, and the leader is told.
+    await leader.wait_event("participant.dropped", participant=ben_id)
     stored, verified = await read_log(node, sid)
     assert verified
     chats = [(e.seq, e.data["text"]) for e in stored if e.kind == "chat.sent"]
     assert chats == [(acked[0], "before"), (acked[1], "after")]
+    dropped = [e.data["participant"] for e in stored if e.kind == "participant.dropped"]
+    assert dropped == [ben_id]
     await leader.close()
     await client.close()

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port, truncate
+from tests.live.harness import LiveClient
 from tests.live.test_durability import Process, add_user, read_log
-from tests.multinode.test_two_web_nodes import leader_and_client
+from tests.multinode.test_two_web_nodes import admit, set_up
 
 
 class RedisServer:
@@ -69,19 +70,28 @@ async def node(tmp_path: Path, pg_url: str, own_redis: RedisServer) -> AsyncIter
 async def test_live_events_resume_after_redis_restarts(
     node: Process, own_redis: RedisServer
 ) -> None:
-    sid, leader, client, pid = await leader_and_client(node)
+    sid, staff_token, tokens, _ = await set_up(node, 2)
+    leader = await LiveClient.open(node.url, {"session": sid, "staff_token": staff_token})
+    await leader.ok("join")
+    client = await LiveClient.open(node.url, {"token": tokens[0]})
+    pid = await admit(leader, client, "Ann")
+    ben = await LiveClient.open(node.url, {"token": tokens[1]})
+    ben_id = await admit(leader, ben, "Ben")
     await leader.ok("slide.show", {"index": 1})
     await client.wait_event("slide.shown", index=1)
 
     own_redis.stop()
     refused = await leader.call("slide.show", {"index": 2})
     assert refused["error"]["code"] == "unavailable"
+    await ben.close()  # Ben's connection ends while nothing can be recorded
     own_redis.start()
 
     async with asyncio.timeout(30):  # the nodes reconnect by themselves
         while not (await leader.call("slide.show", {"index": 2}))["ok"]:
             await asyncio.sleep(0.5)
     await client.wait_event("slide.shown", index=2)
+    # Ben's drop is recorded once Redis is back (the next heartbeat), and the leader sees it.
+    await leader.wait_event("participant.dropped", participant=ben_id)
     await asyncio.sleep(4)  # one heartbeat: the node re-registers its connections
     await leader.ok("participant.remove", {"participant": pid})
     await client.wait_for(lambda n, _d: n == "removed")
@@ -90,5 +100,7 @@ async def test_live_events_resume_after_redis_restarts(
     assert verified
     shown = [e.data["index"] for e in stored if e.kind == "slide.shown"]
     assert shown == [1, 2]
+    dropped = [e.data["participant"] for e in stored if e.kind == "participant.dropped"]
+    assert dropped == [ben_id]
     await leader.close()
     await client.close()
