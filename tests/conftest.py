@@ -107,6 +107,18 @@ async def server(tmp_path: Path) -> AsyncIterator[Any]:
         await srv.stop()
 
 
+@pytest.fixture
+async def media_server(tmp_path: Path) -> AsyncIterator[Any]:
+    """A real server with the in-process SFU (media on)."""
+    from tests.live.harness import start_server
+
+    srv = await start_server(tmp_path, sfu=True)
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
 @pytest.fixture(params=["sqlite", "postgres", "postgres+redis"])
 async def any_server(
     request: pytest.FixtureRequest, tmp_path: Path, pg_url: str, redis_url: str, redis_prefix: str

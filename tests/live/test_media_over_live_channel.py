@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.live.harness import LiveClient, Server, guest, start_server
+from tests.live.harness import LiveClient, Server, guest
 from tests.live.test_permissions import admitted_guest
 from tests.sfu.conftest import Peer, eventually
 
@@ -26,15 +22,6 @@ class SocketPeer(Peer):
         if not ack.get("ok"):
             raise AssertionError(ack)
         return ack
-
-
-@pytest.fixture
-async def media_server(tmp_path: Path) -> AsyncIterator[Server]:
-    srv = await start_server(tmp_path, sfu=True)
-    try:
-        yield srv
-    finally:
-        await srv.stop()
 
 
 async def test_admitted_people_decode_each_others_video(media_server: Server) -> None:

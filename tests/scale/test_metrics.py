@@ -23,15 +23,6 @@ from tests.sfu.conftest import eventually
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
-@pytest.fixture
-async def media_server(tmp_path: Path) -> AsyncIterator[Server]:
-    srv = await start_server(tmp_path, sfu=True)
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-
-
 async def scrape(server: Server) -> Samples:
     """Every sample of /metrics, keyed by name and labels."""
     async with aiohttp.ClientSession() as http, http.get(server.url + "/metrics") as resp:

@@ -34,3 +34,15 @@ async def browser(server: Any) -> AsyncIterator[Browser]:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest.fixture
+async def media_browser(media_server: Any) -> AsyncIterator[Browser]:
+    """Chromium that plays sound without a click; closed before the media server stops."""
+    async with async_playwright() as pw:
+        args = [*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from sfu.service import SfuService
-from tests.live.harness import Server, start_server
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.live.harness import Server
 from tests.web.people import check_page
 from tests.web.test_media import (
     LIMIT_S,
@@ -37,27 +33,6 @@ WAIT_MS = LIMIT_S * 1000
 GOOD = "Connection: good"
 WEAK = "Connection: weak — video may freeze"
 SUGGESTION = "Your connection is weak. Sound only may work better."
-
-
-@pytest.fixture
-async def media_server(tmp_path: Path) -> AsyncIterator[Server]:
-    srv = await start_server(tmp_path, sfu=True)
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-
-
-@pytest.fixture
-async def media_browser(media_server: Server) -> AsyncIterator[Browser]:
-    """Chromium that plays sound without a click; closed before the server stops."""
-    async with async_playwright() as pw:
-        args = [*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=args)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 class LossyLink:

@@ -10,15 +10,12 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.live.harness import Server, start_server
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.live.harness import Server
 from tests.web.people import (
     DESKTOP,
     PHONE,
@@ -117,27 +114,6 @@ MEDIA_CLOSED = """
   && window.__pcs.every((pc) => pc.connectionState === "closed")
   && document.querySelectorAll("#videos video, #videos audio").length === 0
 """
-
-
-@pytest.fixture
-async def media_server(tmp_path: Path) -> AsyncIterator[Server]:
-    srv = await start_server(tmp_path, sfu=True)
-    try:
-        yield srv
-    finally:
-        await srv.stop()
-
-
-@pytest.fixture
-async def media_browser(media_server: Server) -> AsyncIterator[Browser]:
-    """Chromium that plays sound without a click; closed before the server stops."""
-    async with async_playwright() as pw:
-        args = [*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=args)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def page_with_colour(browser: Browser, server: Server, colour: str) -> Page:
