@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
@@ -19,7 +20,8 @@ from imr_live.errors import Unavailable
 
 log = logging.getLogger("imr_live.coordination")
 RETRY_S = 3.0
-Lost = Callable[[str, str], Awaitable[None]]
+Lost = Callable[[str, str, int | None], Awaitable[None]]
+"""(session id, participant id, when the connection closed in µs since the epoch, if known)."""
 
 
 class Coordination(Protocol):
@@ -89,15 +91,18 @@ class MemoryCoordination:
 
     def report_later(self, session_id: str, participant_id: str, conn_id: str) -> None:
         self._conns.get(session_id, {}).get(participant_id, set()).discard(conn_id)
-        task = asyncio.create_task(self._retry(session_id, participant_id), name="report-lost")
+        closed_at = time.time_ns() // 1000
+        task = asyncio.create_task(
+            self._retry(session_id, participant_id, closed_at), name="report-lost"
+        )
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)
 
-    async def _retry(self, session_id: str, participant_id: str) -> None:
+    async def _retry(self, session_id: str, participant_id: str, closed_at: int) -> None:
         while self.on_lost is not None:
             await asyncio.sleep(RETRY_S)
             try:
-                await self.on_lost(session_id, participant_id)
+                await self.on_lost(session_id, participant_id, closed_at)
                 return
             except Unavailable:
                 log.warning("a drop in session %s is still not recorded; retrying", session_id)

@@ -121,15 +121,23 @@ class LiveChannel(Presentation, CareRecords):
             self.coord.report_later(seat.session_id, seat.participant_id, conn_id)
             raise
 
-    async def connection_lost(self, session_id: str, participant_id: str) -> None:
-        """A participant has no connection left (closed, or its node died): log the drop."""
+    async def connection_lost(
+        self, session_id: str, participant_id: str, closed_at: int | None = None
+    ) -> None:
+        """A participant has no connection left (closed, or its node died): log the drop.
+
+        ``closed_at`` (µs since the epoch) is given when the drop is recorded late, after
+        Redis or the log store was down; attendance counts presence up to it.
+        """
         async with self.session(session_id) as live:
             person = live.state.person(participant_id)
             if person is None or live.state.status == "ended":
                 return
             if await self.coord.connections(session_id, participant_id):
                 return  # came back on another connection meanwhile
-            data = {"participant": participant_id, "reason": "disconnected"}
+            data: dict[str, Any] = {"participant": participant_id, "reason": "disconnected"}
+            if closed_at is not None:
+                data["closed_at"] = closed_at
             if person.status == ADMITTED:
                 await self._record(live, participant_id, "participant.dropped", data, ROOM)
                 await self._media_gone(session_id, participant_id)

@@ -164,7 +164,7 @@ class _Fold:
             person.enter(ev.at)
             person.rejoins += ev.kind == "participant.rejoined"
             return
-        person.leave(ev.at)
+        person.leave(_closed_at(ev))
         person.drops += ev.kind == "participant.dropped"
 
     def end(self, at: int) -> None:
@@ -173,6 +173,14 @@ class _Fold:
             if person.since is not None:
                 self.present_at_end.add(pid)
             person.leave(at)
+
+
+def _closed_at(ev: LogEvent) -> int:
+    """When presence ended: a drop recorded late (after an outage) says when it really closed."""
+    closed = ev.data.get("closed_at")
+    if ev.kind == "participant.dropped" and isinstance(closed, int) and closed <= ev.at:
+        return closed
+    return ev.at
 
 
 def attendance(

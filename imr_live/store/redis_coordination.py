@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Iterator
 
 from redis.exceptions import LockError, RedisError
@@ -51,7 +52,7 @@ class RedisCoordination:
         """(session id, "participant|connection") of this node, re-asserted on every beat."""
         self.on_lost: Lost | None = None
         """Called with (session id, participant id) when a participant's last connection died with its node."""
-        self._later: set[tuple[str, str]] = set()
+        self._later: dict[tuple[str, str], int] = {}
         """(session id, "participant|connection") closed while Redis or the log was down, not yet reported."""
 
     def _key(self, *parts: str) -> str:
@@ -100,18 +101,18 @@ class RedisCoordination:
     def report_later(self, session_id: str, participant_id: str, conn_id: str) -> None:
         field = f"{participant_id}|{conn_id}"
         self._mine.discard((session_id, field))  # never re-asserted by the heartbeat
-        self._later.add((session_id, field))
+        self._later[(session_id, field)] = time.time_ns() // 1000  # when it closed
 
     async def _report_closed(self) -> None:
         """Remove connections whose close could not be recorded, then report their drops."""
-        for session_id, field in sorted(self._later):
+        for (session_id, field), closed_at in sorted(self._later.items()):
             await self.redis.hdel(self._key("conns", session_id), field)
             if self.on_lost is not None:
                 try:
-                    await self.on_lost(session_id, field.split("|", 1)[0])
+                    await self.on_lost(session_id, field.split("|", 1)[0], closed_at)
                 except Unavailable:
                     continue  # the log is still down: next beat
-            self._later.discard((session_id, field))
+            del self._later[(session_id, field)]
 
     async def add_connection(self, session_id: str, participant_id: str, conn_id: str) -> None:
         field = f"{participant_id}|{conn_id}"
@@ -159,7 +160,7 @@ class RedisCoordination:
             gone = {k.split("|", 1)[0] for k in dead} - {k.split("|", 1)[0] for k in live}
             for participant_id in sorted(gone):
                 if self.on_lost is not None:
-                    await self.on_lost(session_id, participant_id)
+                    await self.on_lost(session_id, participant_id, None)
 
     async def close(self) -> None:
         """Stop the heartbeat, drop this node's key and close the client."""

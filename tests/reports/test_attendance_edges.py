@@ -41,6 +41,19 @@ def test_a_live_session_is_measured_up_to_its_last_event() -> None:
     assert people["p_a"]["left_early"] is False
 
 
+def test_a_drop_recorded_after_an_outage_counts_presence_up_to_the_close() -> None:
+    log = events(
+        (0, "u_lead", "session.started", {}),
+        (1, "p_d", "participant.joined", joined("p_d", "client", True)),
+        (2, "u_lead", "participant.admitted", {"participant": "p_d"}),
+        # The connection closed at minute 10 while the store was down; written at minute 25.
+        (25, "p_d", "participant.dropped", {"participant": "p_d", "closed_at": T0 + 10 * MIN}),
+        (60, "u_lead", "session.ended", {}),
+    )
+    row = attendance(SESSION, log).people[0]
+    assert (row.present_us, row.drops) == (8 * MIN, 1)
+
+
 def test_leaving_the_waiting_room_is_not_time_present() -> None:
     log = events(
         (5, "u_lead", "session.started", {}),

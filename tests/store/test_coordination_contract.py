@@ -75,7 +75,8 @@ async def test_a_dead_nodes_connections_expire_and_are_reported(
     await dying.start()
     lost: list[tuple[str, str]] = []
 
-    async def on_lost(session_id: str, participant_id: str) -> None:
+    async def on_lost(session_id: str, participant_id: str, closed_at: int | None) -> None:
+        assert closed_at is None  # a dead node cannot say when its connections closed
         lost.append((session_id, participant_id))
 
     alive.on_lost = on_lost
