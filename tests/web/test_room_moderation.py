@@ -92,6 +92,9 @@ async def test_leader_turns_a_sound_off_for_everyone_and_locks_the_room(
     await expect(
         ann.get_by_text("The leader turned off your microphone for everyone.")
     ).to_be_visible()
+    # Her own button tells the truth: nobody hears her, whatever her microphone does.
+    await expect(ann.locator("#btn-mic")).to_have_text("Microphone off (the leader turned it off)")
+    await expect(ann.locator("#btn-mic")).to_have_attribute("aria-pressed", "false")
     await expect(leader.locator("#people-list")).to_contain_text("sound turned off for everyone")
     await check_page(leader, "42-leader-sound-off")
     await check_page(ann, "43-client-sound-off")
@@ -112,8 +115,11 @@ async def test_leader_turns_a_sound_off_for_everyone_and_locks_the_room(
     await expect(
         ann.get_by_text("The leader has turned off your microphone for everyone.")
     ).to_be_visible()
+    await expect(ann.locator("#btn-mic")).to_have_text("Microphone off (the leader turned it off)")
     await leader.get_by_role("button", name="Let everyone hear Ann again").click()
     await expect(ann.get_by_text("The leader turned your microphone back on.")).to_be_visible()
+    await expect(ann.locator("#btn-mic")).to_have_text("Microphone on")
+    await expect(ann.locator("#btn-mic")).to_have_attribute("aria-pressed", "true")
     muted = await logged(server, sid, "media.muted")
     assert [(m["participant"], m["kind"], m["muted"]) for m in muted] == [
         (ann_id, "audio", True),

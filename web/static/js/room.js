@@ -314,8 +314,9 @@ export class Room {
     hand.setAttribute("aria-pressed", String(up));
     hand.firstChild.textContent = up ? "Lower hand " : "Raise hand ";
     hand.querySelector(".state").textContent = up ? "your hand is up" : "hand down";
-    setToggle($("btn-mic"), "Microphone", this.mic);
-    setToggle($("btn-cam"), "Camera", this.cam);
+    // What others get counts: a microphone the leader turned off for everyone reads "off".
+    setToggle($("btn-mic"), "Microphone", this.mic, this.leaderMuted(this.you.id, "audio"));
+    setToggle($("btn-cam"), "Camera", this.cam, this.leaderMuted(this.you.id, "video"));
   }
 
   renderLeadPanels() {
@@ -527,8 +528,8 @@ function slideTitle(slide) {
   return (slide.content && slide.content.title) || `Slide ${slide.index + 1}`;
 }
 
-function setToggle(button, label, on) {
-  button.setAttribute("aria-pressed", String(on));
+function setToggle(button, label, on, offByLeader = false) {
+  button.setAttribute("aria-pressed", String(on && !offByLeader));
   button.firstChild.textContent = `${label} `;
-  button.querySelector(".state").textContent = on ? "on" : "off";
+  button.querySelector(".state").textContent = offByLeader ? "off (the leader turned it off)" : on ? "on" : "off";
 }
