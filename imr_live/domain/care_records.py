@@ -9,7 +9,7 @@ from imr_live.domain.channel_core import PRIVATE, ChannelCore, LiveSession
 from imr_live.domain.ids import new_id
 from imr_live.domain.roles import Role
 from imr_live.domain.seat import Seat
-from imr_live.errors import Forbidden
+from imr_live.errors import Forbidden, NotFound
 
 
 class CareRecords(ChannelCore):
@@ -33,6 +33,7 @@ class CareRecords(ChannelCore):
         self, seat: Seat, live: LiveSession, cmd: c.ReviewAssignment
     ) -> dict[str, Any]:
         self._client(live, cmd.participant)
+        await self._belongs(cmd.participant, "assignment.given", "assignment_id", cmd.assignment_id)
         data = cmd.model_dump()
         ev = await self._record(live, seat.participant_id, "assignment.reviewed", data, PRIVATE)
         return {"seq": ev.seq}
@@ -48,10 +49,31 @@ class CareRecords(ChannelCore):
         self, seat: Seat, live: LiveSession, cmd: c.UpdateGoal
     ) -> dict[str, Any]:
         self._client(live, cmd.participant)
+        await self._belongs(cmd.participant, "goal.noted", "goal_id", cmd.goal_id)
         ev = await self._record(
             live, seat.participant_id, "goal.updated", cmd.model_dump(), PRIVATE
         )
         return {"seq": ev.seq}
+
+    async def _belongs(self, participant: str, kind: str, field: str, item_id: str) -> None:
+        """NotFound unless ``item_id`` was given (``kind``) to this client, here or earlier.
+
+        "This client" is every invite with the participant's ``client_ref`` (only this
+        participant without one); the stored logs of their sessions are searched.
+        """
+        invites = await self.links.same_client(await self.links.get(participant))
+        ids = {i.id for i in invites}
+        logs = await self.log.read_many(sorted({i.session_id for i in invites}))
+        for events in logs.values():
+            for ev in events:
+                if (
+                    ev.kind == kind
+                    and ev.data.get(field) == item_id
+                    and ev.data.get("participant") in ids
+                ):
+                    return
+        what = "home practice" if kind == "assignment.given" else "goal"
+        raise NotFound(f"{field}: no such {what} for this client")
 
     async def _record_scale(
         self, seat: Seat, live: LiveSession, cmd: c.RecordScale

@@ -145,6 +145,15 @@ class JoinLinks:
                 out[row["session_id"]].append(_from_row(row))
         return out
 
+    async def same_client(self, invite: Invite) -> list[Invite]:
+        """Every invite of the same client (same ``client_ref``), or just this one without it."""
+        if not invite.client_ref:
+            return [invite]
+        rows = await self.db.fetch(
+            "SELECT * FROM invites WHERE client_ref = ? ORDER BY created_at, id", invite.client_ref
+        )
+        return [_from_row(r) for r in rows]
+
     async def revoke(self, invite_id: str) -> None:
         """Stop a link from working (idempotent)."""
         await self.db.execute(

@@ -11,11 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
+from imr_live.domain.roles import LEADS, Role
 from imr_live.edges import review_exports, review_pages
 from imr_live.edges.http_api import current_account, services, session_for_staff
 from imr_live.edges.review_common import audited, csv_response, records
-from imr_live.errors import InvalidInput, NotFound
+from imr_live.errors import Forbidden, InvalidInput, NotFound
 from imr_live.reports.attendance import attendance
+from imr_live.reports.audit import AuditLog
 from imr_live.reports.client_report import client_report
 from imr_live.reports.csv_table import to_csv
 from imr_live.reports.enrollment import (
@@ -109,6 +111,64 @@ async def session_attendance(request: web.Request) -> web.Response:
             to_csv(report["people"], ATTENDANCE_COLUMNS), f"attendance-{session.id}"
         )
     return web.json_response({"session": session.as_dict(), **report})
+
+
+@routes.get("/api/sessions/{session_id}/follow-up")
+async def session_follow_up(request: web.Request) -> web.Response:
+    """For the room's leads: each client's home practice and goals from earlier sessions.
+
+    Per client of this session with a ``client_ref``: practice given in another
+    session and not yet reviewed as done, and goals neither achieved nor dropped,
+    leaving out what this session already reviewed. Folded from the stored logs by
+    the client report, over the sessions this account may review; one
+    ``view.follow_up`` audit row per client before the data leaves.
+    """
+    account = await current_account(request)
+    session = await services(request).sessions.get(request.match_info["session_id"])
+    if session.staff_role(account) not in LEADS:
+        raise Forbidden("only the leaders of this session see its clients' earlier records")
+    invites = await services(request).links.for_session(session.id)
+    mine = [i for i in invites if i.role is Role.CLIENT and i.client_ref]
+    audit = AuditLog(services(request).db)
+    for ref in sorted({i.client_ref for i in mine if i.client_ref}):
+        await audit.record(account.id, "view.follow_up", f"client:{ref}")
+    out = []
+    for invite in mine:
+        ref = invite.client_ref or ""
+        found = await records(request).of_client(ref, account)
+        report = client_report(ref, found)
+        held = {s.session_id: s.scheduled_at for s in report.sessions}
+        practice, goals = report.to_follow_up(session.id)
+        out.append(
+            {
+                "participant": invite.id,
+                "client_ref": ref,
+                "assignments": [
+                    {
+                        "assignment_id": a.id,
+                        "text": a.text,
+                        "ref": a.ref,
+                        "status": a.status,
+                        "session_id": a.session_id,
+                        "session_scheduled_at": held.get(a.session_id),
+                        "given_at": a.at,
+                    }
+                    for a in practice
+                ],
+                "goals": [
+                    {
+                        "goal_id": g.id,
+                        "goal": g.text,
+                        "status": g.status,
+                        "session_id": g.session_id,
+                        "session_scheduled_at": held.get(g.session_id),
+                        "noted_at": g.at,
+                    }
+                    for g in goals
+                ],
+            }
+        )
+    return web.json_response({"session_id": session.id, "clients": out})
 
 
 @routes.get("/api/reports/clients/{client_ref}")

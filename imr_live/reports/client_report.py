@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from imr_live.reports.modules import module_of
@@ -45,10 +45,19 @@ class Tracked:
     text: str
     status: str
     """Assignments: open, done, not_done. Goals: noted, in_progress, achieved, dropped."""
+    at: int = 0
+    """When it was given or noted (µs since the epoch)."""
+    ref: str | None = None
+    """Assignments: the script reference it came with, if any."""
+    updated_in: str | None = None
+    """The session of its last review (assignments) or update (goals), if any."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready view."""
         return {k: getattr(self, k) for k in self.__slots__}
+
+
+OPEN_GOALS = frozenset({"noted", "in_progress"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +94,24 @@ class ClientReport:
             "goals_set": len(self.goals),
             "goals_achieved": sum(g.status == "achieved" for g in self.goals),
         }
+
+    def to_follow_up(self, session_id: str) -> tuple[list[Tracked], list[Tracked]]:
+        """What a session should follow up from the client's other sessions.
+
+        Home practice not yet reviewed as done and goals neither achieved nor
+        dropped, leaving out what this session already reviewed or updated.
+        """
+        earlier = [
+            a
+            for a in self.assignments
+            if a.session_id != session_id and a.status != "done" and a.updated_in != session_id
+        ]
+        goals = [
+            g
+            for g in self.goals
+            if g.session_id != session_id and g.status in OPEN_GOALS and g.updated_in != session_id
+        ]
+        return earlier, goals
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready view."""
@@ -141,15 +168,13 @@ def _client_session(record: SessionRecord, ids: set[str], withdrawn: bool) -> Cl
 def _track(ev: LogEvent, assignments: dict[str, Tracked], goals: dict[str, Tracked]) -> None:
     d, sid = ev.data, ev.session_id
     if ev.kind == "assignment.given":
-        assignments[d["assignment_id"]] = Tracked(d["assignment_id"], sid, d["text"], "open")
+        aid = d["assignment_id"]
+        assignments[aid] = Tracked(aid, sid, d["text"], "open", ev.at, d.get("ref"))
     elif ev.kind == "assignment.reviewed" and d["assignment_id"] in assignments:
         status = "done" if d["done"] else "not_done"
-        assignments[d["assignment_id"]] = _with(assignments[d["assignment_id"]], status)
+        found = assignments[d["assignment_id"]]
+        assignments[d["assignment_id"]] = replace(found, status=status, updated_in=sid)
     elif ev.kind == "goal.noted":
-        goals[d["goal_id"]] = Tracked(d["goal_id"], sid, d["goal"], "noted")
+        goals[d["goal_id"]] = Tracked(d["goal_id"], sid, d["goal"], "noted", ev.at)
     elif ev.kind == "goal.updated" and d["goal_id"] in goals:
-        goals[d["goal_id"]] = _with(goals[d["goal_id"]], d["status"])
-
-
-def _with(item: Tracked, status: str) -> Tracked:
-    return Tracked(item.id, item.session_id, item.text, status)
+        goals[d["goal_id"]] = replace(goals[d["goal_id"]], status=d["status"], updated_in=sid)

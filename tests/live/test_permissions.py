@@ -27,10 +27,13 @@ ACTIONS: list[tuple[str, Callable[[Ctx], dict[str, Any]]]] = [
     ("assignment.give", lambda c: {"participant": c["victim"], "text": "Walk 10 minutes"}),
     (
         "assignment.review",
-        lambda c: {"participant": c["victim"], "assignment_id": "a_1", "done": True},
+        lambda c: {"participant": c["victim"], "assignment_id": c["assignment"], "done": True},
     ),
     ("goal.note", lambda c: {"participant": c["victim"], "goal": "Sleep better"}),
-    ("goal.update", lambda c: {"participant": c["victim"], "goal_id": "g_1", "status": "achieved"}),
+    (
+        "goal.update",
+        lambda c: {"participant": c["victim"], "goal_id": c["goal"], "status": "achieved"},
+    ),
     (
         "scale.record",
         lambda c: {"participant": c["victim"], "rater": "clinician", "items": [3] * 14},
@@ -79,6 +82,9 @@ async def set_up(server: Server, role: str, by_invite: bool) -> tuple[LiveClient
     leader = await clinician.connect(sid)
     await leader.ok("join")
     _victim, victim_id = await admitted_guest(server, leader, await clinician.invite(sid), "Vic")
+    # Reviews and goal updates take only the victim's own records (given by the leader).
+    given = await leader.ok("assignment.give", {"participant": victim_id, "text": "Walk"})
+    noted = await leader.ok("goal.note", {"participant": victim_id, "goal": "Sleep"})
     waiting = []
     for name in ("Wes", "Wyn"):
         w = await guest(server, await clinician.invite(sid))
@@ -90,7 +96,13 @@ async def set_up(server: Server, role: str, by_invite: bool) -> tuple[LiveClient
         await actor.ok("join")
     else:
         actor, _ = await admitted_guest(server, leader, await clinician.invite(sid, role), "Tess")
-    ctx = {"victim": victim_id, "waiting": waiting, "role_play": role_play}
+    ctx = {
+        "victim": victim_id,
+        "waiting": waiting,
+        "role_play": role_play,
+        "assignment": given["assignment_id"],
+        "goal": noted["goal_id"],
+    }
     return actor, Role(role), ctx
 
 
