@@ -1,5 +1,6 @@
 """The leader's private records in the room: review home practice, update a goal, rate
-progress on the IMR scale; a client rates themselves ("How am I doing?").
+progress on the IMR scale; a client rates themselves ("How am I doing?"); the next
+session follows up practice and goals from an earlier one (same client_ref).
 
 Each control is driven through the real pages; the test checks what the people see and
 the row written to the session log. Every new state passes axe-core and is photographed.
@@ -13,7 +14,16 @@ from typing import Any
 from playwright.async_api import Browser, Page, expect
 
 from tests.live.harness import Server
-from tests.web.people import check_page, client_admitted, leader_with_two_links
+from tests.web.people import (
+    check_page,
+    client_admitted,
+    clinician_signs_in,
+    create_session,
+    leader_opens_room,
+    leader_with_two_links,
+    make_invite,
+    new_page,
+)
 
 
 def session_id(page: Page) -> str:
@@ -111,3 +121,84 @@ async def test_leader_and_client_each_rate_progress_on_the_imr_scale(
     ratings = await logged(server, sid, "scale.recorded")
     assert [(r["rater"], r["total"]) for r in ratings] == [("clinician", 56), ("client", 42)]
     assert ratings[1]["items"] == [3] * 14
+
+
+async def new_session_with_client_link(leader: Page, title: str, client_ref: str) -> str:
+    """From the dashboard: a new session and one client link carrying ``client_ref``."""
+    await leader.goto("/staff")
+    await create_session(leader, title)
+    card = leader.locator("li.card", has=leader.get_by_role("link", name=f"Open the room: {title}"))
+    await card.get_by_label("Your note for this link (optional)").fill(client_ref)
+    return await make_invite(leader, 1)
+
+
+async def test_next_session_reviews_practice_given_in_an_earlier_one(
+    server: Server, browser: Browser
+) -> None:
+    leader = await new_page(browser, server)
+    await clinician_signs_in(server, leader)
+    link = await new_session_with_client_link(leader, "Week 1", "C-0042")
+    await leader_opens_room(leader, "Week 1")
+    ann = await client_admitted(browser, server, leader, link, "Ann")
+    week1 = session_id(leader)
+    await expect(leader.locator("#earlier-empty")).to_have_text(
+        "Nothing to follow up from earlier sessions."
+    )
+    await leader.get_by_label("Home practice", exact=True).fill("Notice one stress sign a day")
+    await leader.get_by_role("button", name="Give home practice").click()
+    await expect(leader.locator("#assign-list")).to_contain_text("Notice one stress sign a day")
+    await leader.get_by_label("Their recovery goal, in their words").fill("Walk to the shop")
+    await leader.get_by_role("button", name="Note the goal").click()
+    await expect(leader.locator("#goal-list")).to_contain_text("Walk to the shop")
+    await leader.get_by_role("button", name="End the session").click()
+    await leader.get_by_role("button", name="Yes, end it for everyone").click()
+    await expect(ann.get_by_role("heading", name="The session has ended")).to_be_visible()
+    [given] = await logged(server, week1, "assignment.given")
+
+    link = await new_session_with_client_link(leader, "Week 2", "C-0042")
+    await leader_opens_room(leader, "Week 2")
+    await client_admitted(browser, server, leader, link, "Ann")
+    week2 = session_id(leader)
+    earlier = leader.locator("#earlier-list")
+    practice = earlier.locator("li", has_text="Notice one stress sign a day")
+    day = re.compile(r"given \d{1,2} [A-Z][a-z]{2}")
+    await expect(practice).to_contain_text("Ann: From an earlier session: Notice one stress sign")
+    await expect(practice).to_contain_text(day)
+    await expect(practice).to_contain_text("Not reviewed yet")
+    goal = earlier.locator("li", has_text="Walk to the shop")
+    await expect(goal).to_contain_text(
+        "From an earlier session: Walk to the shop \N{EN DASH} noted"
+    )
+    await expect(leader.locator("#assign-empty")).to_be_visible()  # none given today
+    await check_page(leader, "24-leader-follows-up-earlier-practice")
+
+    # Keyboard only: type the note, Tab to "Ann did it", press Enter.
+    await practice.get_by_label("Note about how it went (optional)").focus()
+    await leader.keyboard.type("Five days of seven")
+    await leader.keyboard.press("Tab")
+    await expect(practice.get_by_role("button", name="Ann did it", exact=True)).to_be_focused()
+    await leader.keyboard.press("Enter")
+    await expect(practice).to_have_count(0)
+    await expect(leader.locator("#earlier-done")).to_have_text(
+        "Saved: Ann's earlier home practice is marked done."
+    )
+    await expect(leader.locator("#earlier-title")).to_be_focused()
+    [reviewed] = await logged(server, week2, "assignment.reviewed")
+    assert reviewed["assignment_id"] == given["assignment_id"]
+    assert (reviewed["done"], reviewed["note"]) == (True, "Five days of seven")
+
+    await goal.get_by_label("Progress", exact=True).select_option(label="In progress")
+    await goal.get_by_role("button", name="Save progress for Ann").click()
+    await expect(goal).to_have_count(0)
+    await expect(leader.locator("#earlier-empty")).to_be_visible()
+    [updated] = await logged(server, week2, "goal.updated")
+    assert updated["status"] == "in_progress"
+    await check_page(leader, "25-leader-followed-up")
+
+    # The client report counts the earlier practice as done.
+    resp = await leader.request.get("/api/reports/clients/C-0042")
+    figures = (await resp.json())["figures"]
+    assert (figures["assignments_given"], figures["assignments_done"]) == (1, 1)
+    # A reload does not offer what this session already followed up.
+    await leader.reload()
+    await expect(leader.locator("#earlier-empty")).to_be_visible()

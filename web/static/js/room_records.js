@@ -1,6 +1,8 @@
 // Private records in the live room: home practice to review, goals to update, IMR scale
 // ratings (leaders), and a client's own "How am I doing?" rating. These events reach
-// staff and the client concerned only; leaders also read them back from the session log.
+// staff and the client concerned only; leaders also read them back from the session log,
+// and read what to follow up from earlier sessions (open home practice, goals) from the
+// server's follow-up route (folded from the stored logs, only for this session's leads).
 import { $, el, announce, api, showError } from "./dom.js";
 import { buildScale, clearScale, readScale, SCALE_MAX } from "./room_scale.js";
 
@@ -17,7 +19,10 @@ export class RoomRecords {
     this.assignments = new Map();
     this.goals = new Map();
     this.ratings = [];
+    this.reviewedHere = new Set(); // ids reviewed or updated in this session (events seen)
     this.logRead = false;
+    this.earlier = new Map(); // "a:<id>" / "g:<id>" -> an item from an earlier session
+    this.sessionId = null;
     buildScale($("scale-items"), "lead-scale", STAFF_VOICE);
     buildScale($("self-items"), "self-scale", CLIENT_VOICE);
     this.bind();
@@ -28,8 +33,29 @@ export class RoomRecords {
     $("self-rating").hidden = welcome.you.role !== "client";
     if (LEADS.has(welcome.you.role) && !this.logRead) {
       this.logRead = true;
+      this.sessionId = welcome.session.id;
       this.readLog(welcome.session.id);
+      this.readEarlier();
     }
+  }
+
+  /** Open home practice and goals of this session's clients from their earlier sessions. */
+  async readEarlier() {
+    if (!this.sessionId) return;
+    const resp = await api("GET", `/api/sessions/${encodeURIComponent(this.sessionId)}/follow-up`);
+    if (!resp.ok) return; // a co-leader by link has no staff sign-in
+    this.earlier.clear();
+    for (const c of resp.body.clients) {
+      for (const a of c.assignments) {
+        if (this.reviewedHere.has(a.assignment_id)) continue;
+        this.earlier.set(`a:${a.assignment_id}`, { kind: "practice", id: a.assignment_id, participant: c.participant, text: a.text, when: a.given_at, review: null });
+      }
+      for (const g of c.goals) {
+        if (this.reviewedHere.has(g.goal_id)) continue;
+        this.earlier.set(`g:${g.goal_id}`, { kind: "goal", id: g.goal_id, participant: c.participant, goal: g.goal, status: g.status, note: "", when: g.noted_at });
+      }
+    }
+    this.render();
   }
 
   async readLog(sessionId) {
@@ -56,7 +82,15 @@ export class RoomRecords {
       "assignment.given": (d) => {
         this.assignments.set(d.assignment_id, { id: d.assignment_id, participant: d.participant, text: d.text, review: null });
       },
+      "participant.admitted": (d, ev, live) => {
+        if (live && this.leads()) this.readEarlier(); // a client may have come by a new link
+      },
       "assignment.reviewed": (d, ev, live) => {
+        this.reviewedHere.add(d.assignment_id);
+        if (this.earlier.delete(`a:${d.assignment_id}`) && live) {
+          this.followedUp(`Saved: ${this.room.name(d.participant)}'s earlier home practice is marked ${d.done ? "done" : "not done yet"}.`);
+          return; // the status line says it
+        }
         const found = this.assignments.get(d.assignment_id);
         if (found) found.review = { done: d.done, note: d.note || "" };
         if (live && this.leads()) announce(`Home practice review saved for ${this.room.name(d.participant)}.`);
@@ -65,6 +99,11 @@ export class RoomRecords {
         this.goals.set(d.goal_id, { id: d.goal_id, participant: d.participant, goal: d.goal, status: "noted", note: "" });
       },
       "goal.updated": (d, ev, live) => {
+        this.reviewedHere.add(d.goal_id);
+        if (this.earlier.delete(`g:${d.goal_id}`) && live) {
+          this.followedUp(`Saved: progress on ${this.room.name(d.participant)}'s earlier goal.`);
+          return; // the status line says it
+        }
         const found = this.goals.get(d.goal_id);
         if (found) Object.assign(found, { status: d.status, note: d.note || "" });
         if (live && this.leads()) announce(`Goal progress saved for ${this.room.name(d.participant)}.`);
@@ -74,6 +113,14 @@ export class RoomRecords {
         if (live) this.ratingArrived(d, ev);
       },
     };
+  }
+
+  /** An earlier item was followed up: say so, and keep keyboard focus in the panel. */
+  followedUp(words) {
+    $("earlier-done").textContent = words;
+    const inList = $("earlier-list").contains(document.activeElement);
+    this.render();
+    if (inList && !$("earlier-list").contains(document.activeElement)) $("earlier-title").focus();
   }
 
   ratingArrived(d, ev) {
@@ -101,6 +148,10 @@ export class RoomRecords {
   render() {
     if (!this.leads()) return;
     const name = (id) => this.room.name(id);
+    const earlier = [...this.earlier.values()].filter((e) => this.room.people.has(e.participant));
+    $("earlier-empty").hidden = earlier.length > 0;
+    keyedList($("earlier-list"), earlier.map((e) => ({ ...e, who: name(e.participant) })),
+      (e) => (e.kind === "practice" ? this.assignmentRow(e) : this.goalRow(e)));
     const given = [...this.assignments.values()];
     $("assign-empty").hidden = given.length > 0;
     keyedList($("assign-list"), given.map((a) => ({ ...a, who: name(a.participant) })), (a) => this.assignmentRow(a));
@@ -115,7 +166,7 @@ export class RoomRecords {
 
   assignmentRow(a) {
     const row = el("li", { class: "record", "data-assignment": a.id },
-      el("p", {}, el("strong", {}, `${a.who}: `), a.text));
+      el("p", {}, el("strong", {}, `${a.who}: `), a.when ? `From an earlier session: ${a.text} – given ${shortDate(a.when)}` : a.text));
     if (a.review) {
       row.append(el("p", { class: "record-state" }, `Reviewed: ${a.review.done ? "done ✓" : "not done ✕"}${a.review.note ? ` – ${a.review.note}` : ""}`));
       return row;
@@ -156,7 +207,7 @@ export class RoomRecords {
       this.room.act("goal.update", data, null, "records-error");
     });
     return el("li", { class: "record", "data-goal": g.id },
-      el("p", {}, el("strong", {}, `${g.who}: `), g.goal),
+      el("p", {}, el("strong", {}, `${g.who}: `), g.when ? `From an earlier session: ${g.goal} – noted ${shortDate(g.when)}` : g.goal),
       el("p", { class: "record-state" }, `Now: ${GOAL_WORDS[g.status] || g.status}${g.note ? ` – ${g.note}` : ""}`),
       form);
   }
@@ -199,6 +250,11 @@ export class RoomRecords {
     }
     return this.room.act("scale.record", { participant, rater, items: answers.items }, null, errorId);
   }
+}
+
+/** "12 Nov" from µs since the epoch. */
+function shortDate(us) {
+  return new Date(us / 1000).toLocaleDateString("en-GB", { day: "numeric", month: "short" });
 }
 
 /** Open or close one of the rating forms (`scale` or `self`) and its toggle button. */
