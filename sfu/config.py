@@ -52,6 +52,8 @@ class SfuConfig:
     """How often publishers are reminded of their video cap."""
     weak_link_loss: float = 0.1
     """Loss a subscriber reports on its video above which it is told its link is weak."""
+    weak_link_clear_s: float = 5.0
+    """How long a weak link must report under half that loss before it is called good again."""
 
     def __post_init__(self) -> None:
         if self.video_budget_kbps <= 0 or self.min_video_kbps <= 0:

@@ -80,6 +80,8 @@ class Participant:
         self.legs: dict[str, DownTrack] = {}
         self.audio_only = False
         self.weak_link = False
+        self.calm_since: float | None = None
+        """Since when (monotonic) a weak link has reported little loss."""
         self.self_muted: set[str] = set()
         """Kinds this participant muted; new tracks start muted too."""
         self.server_muted: set[str] = set()

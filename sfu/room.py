@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -298,11 +299,29 @@ class Room:
                 await self._check_link(participant)
 
     async def _check_link(self, participant: Participant) -> None:
-        """Tell a subscriber when its video loss crosses the weak-link threshold (and back)."""
+        """Tell a subscriber when its video loss crosses the weak-link threshold (and back).
+
+        Weak at once; good again only after ``weak_link_clear_s`` of reports under half
+        the threshold (or at once in audio only), so that loss hovering around the
+        threshold, or hidden for a report or two by NACK repair, does not flip the
+        verdict every second.
+        """
         loss = participant.video_loss()
-        weak = loss > self._config.weak_link_loss
+        if not participant.weak_link:
+            weak = loss > self._config.weak_link_loss
+        elif participant.audio_only:
+            weak = False
+        elif loss > self._config.weak_link_loss / 2:
+            participant.calm_since = None
+            weak = True
+        else:
+            now = time.monotonic()
+            if participant.calm_since is None:
+                participant.calm_since = now
+            weak = now - participant.calm_since < self._config.weak_link_clear_s
         if weak != participant.weak_link:
             participant.weak_link = weak
+            participant.calm_since = None
             event: dict[str, Any] = {"type": "link_quality", "weak": weak, "loss": round(loss, 3)}
             estimate = participant.video_estimate_bps()
             if estimate is not None:
