@@ -133,16 +133,12 @@ class JoinLinks:
     async def for_sessions(self, session_ids: list[str]) -> dict[str, list[Invite]]:
         """Every invite of each session, oldest first, in one query per 500 sessions."""
         out: dict[str, list[Invite]] = {sid: [] for sid in session_ids}
-        ids = list(out)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = await self.db.fetch(
-                f"SELECT * FROM invites WHERE session_id IN ({marks}) ORDER BY created_at, id",
-                *chunk,
-            )
-            for row in rows:
-                out[row["session_id"]].append(_from_row(row))
+        rows = await self.db.fetch_in(
+            "SELECT * FROM invites WHERE session_id IN ({marks}) ORDER BY created_at, id",
+            list(out),
+        )
+        for row in rows:
+            out[row["session_id"]].append(_from_row(row))
         return out
 
     async def same_client(self, invite: Invite) -> list[Invite]:

@@ -88,6 +88,10 @@ def to_dollar_params(sql: str) -> str:
     return _QMARK.sub(lambda _m: f"${next(counter)}", sql)
 
 
+IN_CHUNK = 500
+"""Values per query in ``Database.fetch_in``."""
+
+
 class Database(ABC):
     """A relational store: statements, row reads and serialized units of work."""
 
@@ -105,6 +109,18 @@ class Database(ABC):
         """Run a query and return its first row, or None."""
         rows = await self.fetch(sql, *args)
         return rows[0] if rows else None
+
+    async def fetch_in(self, sql: str, values: Sequence[Any]) -> list[Row]:
+        """Rows of ``sql`` whose ``{marks}`` becomes ``?, ?, …`` for ``values``.
+
+        One query per ``IN_CHUNK`` values (well under either engine's parameter
+        limit); rows come in the query's order within each chunk.
+        """
+        rows: list[Row] = []
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = values[start : start + IN_CHUNK]
+            rows += await self.fetch(sql.format(marks=", ".join("?" * len(chunk))), *chunk)
+        return rows
 
     @abstractmethod
     async def close(self) -> None:

@@ -24,8 +24,6 @@ from imr_live.store.database import Database, PostgresDatabase, SqliteDatabase
 
 GENESIS = "0" * 64
 MAX_DATA_BYTES = 64 * 1024
-READ_MANY_CHUNK = 500
-"""Sessions per query in ``read_many`` (well under either engine's parameter limit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,33 +135,23 @@ class SessionLog:
     async def read_many(self, session_ids: Sequence[str]) -> dict[str, list[LogEvent]]:
         """Every event of each session, in seq order, in one query per 500 sessions."""
         out: dict[str, list[LogEvent]] = {sid: [] for sid in session_ids}
-        ids = list(out)
-        for start in range(0, len(ids), READ_MANY_CHUNK):
-            chunk = ids[start : start + READ_MANY_CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            rows = await self.db.fetch(
-                f"SELECT * FROM session_log WHERE session_id IN ({marks}) ORDER BY session_id, seq",
-                *chunk,
-            )
-            for row in rows:
-                out[row["session_id"]].append(_row_to_event(row))
+        rows = await self.db.fetch_in(
+            "SELECT * FROM session_log WHERE session_id IN ({marks}) ORDER BY session_id, seq",
+            list(out),
+        )
+        for row in rows:
+            out[row["session_id"]].append(_row_to_event(row))
         return out
 
     async def heads(self, session_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
         """Session id -> (seq, hash) of its last event, for sessions that have one."""
-        out: dict[str, tuple[int, str]] = {}
-        ids = list(dict.fromkeys(session_ids))
-        for start in range(0, len(ids), READ_MANY_CHUNK):
-            chunk = ids[start : start + READ_MANY_CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            rows = await self.db.fetch(
-                "SELECT l.session_id, l.seq, l.hash FROM (SELECT session_id, MAX(seq) AS seq"
-                f" FROM session_log WHERE session_id IN ({marks}) GROUP BY session_id) m"
-                " JOIN session_log l ON l.session_id = m.session_id AND l.seq = m.seq",
-                *chunk,
-            )
-            out.update({r["session_id"]: (int(r["seq"]), r["hash"]) for r in rows})
-        return out
+        rows = await self.db.fetch_in(
+            "SELECT l.session_id, l.seq, l.hash FROM (SELECT session_id, MAX(seq) AS seq"
+            " FROM session_log WHERE session_id IN ({marks}) GROUP BY session_id) m"
+            " JOIN session_log l ON l.session_id = m.session_id AND l.seq = m.seq",
+            list(dict.fromkeys(session_ids)),
+        )
+        return {r["session_id"]: (int(r["seq"]), r["hash"]) for r in rows}
 
     async def iterate(self, session_id: str, page: int = 1000) -> AsyncIterator[LogEvent]:
         """Stream a session's events in pages, for exports of long sessions."""
