@@ -46,7 +46,7 @@ class Coordination(Protocol):
         """Participants of a session with at least one live connection."""
 
     on_lost: Lost | None
-    """Called with (session id, participant id) when a participant may have no connection left."""
+    """Called with (session id, participant id, closed at or None) when a participant may have no connection left."""
 
     def report_later(self, session_id: str, participant_id: str, conn_id: str) -> None:
         """A close could not be recorded now (store or Redis down): forget it and report it later."""
@@ -76,6 +76,9 @@ class MemoryCoordination:
         self._conns.setdefault(session_id, {}).setdefault(participant_id, set()).add(conn_id)
 
     async def remove_connection(self, session_id: str, participant_id: str, conn_id: str) -> int:
+        return self._forget(session_id, participant_id, conn_id)
+
+    def _forget(self, session_id: str, participant_id: str, conn_id: str) -> int:
         people = self._conns.get(session_id, {})
         conns = people.get(participant_id, set())
         conns.discard(conn_id)
@@ -90,7 +93,7 @@ class MemoryCoordination:
         return sorted(self._conns.get(session_id, {}))
 
     def report_later(self, session_id: str, participant_id: str, conn_id: str) -> None:
-        self._conns.get(session_id, {}).get(participant_id, set()).discard(conn_id)
+        self._forget(session_id, participant_id, conn_id)
         closed_at = time.time_ns() // 1000
         task = asyncio.create_task(
             self._retry(session_id, participant_id, closed_at), name="report-lost"

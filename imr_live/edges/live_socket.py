@@ -144,12 +144,10 @@ class LiveSocket:
         self.telemetry.connection_closed()
         try:
             await self.services.channel.disconnect(seat, sid)
+        except Unavailable:  # the channel queued it: recorded once the store or Redis is back
+            log.warning("disconnect of %s not recorded yet: retried later", seat.participant_id)
         except ImrError as exc:
-            log.warning(
-                "disconnect of %s not recorded yet (%s): retried later",
-                seat.participant_id,
-                exc.code,
-            )
+            log.warning("disconnect of %s not recorded: %s", seat.participant_id, exc.code)
         for hook in self.gone_hooks:
             await hook(seat)
 

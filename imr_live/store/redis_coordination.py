@@ -51,7 +51,7 @@ class RedisCoordination:
         self._mine: set[tuple[str, str]] = set()
         """(session id, "participant|connection") of this node, re-asserted on every beat."""
         self.on_lost: Lost | None = None
-        """Called with (session id, participant id) when a participant's last connection died with its node."""
+        """Called with (session id, participant id, closed at or None) when a participant may have no connection left."""
         self._later: dict[tuple[str, str], int] = {}
         """(session id, "participant|connection") closed while Redis or the log was down, not yet reported."""
 
