@@ -4,13 +4,10 @@ and the lock in words."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.live.harness import Server, start_server
+from tests.live.harness import Server
 from tests.web.people import (
     admit,
     check_page,
@@ -23,13 +20,9 @@ from tests.web.test_leader_tools import logged, session_id
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
+def server(media_server: Server) -> Server:
     """This module's server runs the SFU: recording and server mute go through it."""
-    srv = await start_server(tmp_path, sfu=True)
-    try:
-        yield srv
-    finally:
-        await srv.stop()
+    return media_server
 
 
 async def person_id(leader: Page, name: str) -> str:
