@@ -105,9 +105,9 @@ export class Room {
     this.rolePlay = state.role_play;
     this.locked = state.locked;
     this.recording = state.recording;
-    const wasMuted = (this.serverMuted[this.you.id] || []).includes("audio");
+    const wasMuted = this.leaderMuted(this.you.id, "audio");
     this.serverMuted = Object.fromEntries(Object.entries(state.server_muted || {}).map(([id, kinds]) => [id, [...kinds]]));
-    if (!wasMuted && (this.serverMuted[this.you.id] || []).includes("audio")) {
+    if (!wasMuted && this.leaderMuted(this.you.id, "audio")) {
       this.note("The leader has turned off your microphone for everyone. Ask the leader if you want to speak.");
     }
     this.seq = state.seq;
