@@ -57,18 +57,8 @@ class Join:
         return datetime.fromtimestamp(self.joined_at / 1_000_000, UTC).strftime("%Y-%m")
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready view (also one CSV row)."""
-        return {
-            "group": self.group,
-            "client_ref": self.client_ref,
-            "joined_at": self.joined_at,
-            "month": self.month,
-            "session_id": self.session_id,
-            "session_number": self.session_number,
-            "module": self.module,
-            "script_ref": self.script_ref,
-            "open_enrollment": self.open_enrollment,
-        }
+        """JSON-ready view (also one CSV row, in ``JOIN_COLUMNS`` order)."""
+        return {k: getattr(self, k) for k in JOIN_COLUMNS}
 
 
 @dataclass(frozen=True, slots=True)
