@@ -3,11 +3,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: setup run test lint system-deps web-deps
+.PHONY: setup run test lint system-deps web-deps web-build
 
-setup: $(STAMP) web-deps
+setup: $(STAMP) web-build
 
-$(STAMP): pyproject.toml
+# setup.py and the C source too: an editable install builds sfu/native in place.
+$(STAMP): pyproject.toml setup.py sfu/native/_fanout.c
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev]'
@@ -18,6 +19,10 @@ web-deps:
 	@if [ -f package-lock.json ] && ! [ node_modules/.package-lock.json -nt package-lock.json ]; then \
 	  npm ci --no-audit --no-fund; \
 	fi
+
+# One minified, hashed bundle per page with .br/.gz siblings (web/static/dist, not in git).
+web-build: web-deps
+	node web/build.mjs
 
 system-deps:
 	bash scripts/system-deps.sh

@@ -99,31 +99,37 @@ class Baseline(Target):
 class ImrLive(Target):
     name = "imr-live, 1 node (SQLite FULL)"
 
-    def __init__(self) -> None:
+    def __init__(self, extra_env: dict[str, str] | None = None, stderr: Path | None = None) -> None:
         super().__init__()
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.extra_env = extra_env or {}
+        self.stderr = stderr
+        """Where the server's log goes (discarded when None)."""
+        self.data_dir = Path(tempfile.mkdtemp(prefix="imr-bench-"))
 
     def env(self, port: int) -> dict[str, str]:
         env = {
             **os.environ,
-            "IMR_DATA_DIR": tempfile.mkdtemp(prefix="imr-bench-"),
+            "IMR_DATA_DIR": str(self.data_dir),
             "PORT": str(port),
             "IMR_SFU": "0",
             "SECRET_KEY": "b" * 40,
+            **self.extra_env,
         }
         for name in ("DATABASE_URL", "REDIS_URL"):
             env.pop(name, None)
         return env
 
     def launch(self, env: dict[str, str]) -> None:
-        self.procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "imr_live.cli", "serve"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+        with open(self.stderr or os.devnull, "ab") as log:
+            self.procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "imr_live.cli", "serve"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
             )
-        )
 
     async def start(self, n: int) -> tuple[socketio.AsyncClient, list[dict[str, Any]]]:
         env = self.env(self.port)

@@ -171,7 +171,7 @@ async def build(db: Database, seed: int) -> Program:
             by_invite = {inv.id: inv.client_ref or "" for inv, _token in invited}
             await Writer(log, session, rng).hold(by_invite, carry)
             out.sessions.append(session)
-    records = ReportRecords(db, log, sessions, links)
+    records = ReportRecords(db, log, sessions)
     for ref in out.refs:
         done = completed_modules(client_report(ref, await records.of_client(ref, supervisor)))
         if done:

@@ -55,7 +55,7 @@ from sfu_bench import (
 )
 from sfu_media import cpu_seconds, machine_busy, opus_clip, vp8_clip
 
-from imr_live.edges.live_socket import person_room
+from imr_live.media.rooms import person_room
 from imr_live.media.rpc import RemoteSfu
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,11 +10,11 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from imr_live.config import Config, from_env
+from imr_live import log_limits
+from imr_live.config import SETTINGS, Config, Setting, from_env, settings_table
 from imr_live.errors import ImrError
 
 T = TypeVar("T")
@@ -27,15 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    log_limits.install()
     try:
-        config = from_env().with_overrides(
-            host=args.host,
-            port=args.port,
-            data_dir=args.data_dir,
-            database_url=args.database_url,
-            redis_url=args.redis_url,
-        )
-        args.config = config
+        args.config = config_of(args)
         result: int = args.func(args)
         return result
     except ImrError as exc:
@@ -46,11 +40,6 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """All sub-commands and their flags."""
     parser = argparse.ArgumentParser(prog="imr-live", description=__doc__)
-    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port (default $PORT or 8080)")
-    parser.add_argument("--data-dir", type=Path, help="folder for SQLite and the dev secret")
-    parser.add_argument("--database-url", help="postgresql://... (default: SQLite in data dir)")
-    parser.add_argument("--redis-url", help="redis://... to scale out (default: in memory)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run everything in one process")
@@ -75,8 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_parser("list", help="list staff accounts").set_defaults(func=cmd_user_list)
 
     logp = sub.add_parser("log", help="session logs").add_subparsers(dest="log_cmd", required=True)
-    verify = logp.add_parser("verify", help="check a session's hash chain")
-    verify.add_argument("session")
+    verify = logp.add_parser("verify", help="check a session's chain, signed head and anchor")
+    verify.add_argument("session", nargs="?")
+    verify.add_argument("--all", action="store_true", help="check every session")
     verify.set_defaults(func=cmd_log_verify)
     export = logp.add_parser("export", help="write a session's events to stdout")
     export.add_argument("session")
@@ -86,7 +76,82 @@ def build_parser() -> argparse.ArgumentParser:
     from imr_live.curriculum.cli import register
 
     register(sub)
+    sub.add_parser("settings", help="every setting as the README's table").set_defaults(
+        func=cmd_settings
+    )
+    eventsp = sub.add_parser("events", help="the live channel's event catalogue, generated")
+    eventsp.add_argument("form", choices=["md", "js"], help="docs/events.md block or events.js")
+    eventsp.set_defaults(func=cmd_events)
+    _accept_settings(parser)
     return parser
+
+
+def config_of(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Config:
+    """The settings of a parsed command line: its flags over the environment over defaults."""
+    flags = {s.name: getattr(args, _dest(s)) for s in SETTINGS if hasattr(args, _dest(s))}
+    return from_env(environ).with_settings(flags)
+
+
+def _accept_settings(parser: argparse.ArgumentParser) -> None:
+    """Give ``parser`` and every sub-command under it a flag per setting.
+
+    So a setting goes before or after the sub-command alike (``imr-live serve
+    --port 8081``). A flag that is not given leaves no value, so the
+    environment's stays.
+    """
+    group = parser.add_argument_group(
+        "settings (also from the environment, see `imr-live settings`)"
+    )
+    for setting in SETTINGS:
+        if setting.kind is bool:
+            group.add_argument(
+                setting.flag,
+                dest=_dest(setting),
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
+                help=f"{setting.doc} ({setting.env})",
+            )
+        else:
+            group.add_argument(
+                setting.flag,
+                dest=_dest(setting),
+                type=_flag_parser(setting),
+                default=argparse.SUPPRESS,
+                metavar=setting.env,
+                help=setting.doc,
+            )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _accept_settings(child)
+
+
+def _dest(setting: Setting) -> str:
+    return f"setting_{setting.name}"
+
+
+def _flag_parser(setting: Setting) -> Callable[[str], Any]:
+    def parse(raw: str) -> Any:
+        try:
+            return setting.parse(raw)
+        except ImrError as exc:
+            raise argparse.ArgumentTypeError(exc.message) from exc
+
+    return parse
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    """Print every setting with its variable, flag, default and meaning (Markdown)."""
+    print(settings_table())
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    """Print the catalogue as docs/events.md's block (md) or web/static/js/events.js (js)."""
+    from imr_live.domain import events
+
+    print(events.markdown() if args.form == "md" else events.browser_module(), end="")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -127,24 +192,22 @@ def cmd_web(args: argparse.Namespace) -> int:
 def cmd_sfu(args: argparse.Namespace) -> int:
     """Run one SFU worker until SIGTERM (one per core)."""
     from imr_live.media.worker import run_worker
-    from sfu.config import SfuConfig
 
     config: Config = args.config
     if not config.redis_url:
         print("error: an SFU worker needs REDIS_URL", file=sys.stderr)
         return 2
-    sfu_config = SfuConfig(
-        ice_host_addresses=config.ice_hosts, recordings_dir=config.recordings_dir
-    )
-    asyncio.run(run_worker(config.redis_url, config.redis_prefix, sfu_config))
+    asyncio.run(run_worker(config.redis_url, config.redis_prefix, config.sfu_config()))
     return 0
 
 
 def _with_db(config: Config, fn: Callable[[Any], Awaitable[T]]) -> T:
     from imr_live.store.database import open_database
+    from imr_live.store.log_settings import LogSettings
 
     async def run() -> T:
-        db = await open_database(config.database_url, config.data_dir)
+        settings = LogSettings.from_config(config)
+        db = await open_database(config.database_url, config.data_dir, log_settings=settings)
         try:
             return await fn(db)
         finally:
@@ -181,16 +244,16 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 
 def cmd_log_verify(args: argparse.Namespace) -> int:
-    """Print whether a session's chain verifies; exit 1 at the first broken event."""
+    """Check one session (or ``--all``); exit 1 on any break or an unknown session."""
     config: Config = args.config
-    from imr_live.store.session_log import SessionLog
+    from imr_live.store.log_report import verify_report
 
-    result = _with_db(config, lambda db: SessionLog(db).verify(args.session))
-    if result.ok:
-        print(f"ok: {result.count} events, chain intact")
-        return 0
-    print(f"BROKEN at event {result.first_bad_seq}: {result.problem}")
-    return 1
+    if bool(args.session) == bool(args.all):
+        print("error: name one session or give --all", file=sys.stderr)
+        return 2
+    lines, code = asyncio.run(verify_report(config, None if args.all else args.session))
+    print("\n".join(lines))
+    return code
 
 
 def cmd_log_export(args: argparse.Namespace) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from imr_live.config import Config
 from imr_live.domain.accounts import Accounts
@@ -11,11 +10,9 @@ from imr_live.domain.join_links import JoinLinks
 from imr_live.domain.live_channel import LiveChannel
 from imr_live.domain.scripts import ScriptLibrary
 from imr_live.domain.sessions import Sessions
+from imr_live.media.backend import MediaBackend
 from imr_live.store.database import Database
 from imr_live.store.session_log import SessionLog
-
-if TYPE_CHECKING:
-    from imr_live.edges.media import MediaBackend
 
 
 @dataclass

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (browser, Redis, coturn, DejaVu fonts) when missing.
+# Installs the Debian packages the tests need (browser, Redis, coturn, espeak-ng, npm, DejaVu fonts) when missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v turnserver >/dev/null || need+=(coturn)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)  # spoken test audio for live captions
+command -v npm >/dev/null || need+=(npm)  # npm ci and the web bundle (node web/build.mjs)
+command -v gcc >/dev/null || need+=(gcc)  # builds the SFU's native fan-out (sfu/native)
+[ -f /usr/include/srtp2/srtp.h ] || need+=(libsrtp2-dev)  # libsrtp2 for sfu/native/_fanout.c
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)  # certificates
 if ((${#need[@]})); then
   if [ "$(id -u)" != 0 ]; then

@@ -34,8 +34,9 @@ class SfuConfig:
     """Floor of a publisher's cap, however many publishers share the budget."""
     recordings_dir: Path = Path("recordings")
     """Recordings go to `<recordings_dir>/<room_id>/`."""
-    keyframe_window_s: float = 0.25
-    """Keyframe requests within this window are merged into one."""
+    keyframe_window_s: float = 0.5
+    """Keyframe requests within this window are merged into one: a subscriber flooding
+    PLIs or FIRs makes its publisher send at most one keyframe per window."""
     keyframe_retry_s: float = 1.0
     """Re-request a keyframe if none arrived this long after a request."""
     packet_history: int = 512
@@ -46,6 +47,9 @@ class SfuConfig:
     """Upper bound on gathering ICE candidates for one description."""
     answer_timeout_s: float = 15.0
     """How long to wait for a subscriber's answer to a (re)offer."""
+    offer_attempts: int = 3
+    """Times one subscribing offer is sent without an answer before the subscribing
+    connection is started afresh (a lost message, a browser that lost its state)."""
     close_timeout_s: float = 5.0
     """Upper bound on closing one peer connection."""
     remb_interval_s: float = 1.0
@@ -54,10 +58,22 @@ class SfuConfig:
     """Loss a subscriber reports on its video above which it is told its link is weak."""
     weak_link_clear_s: float = 5.0
     """How long a weak link must report under half that loss before it is called good again."""
+    layer_up_hold_s: float = 3.0
+    """How long a leg must be calm before it is moved one simulcast layer up."""
+    layer_max_hold_s: float = 30.0
+    """Upper bound of that wait after failed steps up (it doubles on each)."""
+    audio_floor_kbps: int = 100
+    """Under this estimate a subscriber gets audio only, without asking."""
+    video_retry_s: float = 8.0
+    """How long audio only lasts before video is tried again (doubles on each failed try)."""
+    video_max_retry_s: float = 60.0
+    """Upper bound of that wait."""
 
     def __post_init__(self) -> None:
         if self.video_budget_kbps <= 0 or self.min_video_kbps <= 0:
             raise ValueError("video budgets must be positive")
+        if self.offer_attempts < 1:
+            raise ValueError("offer_attempts must be at least 1")
         if self.packet_history & (self.packet_history - 1):
             raise ValueError("packet_history must be a power of two")
 

@@ -18,7 +18,10 @@ from collections.abc import Callable
 from typing import Any
 
 from aiortc import MediaStreamTrack, RTCRtpTransceiver
-from aiortc.rtp import (
+
+from sfu.aiortc_internals import rtp_sender
+from sfu.aiortc_internals.dtls_transport import DatagramSink
+from sfu.aiortc_internals.rtp import (
     RTCP_PSFB_APP,
     RTCP_RTPFB_NACK,
     RtcpPsfbPacket,
@@ -26,10 +29,10 @@ from aiortc.rtp import (
     RtcpRtpfbPacket,
     RtcpSrPacket,
     RtpPacket,
+    is_pli,
     unpack_remb_fci,
 )
-
-from sfu import aiortc_internals as internals
+from sfu.aiortc_internals.rtp_transceiver import negotiated_extension_ids, negotiated_payload_type
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,11 @@ AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 
 _HEADER = struct.Struct("!BBHII")
+NACK_RESEND_INTERVAL_S = 0.1
+"""The shortest time between two retransmissions of one packet on a leg."""
+NACK_MAX_RESENDS = 3
+NACK_MAX_AGE_NTP = 1 << 32
+"""Packets sent more than a second ago are not resent (NTP units: 2^32 per second)."""
 
 KeyframeTest = Callable[[bytes], bool]
 
@@ -83,8 +91,9 @@ class DownTrack:
         subscriber_id: str,
         transceiver: RTCRtpTransceiver,
         is_keyframe: KeyframeTest | None,
-        request_keyframe: Callable[[], None],
+        request_keyframe: Callable[[int], None],
         history_size: int,
+        layers: int = 1,
     ) -> None:
         self.publisher_id = publisher_id
         self.subscriber_id = subscriber_id
@@ -96,18 +105,34 @@ class DownTrack:
         self.nacks_answered = 0
         self.fraction_lost = 0.0
         self.estimate_bps: int | None = None
+        self.send_bps = 0.0
+        """Payload bitrate this leg sent over the last `sample_send_rate` interval."""
+        self._rate_sample: tuple[float, int] | None = None
+        self.layers = layers
+        """How many simulcast layers the publisher sends (1: no simulcast)."""
+        self.layer = layers - 1
+        """The layer this leg forwards now."""
+        self.target_layer = layers - 1
+        """The layer it should forward: it switches there at that layer's next keyframe."""
+        self.layer_switches = 0
+        self._clock_rate = 90000 if self.kind == "video" else 48000
+        self._last_out_ts = 0
+        self._last_sent_ntp = 0
         self._is_keyframe = is_keyframe
         self._request_keyframe = request_keyframe
         self._active = False
         self._started = False
         self._asked_when_ready = False
-        self._leg_ssrc = internals.sender_ssrc(transceiver.sender)
-        self._sink = internals.DatagramSink(internals.sender_dtls(transceiver.sender))
-        self._counters = internals.SenderCounters(transceiver.sender)
+        self._leg_ssrc = rtp_sender.sender_ssrc(transceiver.sender)
+        self._sink = DatagramSink(rtp_sender.sender_dtls(transceiver.sender))
+        self._counters = rtp_sender.SenderCounters(transceiver.sender)
         # Opus is not retransmitted (browsers do not NACK audio): a small ring will do.
         size = history_size if self.kind == "video" else 16
         self._mask = size - 1
         self._history: list[bytes | None] = [None] * size
+        self._resent_at = [0.0] * size
+        self._sent_ntp = [0] * size
+        self._resends = [0] * size
         self._pt = 0
         self._mid_element: list[tuple[int, bytes]] = []
         self._static_ext = b""
@@ -119,7 +144,7 @@ class DownTrack:
         self._ts_offset = random.getrandbits(32)
         # Below 2^15, like aiortc, so that SRTP never sees an early wraparound.
         self._last_out_seq = random.getrandbits(15)
-        internals.hook_sender_rtcp(transceiver.sender, self._on_rtcp)
+        rtp_sender.hook_sender_rtcp(transceiver.sender, self._on_rtcp)
 
     @property
     def mid(self) -> str | None:
@@ -128,11 +153,11 @@ class DownTrack:
 
     def activate(self) -> None:
         """Start forwarding once the subscriber's answer fixed payload type and extensions."""
-        pt = internals.negotiated_payload_type(self.transceiver)
+        pt = negotiated_payload_type(self.transceiver)
         if pt is None:
             raise ValueError("leg has no negotiated codec")
         self._pt = pt
-        ids = internals.negotiated_extension_ids(self.transceiver)
+        ids = negotiated_extension_ids(self.transceiver)
         mid = self.transceiver.mid
         mid_id = ids.get(MID_URI)
         self._mid_element = [(mid_id, mid.encode())] if mid_id and mid else []
@@ -163,15 +188,46 @@ class DownTrack:
         """Begin again at the next keyframe, with continuous sequence numbers."""
         self._started = False
         self._asked_when_ready = False
+        self.layer = self.target_layer
         if self._active:
-            self._request_keyframe()
+            self._request_keyframe(self.target_layer)
 
-    def write(self, packet: RtpPacket) -> None:
-        """Rewrite one ingress packet for this leg and send it (the hot path)."""
+    def sample_send_rate(self, now: float) -> None:
+        """Update `send_bps` from the payload sent since the last call (outside the hot path)."""
+        if self._rate_sample is not None:
+            then, octets = self._rate_sample
+            self.send_bps = (self.octets_sent - octets) * 8 / max(now - then, 1e-3)
+        self._rate_sample = (now, self.octets_sent)
+
+    def select_layer(self, layer: int) -> None:
+        """Forward simulcast layer `layer` from its next keyframe on (asked for now)."""
+        layer = max(0, min(layer, self.layers - 1))
+        if layer == self.target_layer:
+            return
+        self.target_layer = layer
+        if not self._started:
+            self.layer = layer
+        if self._active and not self.paused and layer != self.layer:
+            self._request_keyframe(layer)
+
+    def drop_to_layer(self, layer: int) -> None:
+        """Stop forwarding now and resume on `layer`'s next keyframe (the link is congested).
+
+        Forwarding the old layer until the new keyframe would keep the
+        bottleneck queue full, and the keyframe would be lost in it.
+        """
+        self.target_layer = max(0, min(layer, self.layers - 1))
+        self.restart()
+
+    def write(self, packet: RtpPacket, layer: int = 0) -> None:
+        """Rewrite one ingress packet of simulcast `layer` for this leg and send it (the hot path)."""
         if not self._active or self.paused:
             return
         seq = packet.sequence_number
-        if not self._started:
+        if layer != self.layer:
+            if layer != self.target_layer or not self._switch(packet, layer):
+                return
+        elif not self._started:
             if not self._begin(packet):
                 return
         else:
@@ -201,13 +257,36 @@ class DownTrack:
             first, self._pt | (packet.marker << 7), out_seq, timestamp, self._leg_ssrc
         )
         data = b"".join((header, ext, payload))
-        self._history[out_seq & self._mask] = data
+        slot = out_seq & self._mask
+        self._history[slot] = data
+        self._sent_ntp[slot] = now
+        self._resends[slot] = 0
         if (out_seq - self._last_out_seq) & 0xFFFF < 0x8000:
             self._last_out_seq = out_seq
+            self._last_out_ts = timestamp
+            self._last_sent_ntp = now
         if self._sink.send(data):
             self.packets_sent += 1
             self.octets_sent += len(payload)
             self._counters.update(now, timestamp, self.packets_sent, self.octets_sent)
+
+    def _switch(self, packet: RtpPacket, layer: int) -> bool:
+        """Move to `layer` if this packet starts one of its keyframes; numbering stays continuous.
+
+        Each layer has its own sequence numbers and RTP clock base: the leg
+        continues right after what it last sent, and its timestamps advance by
+        the wall-clock time since then, so the subscriber sees one stream.
+        """
+        if self._started and (self._is_keyframe is None or not self._is_keyframe(packet.payload)):
+            return False
+        was_started = self._started
+        self._started = False
+        if not self._begin(packet):
+            self._started = was_started
+            return False
+        self.layer = layer
+        self.layer_switches += 1
+        return True
 
     def _begin(self, packet: RtpPacket) -> bool:
         """Start (or restart) the leg on this packet if it can begin a stream here."""
@@ -215,26 +294,49 @@ class DownTrack:
             return False
         if not self._asked_when_ready:
             self._asked_when_ready = True
-            self._request_keyframe()
+            self._request_keyframe(self.target_layer)
         if self._is_keyframe is not None and not self._is_keyframe(packet.payload):
             return False
         seq = packet.sequence_number
         self._first_in_seq = seq
         self._seq_offset = (self._last_out_seq + 1 - seq) & 0xFFFF
+        if self.layers > 1 and self._last_sent_ntp:
+            # Another layer's clock: continue from the last timestamp sent, plus the time since.
+            ticks = (ntp_now() - self._last_sent_ntp) * self._clock_rate >> 32
+            self._ts_offset = (self._last_out_ts + max(1, ticks) - packet.timestamp) & 0xFFFFFFFF
         self._started = True
         return True
 
     async def _on_rtcp(self, packet: Any) -> bool:
         """Answer NACKs from history and relay keyframe requests upstream."""
         if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            if self.paused:
+                return True  # audio only: repairing old video would only crowd out the audio
+            now = time.monotonic()
+            too_old = ntp_now() - NACK_MAX_AGE_NTP
             for seq in packet.lost:
-                data = self._history[seq & self._mask]
-                if data is not None and int.from_bytes(data[2:4], "big") == seq:
+                slot = seq & self._mask
+                data = self._history[slot]
+                # aiortc's receivers repeat every NACK on each packet they get:
+                # resend one packet at most once per interval, or a weak link
+                # fills with repeats of the same packets.
+                # A packet is resent a few times at most, and not once it is
+                # too old to be played: aiortc's receivers NACK a lost packet
+                # forever, and on a congested link the repeats starved it.
+                if (
+                    data is not None
+                    and int.from_bytes(data[2:4], "big") == seq
+                    and now - self._resent_at[slot] >= NACK_RESEND_INTERVAL_S
+                    and self._resends[slot] < NACK_MAX_RESENDS
+                    and self._sent_ntp[slot] > too_old
+                ):
+                    self._resent_at[slot] = now
+                    self._resends[slot] += 1
                     self._sink.send(data)
                     self.nacks_answered += 1
             return True
-        if internals.is_pli(packet):
-            self._request_keyframe()
+        if is_pli(packet):
+            self._request_keyframe(self.target_layer)
             return True
         if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
             try:

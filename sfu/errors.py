@@ -57,3 +57,9 @@ class MutedByLeader(SfuError):
     """The participant tried to unmute audio the leader muted on the server."""
 
     code = "muted_by_leader"
+
+
+class CaptionsUnavailable(SfuError):
+    """This media server has no speech engine, so it cannot caption."""
+
+    code = "captions_unavailable"

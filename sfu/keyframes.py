@@ -12,6 +12,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from sfu.supervision import SupervisedLoop
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,17 +33,17 @@ class KeyframeRequester:
         self._wanted = asyncio.Event()
         self._arrived = asyncio.Event()
         self._last_sent = -1e9
-        self._task: asyncio.Task[None] | None = None
+        self._loop: SupervisedLoop | None = None
 
     def start(self) -> None:
-        """Start the owned request task."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=f"keyframes:{self._name}")
+        """Start the owned request loop (restarted if it crashes)."""
+        if self._loop is None:
+            self._loop = SupervisedLoop(f"keyframes:{self._name}", self._run)
 
     @property
     def running(self) -> bool:
-        """Whether the owned task is alive."""
-        return self._task is not None and not self._task.done()
+        """Whether the owned loop is alive."""
+        return self._loop is not None and self._loop.running
 
     def request(self) -> None:
         """Ask for a keyframe (merged with other requests)."""
@@ -75,8 +77,7 @@ class KeyframeRequester:
                 logger.debug("no keyframe from %s yet: asking again", self._name)
 
     async def close(self) -> None:
-        """Cancel and await the request task (idempotent)."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        """Cancel and await the request loop (idempotent)."""
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            await loop.close()

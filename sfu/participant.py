@@ -20,10 +20,13 @@ from sfu.config import SfuConfig
 from sfu.downtrack import DownTrack, ParkedTrack
 from sfu.errors import BadSdp, NegotiationTimeout
 from sfu.forwarder import Forwarder
+from sfu.layer_choice import AudioFloor, LayerChooser, tile_cap
+from sfu.link_quality import LinkQuality
+from sfu.messages import Event, SubscribeOffer, TrackAdded, TrackInfo, TrackRemoved
 
 logger = logging.getLogger(__name__)
 
-EmitSelf = Callable[[dict[str, Any]], Awaitable[None]]
+EmitSelf = Callable[[Event], Awaitable[None]]
 Sources = Callable[[str], list[Forwarder]]
 
 
@@ -39,9 +42,16 @@ def new_peer_connection(config: SfuConfig) -> RTCPeerConnection:
 
 
 def codec_capability(codec: Any) -> Any:
-    """The sender capability matching a publisher's negotiated codec."""
+    """The sender capability matching a publisher's negotiated codec.
+
+    Opus is matched by name: the parameters the SFU asked of the publisher (in-band
+    FEC) are for its encoder, and every receiver decodes FEC whatever it was offered.
+    """
+    opus = codec.mimeType.lower() == "audio/opus"
     for cap in RTCRtpSender.getCapabilities(codec.mimeType.split("/")[0]).codecs:
-        if cap.mimeType.lower() == codec.mimeType.lower() and cap.parameters == codec.parameters:
+        if cap.mimeType.lower() == codec.mimeType.lower() and (
+            opus or cap.parameters == codec.parameters
+        ):
             return cap
     raise ValueError(f"no sender capability for {codec.mimeType}")
 
@@ -79,9 +89,18 @@ class Participant:
         self.forwarders: dict[str, Forwarder] = {}
         self.legs: dict[str, DownTrack] = {}
         self.audio_only = False
-        self.weak_link = False
-        self.calm_since: float | None = None
-        """Since when (monotonic) a weak link has reported little loss."""
+        """Video stopped because the person asked for sound only."""
+        self.audio_floor = AudioFloor(
+            floor_bps=config.audio_floor_kbps * 1000,
+            hold_s=config.video_retry_s,
+            max_hold_s=config.video_max_retry_s,
+        )
+        """Video stopped by the SFU because the link is too weak for any."""
+        self.tile_heights: dict[str, int] = {}
+        """Publisher id -> how tall this participant shows that video (device pixels)."""
+        self.layer_choosers: dict[str, LayerChooser] = {}
+        self.link = LinkQuality(config.weak_link_loss, config.weak_link_clear_s)
+        """Whether the videos this participant receives arrive over a weak link."""
         self.self_muted: set[str] = set()
         """Kinds this participant muted; new tracks start muted too."""
         self.server_muted: set[str] = set()
@@ -93,15 +112,28 @@ class Participant:
         self._sources = sources
         self._dirty = asyncio.Event()
         self._answer: asyncio.Future[None] | None = None
+        self._offer: SubscribeOffer | None = None
+        """The subscribing offer still waiting for its answer (sent again if lost)."""
+        self._unattached: list[DownTrack] = []
+        """Legs of that offer, attached once it is answered."""
+        self._offers_sent = 0
+        self._last_answer = ""
         self._restart = False
         self._leg_sources: dict[str, Forwarder] = {}
         self._task = asyncio.create_task(self._negotiate_forever(), name=f"negotiate:{pid}")
 
     @property
+    def weak_link(self) -> bool:
+        """Whether this participant was told its link is weak."""
+        return self.link.weak
+
+    @property
     def task_count(self) -> int:
         """Owned tasks still running (negotiation + keyframe requesters)."""
         own = 0 if self._task.done() else 1
-        return own + sum(1 for f in self.forwarders.values() if f.keyframes.running)
+        return own + sum(
+            1 for f in self.forwarders.values() for k in f.keyframe_requesters if k.running
+        )
 
     def peer_connections(self) -> list[RTCPeerConnection]:
         """The open peer connections."""
@@ -114,14 +146,19 @@ class Participant:
     async def apply_answer(self, sdp: str) -> None:
         """Apply the browser's answer to the SFU's last subscribing offer."""
         pc = self.sub_pc
+        if pc is not None and pc.signalingState == "stable" and sdp == self._last_answer:
+            return  # the same answer again, to an offer that was sent again: already applied
         if pc is None or pc.signalingState != "have-local-offer":
             raise BadSdp("no subscribing offer is waiting for an answer")
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
         except Exception as exc:
             raise BadSdp(f"answer rejected: {exc}") from exc
+        self._last_answer = sdp
         if self._answer is not None and not self._answer.done():
             self._answer.set_result(None)
+        else:
+            self.resubscribe()  # a late answer: the task attaches what it brought
 
     def video_loss(self) -> float:
         """The worst loss this participant's receiver reports on the videos it gets.
@@ -137,20 +174,46 @@ class Participant:
             default=0,
         )
 
+    def sound_loss(self) -> float:
+        """The worst loss this participant's receiver reports on the sound it gets."""
+        return max(
+            (
+                leg.fraction_lost
+                for leg in self.legs.values()
+                if leg.kind == "audio" and not leg.paused
+            ),
+            default=0,
+        )
+
     def video_estimate_bps(self) -> int | None:
         """The bandwidth this participant's receiver estimates for its videos (REMB), if any."""
         estimates = [leg.estimate_bps for leg in self.legs.values() if leg.estimate_bps]
         return max(estimates) if estimates else None
 
+    @property
+    def video_held(self) -> bool:
+        """Whether video is stopped towards this participant (asked for, or a too weak link)."""
+        return self.audio_only or self.audio_floor.audio_only
+
     def set_audio_only(self, on: bool) -> None:
-        """Stop (or resume) forwarding video to this participant."""
+        """Stop (or resume) forwarding video to this participant, as the person asked."""
         self.audio_only = on
+        self.apply_video_hold()
+
+    def apply_video_hold(self) -> None:
+        """Pause or resume every video leg to match `video_held`."""
+        held = self.video_held
         for leg in self.legs.values():
             if leg.kind == "video":
-                if on:
+                if held:
                     leg.pause()
-                else:
+                elif leg.paused:
+                    leg.estimate_bps = None  # stale from before the pause
                     leg.resume()
+
+    def leg_source(self, track_id: str) -> Forwarder | None:
+        """The publisher track a leg forwards."""
+        return self._leg_sources.get(track_id)
 
     def restart_subscriptions(self) -> None:
         """Replace the subscribing connection with a fresh one (its offer has `new_pc: true`).
@@ -165,6 +228,7 @@ class Participant:
         self.resubscribe()
 
     async def _reset_subscribing(self) -> None:
+        self._offer, self._unattached, self._offers_sent = None, [], 0
         for track_id in list(self.legs):
             await self._drop_leg(track_id, announce=False)
         pc, self.sub_pc = self.sub_pc, None
@@ -188,6 +252,8 @@ class Participant:
         if self._restart:
             self._restart = False
             await self._reset_subscribing()
+        if self._offer is not None and not await self._settle_offer():
+            return
         new_pc = self.sub_pc is None
         wanted = {f.track_id: f for f in self._sources(self.id) if not f.closed}
         changed = False
@@ -206,25 +272,53 @@ class Participant:
         pc = self._subscribing_pc()
         await gather_within(pc, await pc.createOffer(), self._config.gather_timeout_s)
         self.negotiations += 1
+        for leg in added:
+            await self._emit(TrackAdded(self._describe(leg)))
+        tracks = tuple(self._describe(leg) for leg in self.legs.values())
+        self._offer = SubscribeOffer(new_pc=new_pc, sdp=pc.localDescription.sdp, tracks=tracks)
+        self._unattached, self._offers_sent = added, 0
+        await self._send_offer()
+
+    async def _settle_offer(self) -> bool:
+        """Finish the offer still out; True once it is answered and its legs attached.
+
+        An answer that came after the timeout was applied by ``apply_answer``; one
+        that never came is asked for again with the same offer (a message lost on a
+        reconnecting socket), and after ``offer_attempts`` the subscribing connection
+        is started afresh, which a browser that lost its state can always follow.
+        """
+        pc = self.sub_pc
+        if pc is not None and pc.signalingState == "stable":
+            self._attach_answered()
+            return True
+        if self._offers_sent >= self._config.offer_attempts:
+            logger.warning(
+                "participant %s: %d offers unanswered, starting a fresh subscribing connection",
+                self.id,
+                self._offers_sent,
+            )
+            self._restart = True
+            self._dirty.set()
+            return False
+        await self._send_offer()
+        return False
+
+    async def _send_offer(self) -> None:
+        assert self._offer is not None
         loop = asyncio.get_running_loop()
         self._answer = loop.create_future()
-        for leg in added:
-            await self._emit({"type": "track_added", **self._describe(leg)})
-        await self._emit(
-            {
-                "type": "offer",
-                "pc": "sub",
-                "new_pc": new_pc,
-                "sdp": pc.localDescription.sdp,
-                "tracks": [self._describe(leg) for leg in self.legs.values()],
-            }
-        )
+        self._offers_sent += 1
+        await self._emit(self._offer)
         try:
             await asyncio.wait_for(self._answer, self._config.answer_timeout_s)
         except TimeoutError as exc:
             self._dirty.set()
             raise NegotiationTimeout("no answer to the subscribing offer") from exc
-        for leg in added:
+        self._attach_answered()
+
+    def _attach_answered(self) -> None:
+        legs, self._unattached, self._offer = self._unattached, [], None
+        for leg in legs:
             self._attach(leg)
 
     def _subscribing_pc(self) -> RTCPeerConnection:
@@ -243,6 +337,7 @@ class Participant:
             is_keyframe=forwarder.is_keyframe,
             request_keyframe=forwarder.request_keyframe,
             history_size=self._config.packet_history,
+            layers=forwarder.layer_count,
         )
         self.legs[forwarder.track_id] = leg
         self._leg_sources[forwarder.track_id] = forwarder
@@ -254,28 +349,31 @@ class Participant:
             self._dirty.set()
             return
         leg.activate()
-        if self.audio_only and leg.kind == "video":
+        if leg.layers > 1:
+            tile = self.tile_heights.get(forwarder.publisher_id)
+            leg.select_layer(tile_cap(tuple(forwarder.layer_heights), tile))
+        if self.video_held and leg.kind == "video":
             leg.pause()
         forwarder.add_leg(leg)
 
     async def _drop_leg(self, track_id: str, announce: bool = True) -> None:
         leg = self.legs.pop(track_id)
+        if leg in self._unattached:
+            self._unattached.remove(leg)
         forwarder = self._leg_sources.pop(track_id)
         forwarder.remove_leg(self.id)
+        self.layer_choosers.pop(track_id, None)
         leg.transceiver.direction = "inactive"
         self.closed_legs_packets += leg.packets_sent
         await leg.close()
         if announce:
-            await self._emit({"type": "track_removed", **self._describe(leg)})
+            await self._emit(TrackRemoved(self._describe(leg)))
 
     @staticmethod
-    def _describe(leg: DownTrack) -> dict[str, Any]:
-        return {
-            "participant": leg.publisher_id,
-            "kind": leg.kind,
-            "mid": leg.mid,
-            "track_id": _track_id(leg),
-        }
+    def _describe(leg: DownTrack) -> TrackInfo:
+        return TrackInfo(
+            participant=leg.publisher_id, kind=leg.kind, mid=leg.mid, track_id=_track_id(leg)
+        )
 
     async def close(self) -> None:
         """Cancel the negotiation task, stop every leg, close both connections (idempotent)."""

@@ -30,6 +30,26 @@ def vp8_keyframe_start(payload: bytes) -> bool:
     return i < n and not payload[i] & 0x01
 
 
+def vp8_keyframe_size(payload: bytes) -> tuple[int, int] | None:
+    """Width and height from the first packet of a VP8 keyframe (None if it is not one)."""
+    if not vp8_keyframe_start(payload):
+        return None
+    i = 1
+    if payload[0] & 0x80:
+        x = payload[1]
+        i = 2
+        if x & 0x80:
+            i += 2 if payload[i] & 0x80 else 1
+        i += bool(x & 0x40) + bool(x & 0x30)
+    # Frame tag (3 bytes), start code 9d 01 2a, then 14-bit width and height.
+    header = payload[i : i + 10]
+    if len(header) < 10 or header[3:6] != b"\x9d\x01\x2a":
+        return None
+    width = int.from_bytes(header[6:8], "little") & 0x3FFF
+    height = int.from_bytes(header[8:10], "little") & 0x3FFF
+    return width, height
+
+
 def h264_keyframe_start(payload: bytes) -> bool:
     """Whether an H.264 RTP payload carries an IDR slice or SPS start (RFC 6184)."""
     if not payload:

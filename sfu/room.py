@@ -10,18 +10,46 @@ from typing import Any
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from sfu import aiortc_internals as internals
+from sfu.aiortc_internals import rtp_transceiver
+from sfu.aiortc_internals.peer_connection import offer_has_no_usable_codec
+from sfu.captions import AudioTap, PcmListener
 from sfu.config import SfuConfig
 from sfu.errors import BadSdp, MutedByLeader, NotInRoom, RoomClosed, UnsupportedCodec
 from sfu.forwarder import FORWARDED_MIME_TYPES, Forwarder
+from sfu.layer_choice import HEAVY_LOSS, LayerChooser, LegReport, weak_link_estimate
+from sfu.messages import (
+    VIDEO_BACK_TEXT,
+    VIDEO_PAUSED_TEXT,
+    AudioOnlyChanged,
+    Emit,
+    Event,
+    Joined,
+    Kind,
+    Left,
+    LinkQualityChanged,
+    MediaChanged,
+    Muted,
+    Ok,
+    PublishAnswer,
+    Recording,
+    Removed,
+    Speaker,
+)
 from sfu.participant import Participant, close_pc, gather_within, new_peer_connection
+from sfu.privacy import OFF, PrivacyPolicy
 from sfu.recorder import RoomRecording
+from sfu.simulcast import parse_simulcast
 from sfu.speaker import DominantSpeaker
+from sfu.supervision import SupervisedLoop
+from sfu.video_budget import VideoBudget
 
 logger = logging.getLogger(__name__)
 
-Emit = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 EMIT_TIMEOUT_S = 5.0
+
+OPUS_FMTP = {"minptime": 10, "useinbandfec": 1}
+"""Opus parameters the SFU asks of publishers (and offers subscribers): 10 ms frames
+allowed, in-band forward error correction on."""
 
 
 class Room:
@@ -31,20 +59,28 @@ class Room:
         self.id = room_id
         self.participants: dict[str, Participant] = {}
         self.recording: RoomRecording | None = None
+        self.groups: dict[str, str] = {}
+        """Participant id -> private group; media crosses only between people of one group
+        (those not listed are in the whole room's group ""). Kept across media rejoins."""
+        self.privacy: PrivacyPolicy = OFF
+        """Private group mode: whose media a group member may receive (sfu/privacy.py)."""
+        self.captions: PcmListener | None = None
+        """Where a captioned room's decoded audio goes (sfu/captions.py); None: not captioned."""
         self.closed = False
         self.lock = asyncio.Lock()
         """Held by the service around joins, publishing and departures."""
         self._config = config
         self._emit = emit
         self._speaker = DominantSpeaker()
-        self._tasks = [
-            asyncio.create_task(self._speaker_loop(), name=f"speaker:{room_id}"),
-            asyncio.create_task(self._budget_loop(), name=f"budget:{room_id}"),
+        self._budget = VideoBudget(config.video_budget_kbps, config.min_video_kbps)
+        self._loops = [
+            SupervisedLoop(f"speaker:{room_id}", self._speaker_loop),
+            SupervisedLoop(f"budget:{room_id}", self._budget_loop),
         ]
 
     # membership
 
-    async def join(self, pid: str) -> dict[str, Any]:
+    async def join(self, pid: str) -> Joined:
         """Admit a participant; re-joining replaces their previous connections."""
         self._check_open()
         if pid in self.participants:
@@ -52,21 +88,21 @@ class Room:
         participant = Participant(pid, self._config, self._emitter(pid), self._sources)
         self.participants[pid] = participant
         participant.resubscribe()
-        return {"type": "joined", "participant": pid}
+        return Joined(pid)
 
-    async def leave(self, pid: str) -> dict[str, Any]:
+    async def leave(self, pid: str) -> Left:
         """A participant leaves: their tracks disappear from every subscriber."""
         self._member(pid)
         await self._drop(pid)
-        return {"type": "left", "participant": pid}
+        return Left(pid)
 
-    async def remove(self, by: str, target: str) -> dict[str, Any]:
+    async def remove(self, by: str, target: str) -> Removed:
         """The leader removes a participant (told first, then disconnected)."""
         self._member(by)
         self._member(target)
-        await self.emit(target, {"type": "removed", "participant": target, "by": by})
+        await self.emit(target, Removed(target, by=by))
         await self._drop(target)
-        return {"type": "removed", "participant": target}
+        return Removed(target)
 
     async def _drop(self, pid: str) -> None:
         participant = self.participants.pop(pid)
@@ -78,16 +114,58 @@ class Room:
             other.resubscribe()
 
     def _sources(self, subscriber: str) -> list[Forwarder]:
+        group = self.groups.get(subscriber, "")
         return [
             f
             for pid, p in self.participants.items()
-            if pid != subscriber
+            if pid != subscriber and self.groups.get(pid, "") == group
             for f in p.forwarders.values()
+            if self.privacy.forwards(pid, subscriber, f.kind)
         ]
+
+    def set_group(self, members: list[str], group: str) -> Ok:
+        """Move people into a private group ("" brings them back); everyone's
+        subscriptions are renegotiated, so media stops (or resumes) crossing the line,
+        and a recording leaves out whoever is in a private group."""
+        self._check_open()
+        for pid in members:
+            if group:
+                self.groups[pid] = group
+            else:
+                self.groups.pop(pid, None)
+            member = self.participants.get(pid)
+            for forwarder in member.forwarders.values() if member else ():
+                self._attach_recording(forwarder)
+        for participant in self.participants.values():
+            participant.resubscribe()
+        return Ok()
+
+    def set_privacy(self, policy: PrivacyPolicy) -> Ok:
+        """Set private group mode; subscriptions are renegotiated to follow it."""
+        self._check_open()
+        self.privacy = policy
+        for participant in self.participants.values():
+            participant.resubscribe()
+        return Ok()
+
+    def set_captions(self, listener: PcmListener | None) -> Ok:
+        """Decode every audio track for captions (None: stop decoding)."""
+        self._check_open()
+        self.captions = listener
+        for participant in self.participants.values():
+            for forwarder in participant.forwarders.values():
+                self._attach_captions(forwarder)
+        return Ok()
+
+    def _attach_captions(self, forwarder: Forwarder) -> None:
+        if forwarder.kind != "audio" or self.captions is None:
+            forwarder.caption_sink = None
+        else:
+            forwarder.caption_sink = AudioTap(forwarder.publisher_id, self.captions)
 
     # publishing
 
-    async def publish(self, pid: str, sdp: str) -> dict[str, Any]:
+    async def publish(self, pid: str, sdp: str) -> PublishAnswer:
         """Answer a participant's publishing offer; replaces any earlier publishing connection."""
         participant = self._member(pid)
         pc = new_peer_connection(self._config)
@@ -101,7 +179,7 @@ class Room:
             await close_pc(pc, self._config.close_timeout_s, pid)
             raise NotInRoom(f"{pid} left while publishing")
         await self._replace_publishing(participant, pc, forwarders)
-        return {"type": "answer", "pc": "pub", "sdp": pc.localDescription.sdp}
+        return PublishAnswer(sdp=pc.localDescription.sdp)
 
     async def _accept_offer(
         self, pid: str, pc: RTCPeerConnection, sdp: str
@@ -109,18 +187,21 @@ class Room:
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         except Exception as exc:
-            if "description send parameters" in str(exc):
+            if offer_has_no_usable_codec(exc):
                 raise UnsupportedCodec(f"no forwardable codec in the offer: {exc}") from exc
             raise BadSdp(f"offer rejected: {exc}") from exc
         forwarders: dict[str, Forwarder] = {}
         for transceiver in pc.getTransceivers():
-            if not internals.offered_for_sending(transceiver):
+            if not rtp_transceiver.offered_for_sending(transceiver):
                 continue  # the publishing connection only receives
-            if not internals.keep_codecs(transceiver, FORWARDED_MIME_TYPES):
+            if not rtp_transceiver.keep_codecs(transceiver, FORWARDED_MIME_TYPES):
                 raise UnsupportedCodec(
                     f"{transceiver.kind} codecs offered are not forwarded "
                     f"(forwarded: {', '.join(FORWARDED_MIME_TYPES)})"
                 )
+            # In-band FEC: the publisher's Opus encoder adds repair data for lost
+            # packets, forwarded untouched to every subscriber (offered the same).
+            rtp_transceiver.set_codec_parameters(transceiver, "audio/opus", OPUS_FMTP)
             if transceiver.kind in forwarders:
                 raise BadSdp(f"only one {transceiver.kind} track per participant")
             forwarders[transceiver.kind] = Forwarder(
@@ -128,6 +209,7 @@ class Room:
                 transceiver=transceiver,
                 config=self._config,
                 on_audio_level=self._speaker.observe,
+                simulcast=parse_simulcast(sdp) if transceiver.kind == "video" else None,
             )
         if not forwarders:
             raise BadSdp("the offer publishes no audio or video")
@@ -148,30 +230,31 @@ class Room:
             forwarder.server_muted = kind in participant.server_muted
             forwarder.start()
             self._attach_recording(forwarder)
+            self._attach_captions(forwarder)
         for other in self.participants.values():
             if other is not participant:
                 other.resubscribe()
 
     # mutes and subscriptions
 
-    async def mute(self, pid: str, kind: str, muted: bool) -> dict[str, Any]:
+    async def mute(self, pid: str, kind: Kind, muted: bool) -> Muted:
         """A participant mutes or unmutes their own audio or video (kept across republishing)."""
         participant = self._member(pid)
         if not muted and kind in participant.server_muted:
             raise MutedByLeader(f"{kind} was muted by the leader")
         _toggle(participant.self_muted, kind, muted)
         self._apply_mutes(participant, kind)
-        event = {"type": "muted", "participant": pid, "kind": kind, "muted": muted, "by": pid}
+        event = Muted(participant=pid, kind=kind, muted=muted, by=pid)
         await self.broadcast(event)
         return event
 
-    async def server_mute(self, by: str, target: str, kind: str, muted: bool) -> dict[str, Any]:
+    async def server_mute(self, by: str, target: str, kind: Kind, muted: bool) -> Muted:
         """The leader stops (or resumes) forwarding a participant's track, and everyone is told."""
         self._member(by)
         participant = self._member(target)
         _toggle(participant.server_muted, kind, muted)
         self._apply_mutes(participant, kind)
-        event = {"type": "muted", "participant": target, "kind": kind, "muted": muted, "by": by}
+        event = Muted(participant=target, kind=kind, muted=muted, by=by)
         await self.broadcast(event)
         return event
 
@@ -189,24 +272,31 @@ class Room:
             for leg in forwarder.legs:
                 leg.restart()
 
-    def audio_only(self, pid: str, on: bool) -> dict[str, Any]:
+    def audio_only(self, pid: str, on: bool) -> AudioOnlyChanged:
         """Stop (or resume) forwarding video to a participant on a weak link."""
         self._member(pid).set_audio_only(on)
-        return {"type": "audio_only", "on": on}
+        return AudioOnlyChanged(on)
 
-    def restart_subscriptions(self, pid: str) -> dict[str, Any]:
+    def view(self, pid: str, publisher: str, height: int) -> Ok:
+        """A subscriber shows `publisher`'s video `height` device pixels tall."""
+        participant = self._member(pid)
+        participant.tile_heights[publisher] = height
+        self._choose_layers(participant, time.monotonic())
+        return Ok()
+
+    def restart_subscriptions(self, pid: str) -> Ok:
         """Recover a participant's subscribing side with a fresh connection (ICE restart)."""
         self._member(pid).restart_subscriptions()
-        return {"type": "ok"}
+        return Ok()
 
-    async def apply_answer(self, pid: str, sdp: str) -> dict[str, Any]:
+    async def apply_answer(self, pid: str, sdp: str) -> Ok:
         """A subscriber answers the SFU's subscribing offer."""
         await self._member(pid).apply_answer(sdp)
-        return {"type": "ok"}
+        return Ok()
 
     # recording
 
-    async def record(self, by: str, on: bool, allowed: list[str]) -> dict[str, Any]:
+    async def record(self, by: str, on: bool, allowed: list[str]) -> Recording:
         """Start or stop recording the participants in `allowed` (those who consented).
 
         `record on` while recording updates who is recorded.
@@ -226,9 +316,9 @@ class Room:
         elif self.recording is not None:
             self._stop_recording()
         path = str(self._config.recordings_dir / self.id)
-        await self.broadcast({"type": "recording", "on": on, "path": path})
+        await self.broadcast(Recording(on, path))
         files = self.recording.files() if self.recording else []
-        return {"type": "recording", "on": on, "path": path, "files": files}
+        return Recording(on, path, tuple(files))
 
     def _end_recording(self, forwarder: Forwarder) -> None:
         forwarder.set_frame_sink(None)
@@ -237,6 +327,10 @@ class Room:
 
     def _attach_recording(self, forwarder: Forwarder) -> None:
         if self.recording is None:
+            return
+        if self.groups.get(forwarder.publisher_id):
+            # A private talk is never recorded: the log only says that it happened.
+            self._end_recording(forwarder)
             return
         track = self.recording.track(forwarder.publisher_id, forwarder.kind, forwarder.mime_type)
         forwarder.set_frame_sink(track.write if track is not None else None)
@@ -253,20 +347,20 @@ class Room:
 
     # events
 
-    async def emit(self, pid: str, event: dict[str, Any]) -> None:
+    async def emit(self, pid: str, event: Event) -> None:
         """Send one event to one participant; failures are logged, never raised."""
         try:
-            await asyncio.wait_for(self._emit(self.id, pid, event), EMIT_TIMEOUT_S)
+            await asyncio.wait_for(self._emit(self.id, pid, event.to_wire()), EMIT_TIMEOUT_S)
         except Exception:
-            logger.exception("room %s: emitting %s to %s failed", self.id, event.get("type"), pid)
+            logger.exception("room %s: emitting %s to %s failed", self.id, event.TYPE, pid)
 
-    async def broadcast(self, event: dict[str, Any]) -> None:
+    async def broadcast(self, event: Event) -> None:
         """Send one event to every participant."""
         for pid in list(self.participants):
             await self.emit(pid, event)
 
-    def _emitter(self, pid: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
-        async def emit(event: dict[str, Any]) -> None:
+    def _emitter(self, pid: str) -> Callable[[Event], Awaitable[None]]:
+        async def emit(event: Event) -> None:
             await self.emit(pid, event)
 
         return emit
@@ -276,59 +370,106 @@ class Room:
             await asyncio.sleep(self._config.speaker_interval_s)
             speaker = self._speaker.pick()
             if speaker is not None and speaker in self.participants:
-                await self.broadcast({"type": "speaker", "participant": speaker})
+                await self.broadcast(Speaker(speaker))
 
     def video_cap_bps(self) -> int:
         """Each publisher's video cap: the subscriber budget shared by the streams one receives."""
-        publishers = sum(1 for p in self.participants.values() if "video" in p.forwarders)
-        received = max(1, publishers - 1 if publishers == len(self.participants) else publishers)
-        share = self._config.video_budget_kbps * 1000 // received
-        return max(share, self._config.min_video_kbps * 1000)
+        return self._budget.cap_bps(list(self.participants.values()))
 
     async def _budget_loop(self) -> None:
         while True:
             await asyncio.sleep(self._config.remb_interval_s)
-            cap = self.video_cap_bps()
-            for participant in list(self.participants.values()):
-                forwarder = participant.forwarders.get("video")
-                if forwarder is not None:
-                    try:
-                        await forwarder.send_bitrate_cap(cap)
-                    except ConnectionError:
-                        pass  # not connected yet or already gone: the next round retries
+            participants = list(self.participants.values())
+            await self._budget.apply(participants)
+            now = time.monotonic()
+            for participant in participants:
+                for leg in participant.legs.values():
+                    leg.sample_send_rate(now)
+                video = participant.forwarders.get("video")
+                if video is not None and video.layer_count > 1:
+                    video.sample_layers(now)
+            for participant in participants:
                 await self._check_link(participant)
+                await self._check_floor(participant, now)
+                self._choose_layers(participant, now)
 
     async def _check_link(self, participant: Participant) -> None:
-        """Tell a subscriber when its video loss crosses the weak-link threshold (and back).
-
-        Weak at once; good again only after ``weak_link_clear_s`` of reports under half
-        the threshold (or at once in audio only), so that loss hovering around the
-        threshold, or hidden for a report or two by NACK repair, does not flip the
-        verdict every second.
-        """
+        """Tell a subscriber when its video loss crosses the weak-link threshold (and back)."""
         loss = participant.video_loss()
-        if not participant.weak_link:
-            weak = loss > self._config.weak_link_loss
-        elif participant.audio_only:
-            weak = False
-        elif loss > self._config.weak_link_loss / 2:
-            participant.calm_since = None
-            weak = True
-        else:
-            now = time.monotonic()
-            if participant.calm_since is None:
-                participant.calm_since = now
-            weak = now - participant.calm_since < self._config.weak_link_clear_s
-        if weak != participant.weak_link:
-            participant.weak_link = weak
-            participant.calm_since = None
-            event: dict[str, Any] = {"type": "link_quality", "weak": weak, "loss": round(loss, 3)}
-            estimate = participant.video_estimate_bps()
-            if estimate is not None:
-                event["estimate_kbps"] = estimate // 1000
-            if weak and not participant.audio_only:
-                event["suggest"] = "audio_only"
-            await self.emit(participant.id, event)
+        if not participant.link.update(loss, participant.audio_only, time.monotonic()):
+            return
+        weak = participant.link.weak
+        estimate = participant.video_estimate_bps()
+        event = LinkQualityChanged(
+            weak=weak,
+            loss=round(loss, 3),
+            estimate_kbps=None if estimate is None else estimate // 1000,
+            suggest="audio_only" if weak and not participant.audio_only else None,
+        )
+        await self.emit(participant.id, event)
+
+    async def _check_floor(self, participant: Participant, now: float) -> None:
+        """Audio only when the link is too weak for any video; video back after a calm spell."""
+        if participant.audio_only:
+            return  # the person chose sound only: the SFU does not decide for them
+        link = weak_link_estimate(
+            [
+                (leg.estimate_bps, leg.send_bps)
+                for leg in participant.legs.values()
+                if leg.kind == "video" and not leg.paused and leg.estimate_bps
+            ],
+            floor_bps=self._config.audio_floor_kbps * 1000,
+            sound_loss=participant.sound_loss(),
+        )
+        if any(leg.kind == "video" and leg.target_layer > 0 for leg in participant.legs.values()):
+            link = None  # a lower layer comes first: audio only is the last step down
+        if not participant.audio_floor.update(link, now):
+            return
+        participant.apply_video_hold()
+        video = not participant.audio_floor.audio_only
+        logger.info(
+            "participant %s: video %s (link estimate %s bit/s)",
+            participant.id,
+            "resumed" if video else "paused, audio only",
+            link,
+        )
+        text = VIDEO_BACK_TEXT if video else VIDEO_PAUSED_TEXT
+        await self.emit(participant.id, MediaChanged(video=video, reason="weak_link", text=text))
+
+    def _choose_layers(self, participant: Participant, now: float) -> None:
+        """Pick each simulcast leg's layer from its estimate, its loss and the tile size."""
+        legs = [
+            (track_id, leg)
+            for track_id, leg in participant.legs.items()
+            if leg.kind == "video" and leg.layers > 1 and not leg.paused
+        ]
+        for track_id, leg in legs:
+            forwarder = participant.leg_source(track_id)
+            if forwarder is None:
+                continue
+            sharing = sum(1 for _, other in legs if other.estimate_bps == leg.estimate_bps)
+            report = LegReport(
+                estimate_bps=None if leg.estimate_bps is None else leg.estimate_bps // sharing,
+                loss=leg.fraction_lost,
+                layer_bps=forwarder.layer_bps,
+                layer_heights=tuple(forwarder.layer_heights),
+                tile_height=participant.tile_heights.get(forwarder.publisher_id),
+            )
+            chooser = participant.layer_choosers.get(track_id)
+            if chooser is None:
+                chooser = participant.layer_choosers[track_id] = LayerChooser(
+                    up_hold_s=self._config.layer_up_hold_s,
+                    max_hold_s=self._config.layer_max_hold_s,
+                )
+            layer = chooser.choose(leg.target_layer, report, now)
+            if layer != leg.target_layer:
+                logger.info(
+                    "leg %s: layer %d -> %d (%s)", track_id, leg.target_layer, layer, report
+                )
+            if layer < leg.target_layer and report.loss > HEAVY_LOSS:
+                leg.drop_to_layer(layer)
+            else:
+                leg.select_layer(layer)
 
     # lifetime
 
@@ -350,14 +491,17 @@ class Room:
         return {
             "participants": len(self.participants),
             "peer_connections": sum(len(p.peer_connections()) for p in self.participants.values()),
-            "tasks": sum(1 for t in self._tasks if not t.done())
+            "tasks": sum(1 for loop in self._loops if loop.running)
             + sum(p.task_count for p in self.participants.values()),
             "legs": len(legs),
             "forwarded_packets": sum(leg.packets_sent for leg in legs)
             + sum(p.closed_legs_packets for p in self.participants.values()),
             "nacks_answered": sum(leg.nacks_answered for leg in legs),
-            "keyframe_requests_sent": sum(f.keyframes.sent for f in forwarders),
+            "keyframe_requests_sent": sum(
+                k.sent for f in forwarders for k in f.keyframe_requesters
+            ),
             "negotiations": sum(p.negotiations for p in self.participants.values()),
+            "loop_restarts": sum(loop.restarts for loop in self._loops),
             "recording": self.recording is not None,
         }
 
@@ -367,9 +511,8 @@ class Room:
             return
         self.closed = True
         self._stop_recording()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for loop in self._loops:
+            await loop.close()
         # Everyone at once: each close waits on its connections (up to
         # close_timeout_s), so one after another made ending a group slow.
         participants, self.participants = list(self.participants.values()), {}

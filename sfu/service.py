@@ -1,6 +1,7 @@
-"""The SFU's narrow message interface: JSON-like dicts in, replies and events out.
+"""The SFU's narrow message interface: requests in, replies and events out.
 
-The live channel calls `handle(room_id, participant_id, message)`; the SFU
+The live channel calls `handle(room_id, participant_id, message)` with a
+JSON-like dict (or `request` with a typed one, see `sfu.messages`); the SFU
 talks back to browsers only through `emit(room_id, participant_id, event)`.
 Nothing here knows sessions, roles or names, so the same interface can sit
 behind a worker process and a message bus.
@@ -9,75 +10,71 @@ behind a worker process and a message bus.
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sfu import aiortc_internals as internals
+from sfu.aiortc_internals.ice import (
+    foreign_datagrams_dropped,
+    guard_incoming_datagrams,
+    patch_consent_freshness,
+    set_ice_host_addresses,
+)
+from sfu.captions import CaptionsHook
 from sfu.config import SfuConfig
-from sfu.errors import BadMessage, NotInRoom, RoomClosed
+from sfu.errors import BadMessage, CaptionsUnavailable, NotInRoom, RoomClosed
+from sfu.messages import (
+    Answer,
+    AudioOnly,
+    Captions,
+    Emit,
+    Group,
+    IceRestart,
+    Join,
+    Leave,
+    Mute,
+    Privacy,
+    Publish,
+    Record,
+    Remove,
+    Reply,
+    Request,
+    ServerMute,
+    View,
+    check_id,
+    parse_request,
+)
+from sfu.privacy import PrivacyPolicy
 from sfu.room import Room
 
 logger = logging.getLogger(__name__)
-
-Emit = Callable[[str, str, dict[str, Any]], Awaitable[None]]
-
-_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.:-]{0,127}$")
-KINDS = ("audio", "video")
-# Membership and publishing changes of one room run one at a time; answers,
-# mutes and subscription switches never wait behind them.
-SERIALISED = frozenset({"publish", "leave", "remove", "record", "ice_restart"})
-
-
-def _str(message: dict[str, Any], key: str) -> str:
-    value = message.get(key)
-    if not isinstance(value, str) or not value:
-        raise BadMessage(f"'{key}' must be a non-empty string")
-    return value
-
-
-def _bool(message: dict[str, Any], key: str, default: bool | None = None) -> bool:
-    value = message.get(key, default)
-    if not isinstance(value, bool):
-        raise BadMessage(f"'{key}' must be true or false")
-    return value
-
-
-def _kind(message: dict[str, Any], default: str | None = None) -> str:
-    kind = message.get("kind", default)
-    if kind not in KINDS:
-        raise BadMessage("'kind' must be 'audio' or 'video'")
-    return str(kind)
-
-
-def _id(value: str, what: str) -> str:
-    if not _ID.match(value):
-        raise BadMessage(f"{what} id {value!r} is not a valid id")
-    return value
 
 
 class SfuService:
     """All rooms of one SFU process, driven by messages."""
 
-    def __init__(self, config: SfuConfig, emit: Emit) -> None:
+    def __init__(self, config: SfuConfig, emit: Emit, captions: CaptionsHook | None = None) -> None:
         self.config = config
         self._emit = emit
+        self._captions = captions
+        """Makes a room's audio listener when captions are turned on (None: no captions)."""
         self._rooms: dict[str, Room] = {}
         self._closed = False
-        internals.set_ice_host_addresses(config.ice_host_addresses)
+        set_ice_host_addresses(config.ice_host_addresses)
+        guard_incoming_datagrams()
+        patch_consent_freshness()
 
-    async def handle(
-        self, room_id: str, participant_id: str, message: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Apply one message from a participant; returns the reply, raises SfuError on bad input."""
-        if self._closed:
-            raise RoomClosed("the SFU is closed")
-        _id(room_id, "room")
-        _id(participant_id, "participant")
-        if not isinstance(message, dict):
-            raise BadMessage("a message must be an object")
-        kind = message.get("type")
-        if kind == "join":
+    async def handle(self, room_id: str, participant_id: str, message: object) -> dict[str, Any]:
+        """Apply one JSON-like message from a participant; returns the reply as a dict.
+
+        Raises SfuError on bad input (BadMessage for a message that does not parse).
+        """
+        self._check(room_id, participant_id)
+        reply = await self.request(room_id, participant_id, parse_request(message))
+        return reply.to_wire()
+
+    async def request(self, room_id: str, participant_id: str, request: Request) -> Reply:
+        """Apply one typed request from a participant; raises SfuError on bad input."""
+        self._check(room_id, participant_id)
+        if isinstance(request, Join):
             room = self._rooms.get(room_id)
             if room is None:
                 room = self._rooms[room_id] = Room(room_id, self.config, self._emit)
@@ -86,49 +83,30 @@ class SfuService:
         room = self._rooms.get(room_id)
         if room is None:
             raise NotInRoom(f"room {room_id} has no participants")
-        if kind in SERIALISED:
+        if isinstance(request, Captions):
             async with room.lock:
-                reply = await self._dispatch(room, participant_id, kind, message)
+                reply = self._set_captions(room, request.on)
+        elif request.SERIALISED:
+            async with room.lock:
+                reply = await _dispatch(room, participant_id, request)
         else:
-            reply = await self._dispatch(room, participant_id, kind, message)
+            reply = await _dispatch(room, participant_id, request)
         if not room.participants and self._rooms.get(room_id) is room:
             await self.close_room(room_id)  # the last one left: free its tasks
         return reply
 
-    async def _dispatch(
-        self, room: Room, pid: str, kind: object, message: dict[str, Any]
-    ) -> dict[str, Any]:
-        if kind == "publish":
-            if message.get("sdp_type", "offer") != "offer":
-                raise BadMessage("publish carries an offer")
-            return await room.publish(pid, _str(message, "sdp"))
-        if kind == "answer":
-            return await room.apply_answer(pid, _str(message, "sdp"))
-        if kind == "mute":
-            return await room.mute(pid, _kind(message), _bool(message, "muted", True))
-        if kind == "server_mute":
-            target = _id(_str(message, "target"), "target")
-            return await room.server_mute(
-                pid, target, _kind(message, "audio"), _bool(message, "muted", True)
-            )
-        if kind == "audio_only":
-            return room.audio_only(pid, _bool(message, "on", True))
-        if kind == "ice_restart":
-            if message.get("pc", "sub") != "sub":
-                raise BadMessage("restart publishing by sending a new 'publish' offer")
-            return room.restart_subscriptions(pid)
-        if kind == "leave":
-            return await room.leave(pid)
-        if kind == "remove":
-            return await room.remove(pid, _id(_str(message, "target"), "target"))
-        if kind == "record":
-            allowed = message.get("allowed", [])
-            if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
-                raise BadMessage("'allowed' must be a list of participant ids")
-            return await room.record(
-                pid, _bool(message, "on"), [_id(a, "allowed") for a in allowed]
-            )
-        raise BadMessage(f"unknown message type {kind!r}")
+    def _set_captions(self, room: Room, on: bool) -> Reply:
+        if not on:
+            return room.set_captions(None)
+        if self._captions is None:
+            raise CaptionsUnavailable("this media server has no speech engine for captions")
+        return room.set_captions(self._captions(room.id))
+
+    def _check(self, room_id: str, participant_id: str) -> None:
+        if self._closed:
+            raise RoomClosed("the SFU is closed")
+        check_id(room_id, "room")
+        check_id(participant_id, "participant")
 
     async def close_room(self, room_id: str) -> None:
         """Close one room: every connection, task and recording (idempotent)."""
@@ -152,4 +130,39 @@ class SfuService:
                 totals[key] = totals.get(key, 0) + value
         for key in ("participants", "peer_connections", "tasks", "legs", "forwarded_packets"):
             totals.setdefault(key, 0)
+        totals["foreign_datagrams_dropped"] = foreign_datagrams_dropped()
         return totals
+
+
+async def _dispatch(room: Room, pid: str, request: Request) -> Reply:
+    # Membership and publishing changes of one room run one at a time (the
+    # caller holds the room's lock for SERIALISED requests); answers, mutes
+    # and subscription switches never wait behind them.
+    match request:
+        case Publish(sdp=sdp):
+            return await room.publish(pid, sdp)
+        case Answer(sdp=sdp):
+            return await room.apply_answer(pid, sdp)
+        case Mute(kind=kind, muted=muted):
+            return await room.mute(pid, kind, muted)
+        case ServerMute(target=target, kind=kind, muted=muted):
+            return await room.server_mute(pid, target, kind, muted)
+        case AudioOnly(on=on):
+            return room.audio_only(pid, on)
+        case View(publisher=publisher, height=height):
+            return room.view(pid, publisher, height)
+        case IceRestart():
+            return room.restart_subscriptions(pid)
+        case Leave():
+            return await room.leave(pid)
+        case Remove(target=target):
+            return await room.remove(pid, target)
+        case Record(on=on, allowed=allowed):
+            return await room.record(pid, on, list(allowed))
+        case Group(members=members, group=group):
+            return room.set_group(list(members), group)
+        case Privacy(on=on, voices=voices, open=open_ids, shown=shown):
+            return room.set_privacy(
+                PrivacyPolicy(on, voices, frozenset(open_ids), frozenset(shown))
+            )
+    raise BadMessage(f"unknown message type {request.TYPE!r}")

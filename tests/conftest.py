@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import aioice.ice
 import asyncpg
 import pytest
 
@@ -149,7 +150,9 @@ async def truncate(database_url: str, tmp_path: Path) -> None:
     db = await open_database(database_url, tmp_path)
     try:
         await db.execute(
-            "TRUNCATE accounts, staff_sessions, sessions, invites, session_log, audit_log"
+            "TRUNCATE accounts, staff_sessions, sessions, invites, session_log, session_heads,"
+            " care_plans, fidelity_ratings, safety_checks, session_plans,"
+            " audit_log"
         )
     finally:
         await db.close()
@@ -176,3 +179,13 @@ async def db(database_url: str, tmp_path: Path) -> AsyncIterator[object]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture(autouse=True)
+def restore_ice_host_addresses() -> Iterator[None]:
+    """SfuService patches aioice process-wide: give other suites back what they had."""
+    saved = aioice.ice.get_host_addresses
+    try:
+        yield
+    finally:
+        aioice.ice.get_host_addresses = saved

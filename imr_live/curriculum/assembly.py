@@ -12,15 +12,19 @@ from dataclasses import replace
 from typing import NamedTuple, TypeVar
 
 from imr_live.curriculum.curriculum import Curriculum
+from imr_live.curriculum.glossary import Glossary
 from imr_live.curriculum.goals import GoalEntry, GoalWorksheet, ShortTermGoal
 from imr_live.curriculum.models import (
-    AGENDA_ORDER,
+    FLOWS,
     STEP_ORDER,
     AgendaKind,
     AgendaStep,
     Exercise,
+    GlossaryTerm,
     HomeAssignment,
     Module,
+    Poll,
+    Review,
     RolePlay,
     RolePlayRole,
     RolePlayStep,
@@ -37,9 +41,11 @@ from imr_live.curriculum.schema import (
     HomePracticeFile,
     ModuleFile,
     PlanFile,
+    ReviewFile,
     RolePlayFile,
     SessionFile,
     SlideFile,
+    TemplateFile,
     UseRef,
 )
 from imr_live.curriculum.script_files import Parsed, ScriptFiles, VariantFiles
@@ -71,6 +77,8 @@ class Assembly:
         self.items: dict[str, Item] = {}
         self.where: dict[str, str] = {}
         self.standard = {s.kind: s for s in files.agenda.file.steps}
+        self.glossary = _glossary(files)
+        self.templates = {t.file.id: t.file for t in files.templates}
 
     def run(self) -> Curriculum | None:
         """The curriculum, or None when problems were found."""
@@ -85,7 +93,9 @@ class Assembly:
             i for i in self.items.values() if isinstance(i, Exercise) and not i.session_ref
         ]
         opening_text = str(self.standard["relaxation"].text)
-        return Curriculum(core, variants, plans, relaxations, opening_text, self.files.root)
+        return Curriculum(
+            core, variants, plans, relaxations, opening_text, self.files.root, self.glossary
+        )
 
     # -- pass 1: ids ---------------------------------------------------------
 
@@ -119,7 +129,11 @@ class Assembly:
             if isinstance(slide, SlideFile):
                 where = (*path, "slides", i)
                 located = f"{source.name}:{source.line_of(where)}"
-                self._add(source, (*where, "key"), _slide(slide, ref, located))
+                made = _slide(slide, ref, located)
+                words = self.glossary.terms_in(
+                    " ".join([made.title, *made.points, *made.questions])
+                )
+                self._add(source, (*where, "key"), replace(made, words=words))
         for i, rp in enumerate(part.role_plays):
             if isinstance(rp, RolePlayFile):
                 self._add(source, (*path, "role_plays", i, "key"), _role_play(rp, ref))
@@ -155,9 +169,33 @@ class Assembly:
             replace(s, goal_worksheet=sheet) if sheet and s.ref in sheet.session_refs else s
             for s in sessions
         ]
+        self._check_template(parsed)
         return Module(
-            module_id, file.id, file.number, file.title, file.summary, sessions, variant, sheet
+            module_id,
+            file.id,
+            file.number,
+            file.title,
+            file.summary,
+            sessions,
+            variant,
+            sheet,
+            [_review(file.review, "module")],
+            file.template,
         )
+
+    def _check_template(self, parsed: Parsed[ModuleFile]) -> None:
+        """A module built on a template has each of the template's sections where it says."""
+        file, source = parsed.file, parsed.source
+        if file.template is None:
+            return
+        template = self.templates.get(file.template)
+        if template is None:
+            known = ", ".join(self.templates) or "none"
+            message = f"no template '{file.template}'; expected one of: {known}"
+            self.problems.append(source.problem(("template",), message))
+            return
+        for missing in _missing_sections(template, file):
+            self.problems.append(source.problem(("sessions",), missing))
 
     def _session(
         self, source: SourceFile, path: Path_, file: SessionFile, ref: str, variant: str | None
@@ -170,7 +208,7 @@ class Assembly:
             _home(file.home_practice, ref),
             self._opening(source, (*path, "opening"), file.opening),
         )
-        entries: list[AgendaKind | AgendaStepFile] = list(file.agenda or AGENDA_ORDER)
+        entries: list[AgendaKind | AgendaStepFile] = list(file.agenda or FLOWS[file.flow])
         if parts.opening and _kind(entries[0]) != "relaxation":
             entries.insert(0, "relaxation")
         agenda = [self._step(e, parts) for e in entries]
@@ -188,7 +226,20 @@ class Assembly:
             summary=list(file.summary),
             leader_notes=list(file.leader_notes),
             variant=variant,
+            flow=file.flow,
+            polls=self._polls(source, path, file, ref),
         )
+
+    def _polls(self, source: SourceFile, path: Path_, file: SessionFile, ref: str) -> list[Poll]:
+        """The session's polls; a key must not repeat any other item's of the session."""
+        polls: list[Poll] = []
+        for i, p in enumerate(file.polls):
+            poll = Poll(f"{ref}/{p.key}", p.question, p.options, p.multiple)
+            if poll.id in self.items or poll.id in {q.id for q in polls}:
+                message = f"duplicate id '{poll.id}'"
+                self.problems.append(source.problem((*path, "polls", i, "key"), message))
+            polls.append(poll)
+        return polls
 
     def _resolve(
         self,
@@ -247,17 +298,74 @@ class Assembly:
         file, source = vf.variant.file, vf.variant.source
         if file.id in RESERVED_IDS or file.id in {m.key for m in core}:
             self.problems.append(source.problem(("id",), "expected an id no module uses"))
+        self._check_follows(vf)
         if file.kind == "additions":
-            modules = self._additions(vf, core)
+            modules = self._with_own_modules(vf, self._additions(vf, core))
         elif file.kind == "adapted":
             modules = self._adapted(vf, core)
         else:
             self._check_numbers(vf.modules)
             ordered = sorted(vf.modules, key=_number)
             modules = [self._module(p, file.id) for p in ordered]
+        self._check_activities(vf, modules)
         return Variant(
-            file.id, file.title, file.kind, file.description, file.reading_grade_max, modules
+            file.id,
+            file.title,
+            file.kind,
+            file.description,
+            file.reading_grade_max,
+            modules,
+            list(file.leader_guidelines),
+            file.activities_per_session,
         )
+
+    def _check_follows(self, vf: VariantFiles) -> None:
+        """Only an additions variant places its own modules after a core module."""
+        if vf.variant.file.kind == "additions":
+            return
+        for parsed in vf.modules:
+            if parsed.file.follows is not None:
+                message = "follows: only applies to modules of an additions variant"
+                self.problems.append(parsed.source.problem(("follows",), message))
+
+    def _with_own_modules(self, vf: VariantFiles, merged: list[Module]) -> list[Module]:
+        """The core modules with the variant's own modules placed after the one each follows."""
+        self._check_numbers(vf.modules)
+        keys = [m.key for m in merged]
+        ordered = list(merged)
+        for parsed in sorted(vf.modules, key=_number):
+            module = self._module(parsed, vf.variant.file.id)
+            follows = parsed.file.follows
+            if module.key in keys:
+                message = (
+                    f"'{module.key}' is already a module here; add to a core module with additions"
+                )
+                self.problems.append(parsed.source.problem(("id",), message))
+                continue
+            if follows is not None and follows not in keys:
+                message = f"no module '{follows}' to follow; expected one of: {', '.join(keys)}"
+                self.problems.append(parsed.source.problem(("follows",), message))
+            # A module with a bad ``follows`` still joins (at the end) so plans
+            # naming it do not add a second, derived problem.
+            at = keys.index(follows) + 1 if follows is not None and follows in keys else len(keys)
+            keys.insert(at, module.key)
+            ordered.insert(at, module)
+        return ordered
+
+    def _check_activities(self, vf: VariantFiles, modules: list[Module]) -> None:
+        """Each session of the variant has as many role plays and exercises as it asks for."""
+        needed = vf.variant.file.activities_per_session
+        for module in modules:
+            for session in module.sessions:
+                found = len(session.role_plays) + len(session.exercises)
+                if found < needed:
+                    message = (
+                        f"{session.ref} has {found} role plays and exercises;"
+                        f" this variant expects at least {needed} per session"
+                    )
+                    self.problems.append(
+                        vf.variant.source.problem(("activities_per_session",), message)
+                    )
 
     def _adapted(self, vf: VariantFiles, core: list[Module]) -> list[Module]:
         """An adapted variant rewrites every core module, in core order."""
@@ -278,12 +386,16 @@ class Assembly:
         """Every core module, with this variant's additions merged into its sessions."""
         variant = vf.variant.file.id
         extra = self._addition_index(vf, core)
+        reviews = {
+            p.file.module: _review(p.file.review, f"{variant} additions") for p in vf.additions
+        }
         return [
             replace(
                 m,
                 id=f"{variant}/{m.key}",
                 variant=variant,
                 sessions=[self._merged(variant, s, extra.get(s.ref)) for s in m.sessions],
+                reviews=m.reviews + ([reviews[m.key]] if m.key in reviews else []),
             )
             for m in core
         ]
@@ -402,6 +514,34 @@ class Assembly:
 def _number(parsed: Parsed[ModuleFile]) -> int:
     """Sort key: a module's number."""
     return parsed.file.number
+
+
+def _glossary(files: ScriptFiles) -> Glossary:
+    """The glossary of the script set."""
+    file = files.glossary.file
+    terms = [GlossaryTerm(t.term, t.means, tuple(t.forms)) for t in file.terms]
+    return Glossary(terms, frozenset(file.plain_words))
+
+
+def _review(file: ReviewFile, scope: str) -> Review:
+    """A clinical review record."""
+    return Review(file.reviewer, file.reviewed, scope)
+
+
+def _missing_sections(template: TemplateFile, module: ModuleFile) -> list[str]:
+    """The template sections a module lacks, as problem messages."""
+    keys = {
+        (s.number, slide.key)
+        for s in module.sessions
+        for slide in s.slides
+        if isinstance(slide, SlideFile)
+    }
+    return [
+        f"expected a slide '{section.key}' ({section.title}) in session {section.session},"
+        f" as template '{template.id}' asks"
+        for section in template.sections
+        if (section.session, section.key) not in keys
+    ]
 
 
 def _kind(entry: AgendaKind | AgendaStepFile) -> AgendaKind:

@@ -73,7 +73,8 @@ def show_script(args: argparse.Namespace) -> int:
     curriculum = _load(args.dir)
     if curriculum is None:
         return 1
-    for lines in (_session_lines, _module_lines, _slide_lines, _role_play_lines, _plan_lines):
+    shows = (_session_lines, _module_lines, _variant_lines, _slide_lines, _role_play_lines)
+    for lines in (*shows, _plan_lines):
         try:
             print("\n".join(lines(curriculum, args.ref)))
             return 0
@@ -102,7 +103,9 @@ def _print_module(module: Module) -> None:
 def _session_lines(curriculum: Curriculum, ref: str) -> list[str]:
     """A session: agenda, slides, practice, home practice, summary, leader notes."""
     session: ScriptSession = curriculum.session(ref)
-    lines = [f"{session.title} [{session.ref}] - {session.minutes} minutes", "", "Agenda:"]
+    lines = [f"{session.title} [{session.ref}] - {session.minutes} minutes"]
+    lines += _review_lines(curriculum.module(session.module_id))
+    lines += ["", "Agenda:"]
     lines += [f"  - {step.kind}: {step.text}" for step in session.agenda]
     for slide in session.slides:
         lines += ["", *_slide_lines(curriculum, slide.id)]
@@ -124,15 +127,42 @@ def _session_lines(curriculum: Curriculum, ref: str) -> list[str]:
 def _module_lines(curriculum: Curriculum, module_id: str) -> list[str]:
     """A module's summary and sessions."""
     module = curriculum.module(module_id)
-    lines = [f"{module.title} [{module.id}]", f"  {module.summary}"]
+    lines = [f"{module.title} [{module.id}]", f"  {module.summary}", *_review_lines(module)]
     return lines + [f"  {s.ref}: {s.title} ({s.minutes} min)" for s in module.sessions]
+
+
+def _variant_lines(curriculum: Curriculum, variant_id: str) -> list[str]:
+    """A variant's kind, description, leader guidelines and modules."""
+    variant = curriculum.variant(variant_id)
+    lines = [
+        f"Variant: {variant.title} [{variant.id}] - {variant.kind}",
+        f"  {variant.description}",
+    ]
+    lines += [
+        f"  Reading level: grade {variant.reading_grade_max:g} or below",
+        f"  Activities per session: at least {variant.activities_per_session}",
+    ]
+    if variant.leader_guidelines:
+        lines += ["", "Leader guidelines:", *[f"  - {g}" for g in variant.leader_guidelines]]
+    lines += ["", "Modules:"]
+    for module in variant.modules:
+        pending = any(review.pending for review in module.reviews)
+        status = "review pending" if pending else "reviewed"
+        lines.append(f"  {module.id} ({len(module.sessions)} sessions, {status})")
+    return lines
+
+
+def _review_lines(module: Module) -> list[str]:
+    """Who reviewed the module's clinical content and when, or that it is pending."""
+    return [f"  {review.describe()}" for review in module.reviews]
 
 
 def _slide_lines(curriculum: Curriculum, slide_id: str) -> list[str]:
     """A slide's title, points and questions."""
     slide: Slide = curriculum.slide(slide_id)
     lines = [f"Slide: {slide.title} [{slide.id}]", *[f"  * {p}" for p in slide.points]]
-    return lines + [f"  ? {q}" for q in slide.questions]
+    lines += [f"  ? {q}" for q in slide.questions]
+    return lines + [f"  Word to know - {w.term}: {w.means}" for w in slide.words]
 
 
 def _role_play_lines(curriculum: Curriculum, role_play_id: str) -> list[str]:

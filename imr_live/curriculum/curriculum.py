@@ -5,8 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeVar
 
+from imr_live.curriculum.glossary import Glossary
 from imr_live.curriculum.goals import GoalWorksheet
-from imr_live.curriculum.models import Exercise, Module, RolePlay, ScriptSession, Slide, Variant
+from imr_live.curriculum.models import (
+    Exercise,
+    Module,
+    Poll,
+    RolePlay,
+    ScriptSession,
+    Slide,
+    Variant,
+)
 from imr_live.curriculum.plans import ENTRY_MODULE, Plan
 from imr_live.errors import NotFound
 
@@ -34,6 +43,7 @@ class Curriculum:
         relaxations: list[Exercise],
         opening_text: str,
         root: Path,
+        glossary: Glossary,
     ) -> None:
         self.modules = modules
         """Core modules in curriculum order."""
@@ -42,6 +52,8 @@ class Curriculum:
         self.relaxations = relaxations
         """Short relaxation exercises that can open any session."""
         self.root = root
+        self.glossary = glossary
+        """Hard words and their plain meanings (``glossary.yaml``)."""
         self._opening_text = opening_text
         every = modules + [m for v in variants for m in v.modules]
         self._modules = {m.id: m for m in every}
@@ -51,6 +63,7 @@ class Curriculum:
         self._role_plays = {x.id: x for s in sessions for x in s.role_plays}
         self._exercises = {x.id: x for s in sessions for x in s.exercises}
         self._exercises.update({x.id: x for x in relaxations})
+        self._polls = {x.id: x for s in sessions for x in s.polls}
         self._variants = {v.id: v for v in variants}
         self._plans = {p.id: p for p in plans}
 
@@ -69,6 +82,10 @@ class Curriculum:
     def role_play(self, role_play_id: str) -> RolePlay:
         """A role play by its global id."""
         return _get(self._role_plays, role_play_id, "role play")
+
+    def poll(self, poll_id: str) -> Poll:
+        """A script poll by its global id."""
+        return _get(self._polls, poll_id, "poll")
 
     def exercise(self, exercise_id: str) -> Exercise:
         """An exercise (relaxation ones too) by its global id."""

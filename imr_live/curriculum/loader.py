@@ -4,6 +4,8 @@ Layout (see docs/session-scripts.md)::
 
     agenda.yaml              the usual session shape, with default step texts
     relaxation.yaml          short exercises that can open any session
+    glossary.yaml            hard words and their plain meanings
+    templates/<id>.yaml      sections shared by a family of modules
     modules/<module>.yaml    one file per core module
     variants/<id>/variant.yaml  plus <module>.yaml files (modules or additions)
     plans/<plan>.yaml        individual, group and combined plans
@@ -21,10 +23,12 @@ from imr_live.curriculum.curriculum import Curriculum
 from imr_live.curriculum.problems import CurriculumInvalid, Problem
 from imr_live.curriculum.schema import (
     AdditionsFile,
+    GlossaryFile,
     ModuleFile,
     PlanFile,
     RelaxationFile,
     StandardAgendaFile,
+    TemplateFile,
     VariantFile,
 )
 from imr_live.curriculum.script_files import Parsed, ScriptFiles, VariantFiles
@@ -35,8 +39,9 @@ from imr_live.curriculum.validation import (
     stem_problem,
 )
 from imr_live.curriculum.yaml_source import read_source
+from imr_live.resources import SCRIPTS_DIR
 
-DEFAULT_SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "session_scripts"
+DEFAULT_SCRIPTS_DIR = SCRIPTS_DIR
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -78,15 +83,24 @@ class ScriptReader:
             return None
         agenda = self._agenda()
         relaxation = self.parse(self.root / "relaxation.yaml", RelaxationFile)
+        glossary = self.parse(self.root / "glossary.yaml", GlossaryFile)
+        templates = [self._template(p) for p in self._yaml_in(self.root / "templates")]
         modules = [self._module(p, core=True) for p in self._yaml_in(self.root / "modules")]
         variants = [self._variant(d) for d in sorted((self.root / "variants").glob("*/"))]
         plans = [self._plan(p) for p in self._yaml_in(self.root / "plans")]
         if not (self.root / "modules").is_dir() or not modules:
             self.problems.append(Problem("modules", None, "", "expected at least one module file"))
-        if agenda is None or relaxation is None:
+        if agenda is None or relaxation is None or glossary is None:
             return None
         return ScriptFiles(
-            self.root, agenda, relaxation, _present(modules), _present(variants), _present(plans)
+            self.root,
+            agenda,
+            relaxation,
+            glossary,
+            _present(templates),
+            _present(modules),
+            _present(variants),
+            _present(plans),
         )
 
     def parse(self, path: Path, model: type[M]) -> Parsed[M] | None:
@@ -135,7 +149,7 @@ class ScriptReader:
         self.problems.extend(stem_problem(parsed.source, parsed.file.id, folder.name, "id"))
         variant = VariantFiles(parsed)
         for path in self._yaml_in(folder, skip="variant.yaml"):
-            if parsed.file.kind == "additions":
+            if parsed.file.kind == "additions" and not _declares_id(path):
                 added = self.parse(path, AdditionsFile)
                 if added is not None:
                     found = stem_problem(added.source, added.file.module, path.stem, "module")
@@ -144,6 +158,13 @@ class ScriptReader:
             elif (module := self._module(path, core=False)) is not None:
                 variant.modules.append(module)
         return variant
+
+    def _template(self, path: Path) -> Parsed[TemplateFile] | None:
+        """A module template, named after its id."""
+        parsed = self.parse(path, TemplateFile)
+        if parsed is not None:
+            self.problems.extend(stem_problem(parsed.source, parsed.file.id, path.stem, "id"))
+        return parsed
 
     def _plan(self, path: Path) -> Parsed[PlanFile] | None:
         """A plan file, named after its id."""
@@ -161,6 +182,12 @@ class ScriptReader:
 
 
 T = TypeVar("T")
+
+
+def _declares_id(path: Path) -> bool:
+    """True for a module file (``id:`` at the top level) among an additions variant's files."""
+    with path.open(encoding="utf-8") as lines:
+        return any(line.startswith("id:") for line in lines)
 
 
 def _present(items: list[T | None]) -> list[T]:

@@ -14,17 +14,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from imr_live.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from imr_live.curriculum.curriculum import Curriculum
     from imr_live.curriculum.models import Module
     from imr_live.curriculum.schema import PlanFile
 
 PlanFormat = Literal["individual", "group", "combined"]
 ENTRY_MODULE = "recovery-strategies"
+
+
+class ModuleLookup(Protocol):
+    """What a plan needs of the curriculum: modules by reference (``Curriculum`` is one)."""
+
+    def module(self, ref: str) -> Module:
+        """The module ``ref`` names; NotFound otherwise."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ class Plan:
         return Enrollment(entry_refs, current, [m for m in cycle if m != self.entry_module])
 
     def with_module_order(
-        self, module_ids: Sequence[str], curriculum: Curriculum, *, plan_id: str | None = None
+        self, module_ids: Sequence[str], curriculum: ModuleLookup, *, plan_id: str | None = None
     ) -> Plan:
         """This plan with a per-client or per-group module order (a subset is allowed)."""
         keys = [self._key(m, check=False) for m in module_ids]

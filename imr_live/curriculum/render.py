@@ -44,6 +44,7 @@ def slide_payload(slide: Slide) -> dict[str, Any]:
         "title": slide.title,
         "points": list(slide.points),
         "questions": list(slide.questions),
+        "words": [{"term": w.term, "means": w.means} for w in slide.words],
         "html": render_slide_html(slide),
     }
 

@@ -6,11 +6,20 @@ public models in ``models``. docs/session-scripts.md documents every field.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
-from imr_live.curriculum.models import AgendaKind
+from imr_live.curriculum.models import PENDING_REVIEWER, AgendaKind, Flow
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -90,6 +99,15 @@ class ExerciseFile(FileModel):
     instructions: list[Text] = Field(min_length=1)
 
 
+class PollFile(FileModel):
+    """A question the leader may ask the group, answered with a tap (no options: rate 1-5)."""
+
+    key: Slug
+    question: Text
+    options: list[Text] | None = Field(default=None, min_length=2, max_length=8)
+    multiple: bool = False
+
+
 class HomePracticeFile(FileModel):
     """The home practice assignment given at the end of a session."""
 
@@ -128,12 +146,14 @@ class SessionFile(FileModel):
 
     number: int = Field(ge=1)
     title: Text
+    flow: Flow = "imr"
     minutes: int = Field(ge=15, le=120)
     opening: Text | None = None
     agenda: list[AgendaEntry] | None = None
     slides: list[SlideEntry] = Field(min_length=1)
     role_plays: list[RolePlayEntry] = Field(default_factory=list)
     exercises: list[ExerciseEntry] = Field(default_factory=list)
+    polls: list[PollFile] = Field(default_factory=list, max_length=4)
     home_practice: HomePracticeFile
     summary: list[Text] = Field(min_length=1)
     leader_notes: list[Text] = Field(min_length=1)
@@ -168,6 +188,22 @@ class GoalSettingFile(FileModel):
     example: GoalExampleFile
 
 
+class ReviewFile(FileModel):
+    """Who checked a file's clinical content, and when; ``pending`` until someone has."""
+
+    reviewer: Text
+    reviewed: date | None
+
+    @model_validator(mode="after")
+    def _date_matches_reviewer(self) -> ReviewFile:
+        """A pending review has no date; a named reviewer needs one."""
+        if self.reviewer == PENDING_REVIEWER and self.reviewed is not None:
+            raise ValueError("a pending review has no date (reviewed: null)")
+        if self.reviewer != PENDING_REVIEWER and self.reviewed is None:
+            raise ValueError("a named reviewer needs the date of the review (reviewed: YYYY-MM-DD)")
+        return self
+
+
 class ModuleFile(FileModel):
     """A module file: a topic area and its sessions."""
 
@@ -175,6 +211,9 @@ class ModuleFile(FileModel):
     number: int = Field(ge=1)
     title: Text
     summary: Text
+    review: ReviewFile
+    template: Slug | None = None
+    follows: Slug | None = None
     goal_setting: GoalSettingFile | None = None
     sessions: list[SessionFile] = Field(min_length=1)
 
@@ -194,6 +233,7 @@ class AdditionsFile(FileModel):
     """An ``additions`` variant's file for one core module."""
 
     module: Slug
+    review: ReviewFile
     additions: list[AdditionFile] = Field(min_length=1)
 
 
@@ -204,7 +244,9 @@ class VariantFile(FileModel):
     title: Text
     kind: VariantKind
     description: Text
-    reading_grade_max: float = Field(default=7.0, ge=1, le=12)
+    reading_grade_max: float = Field(default=6.0, ge=1, le=12)
+    activities_per_session: int = Field(default=1, ge=1, le=6)
+    leader_guidelines: list[Text] = Field(default_factory=list)
 
 
 class PlanFile(FileModel):
@@ -231,3 +273,40 @@ class StandardAgendaFile(FileModel):
     """``agenda.yaml``: the usual IMR session shape with default texts."""
 
     steps: list[AgendaStepFile] = Field(min_length=1)
+
+
+class TemplateSectionFile(FileModel):
+    """A section every module built on a template must have: a slide key in a session."""
+
+    key: Slug
+    session: int = Field(ge=1)
+    title: Text
+    purpose: Text
+
+
+class TemplateFile(FileModel):
+    """``templates/<id>.yaml``: the sections a family of modules shares."""
+
+    id: Slug
+    title: Text
+    description: Text
+    sections: list[TemplateSectionFile] = Field(min_length=1)
+
+
+class TermFile(FileModel):
+    """A word a grade-6 reader may not know, and what it means in plain words."""
+
+    term: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z' -]*$")]
+    forms: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z' -]*$")]] = Field(
+        default_factory=list
+    )
+    means: Text
+
+
+class GlossaryFile(FileModel):
+    """``glossary.yaml``: hard words and their meanings, plus everyday words the list lacks."""
+
+    terms: list[TermFile] = Field(min_length=1)
+    plain_words: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z']*$")]] = Field(
+        default_factory=list
+    )

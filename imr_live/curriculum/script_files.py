@@ -8,10 +8,12 @@ from typing import Generic, TypeVar
 
 from imr_live.curriculum.schema import (
     AdditionsFile,
+    GlossaryFile,
     ModuleFile,
     PlanFile,
     RelaxationFile,
     StandardAgendaFile,
+    TemplateFile,
     VariantFile,
 )
 from imr_live.curriculum.yaml_source import SourceFile
@@ -29,7 +31,11 @@ class Parsed(Generic[T]):
 
 @dataclass
 class VariantFiles:
-    """A variant folder: ``variant.yaml`` plus its module or additions files."""
+    """A variant folder: ``variant.yaml`` plus its module or additions files.
+
+    An ``additions`` variant may also bring modules of its own (files with an
+    ``id:``), served next to the core modules it extends.
+    """
 
     variant: Parsed[VariantFile]
     modules: list[Parsed[ModuleFile]] = field(default_factory=list)
@@ -43,6 +49,8 @@ class ScriptFiles:
     root: Path
     agenda: Parsed[StandardAgendaFile]
     relaxation: Parsed[RelaxationFile]
+    glossary: Parsed[GlossaryFile]
+    templates: list[Parsed[TemplateFile]] = field(default_factory=list)
     modules: list[Parsed[ModuleFile]] = field(default_factory=list)
     variants: list[VariantFiles] = field(default_factory=list)
     plans: list[Parsed[PlanFile]] = field(default_factory=list)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from imr_live.curriculum.models import AGENDA_ORDER, STEP_ORDER
+from imr_live.curriculum.models import FLOWS, STANDARD_KINDS, STEP_ORDER
 from imr_live.curriculum.problems import Problem
 from imr_live.curriculum.schema import TAG_PREFIX, ModuleFile, RolePlayFile, SessionFile, UseRef
 from imr_live.curriculum.yaml_source import Path_, SourceFile
@@ -70,7 +70,7 @@ def session_problems(source: SourceFile, path: Path_, session: SessionFile) -> l
 
 
 def agenda_problems(source: SourceFile, path: Path_, session: SessionFile) -> Iterator[Problem]:
-    """The agenda must run check-in .. summary in order; relaxation only first."""
+    """The agenda follows the session's flow (IMR: check-in .. summary); relaxation only first."""
     if session.agenda is None:
         return
     kinds = [e if isinstance(e, str) else e.kind for e in session.agenda]
@@ -78,8 +78,8 @@ def agenda_problems(source: SourceFile, path: Path_, session: SessionFile) -> It
         kinds = kinds[1:]
         if session.opening is None:
             yield source.problem((*path, "opening"), "a relaxation step needs an opening exercise")
-    if tuple(kinds) != AGENDA_ORDER:
-        expected = ", ".join(AGENDA_ORDER)
+    if tuple(kinds) != FLOWS[session.flow]:
+        expected = ", ".join(FLOWS[session.flow])
         yield source.problem((*path, "agenda"), f"expected steps in this order: {expected}")
 
 
@@ -116,7 +116,7 @@ def standard_agenda_problems(
 ) -> list[Problem]:
     """agenda.yaml gives every kind once, each with its default text."""
     problems = []
-    expected = ["relaxation", *AGENDA_ORDER]
+    expected = list(STANDARD_KINDS)
     if list(kinds) != expected:
         problems.append(source.problem(("steps",), f"expected kinds: {', '.join(expected)}"))
     for index, text in enumerate(texts):

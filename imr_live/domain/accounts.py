@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 from imr_live.domain.clock import SECOND_US, now_us
 from imr_live.domain.ids import new_id
+from imr_live.domain.rate_limit import SharedCounters
 from imr_live.domain.roles import StaffRole
 from imr_live.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
 from imr_live.store.database import Database
@@ -17,6 +20,11 @@ from imr_live.store.database import Database
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 LOGIN_TTL_US = 12 * 3600 * SECOND_US
 MIN_PASSWORD = 10
+ACCOUNT_MAX_FAILURES = 5
+"""Wrong passwords for one username before it is paused (whatever address they came from)."""
+ADDRESS_MAX_FAILURES = 50
+"""Wrong passwords from one address before it is paused: far above one person's typos, so
+a clinic behind one NAT is not locked out by a few, yet one address cannot guess on and on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,28 +66,45 @@ def check_password(password: str, stored: str) -> bool:
 
 
 class LoginThrottle:
-    """Refuses logins for a key (username or address) after repeated failures."""
+    """Refuses logins for a key (username or address) after repeated failures.
 
-    def __init__(self, max_failures: int = 5, window_s: float = 900) -> None:
-        self.max_failures = max_failures
+    On one node the failures of the last window are kept in memory; with
+    ``shared`` counters (Redis) every node counts into the same ones, so a
+    guesser cannot spread guesses over the nodes (each count runs for a window
+    from its first failure).
+    """
+
+    def __init__(self, window_s: float = 900, shared: SharedCounters | None = None) -> None:
         self.window_us = int(window_s * SECOND_US)
+        self.window_s = int(window_s)
+        self.shared = shared
         self._failures: dict[str, deque[int]] = {}
 
-    def check(self, *keys: str) -> None:
-        """Raise RateLimited when any key has failed too often lately."""
-        for key in keys:
-            recent = self._recent(key)
-            if len(recent) >= self.max_failures:
+    async def check(self, *limits: tuple[str, int]) -> None:
+        """Raise RateLimited when any ``(key, max_failures)`` has failed too often lately."""
+        if self.shared is not None:
+            counts = await self.shared.peek([f"login:{key}" for key, _ in limits])
+        else:
+            counts = [len(self._recent(key)) for key, _ in limits]
+        for (_key, max_failures), count in zip(limits, counts, strict=True):
+            if count >= max_failures:
                 raise RateLimited("too many failed sign-ins; wait 15 minutes and try again")
 
-    def failed(self, *keys: str) -> None:
+    async def failed(self, *keys: str) -> None:
         """Count one failure against each key."""
+        if self.shared is not None:
+            for key in keys:
+                await self.shared.hit(f"login:{key}", self.window_s)
+            return
         for key in keys:
             self._recent(key).append(now_us())
+        self._forget_idle()
 
-    def succeeded(self, *keys: str) -> None:
+    async def succeeded(self, *keys: str) -> None:
         """Forget failures of each key."""
         for key in keys:
+            if self.shared is not None:
+                await self.shared.forget(f"login:{key}")
             self._failures.pop(key, None)
 
     def _recent(self, key: str) -> deque[int]:
@@ -89,6 +114,13 @@ class LoginThrottle:
             q.popleft()
         return q
 
+    def _forget_idle(self) -> None:
+        # Guesses at many made-up names each leave a key: drop the expired ones now and
+        # then, so the table stays as small as the failures of the last window.
+        if len(self._failures) % 1024 == 0:
+            for key in [k for k in self._failures if not self._recent(k)]:
+                del self._failures[key]
+
 
 class Accounts:
     """Staff accounts and their login sessions, stored in the database."""
@@ -96,6 +128,7 @@ class Accounts:
     def __init__(self, db: Database, throttle: LoginThrottle | None = None) -> None:
         self.db = db
         self.throttle = throttle or LoginThrottle()
+        _dummy_hash()  # made now, so the first unknown name costs no extra hash
 
     async def add(self, username: str, password: str, role: StaffRole) -> Account:
         """Create a staff account."""
@@ -133,19 +166,28 @@ class Accounts:
         return [Account(r["id"], r["username"], StaffRole(r["role"])) for r in rows]
 
     async def login(self, username: str, password: str, address: str = "") -> tuple[Account, str]:
-        """Check a password; return the account and a new login token."""
+        """Check a password; return the account and a new login token.
+
+        Failures pause the username after ``ACCOUNT_MAX_FAILURES`` and the client
+        ``address`` after ``ADDRESS_MAX_FAILURES``, so guesses at other names from a
+        shared address do not lock a staff member out. An unknown name costs one scrypt
+        too, so the response time does not tell which names exist.
+        """
         username = username.strip().lower()
-        keys = (f"user:{username}", f"addr:{address}")
-        self.throttle.check(*keys)
+        user_key, address_key = f"user:{username}", f"addr:{address}"
+        await self.throttle.check(
+            (user_key, ACCOUNT_MAX_FAILURES), (address_key, ADDRESS_MAX_FAILURES)
+        )
         row = await self.db.fetchrow(
             "SELECT id, username, role, password_hash FROM accounts "
             "WHERE username = ? AND disabled = 0",
             username,
         )
-        if row is None or not check_password(password, row["password_hash"]):
-            self.throttle.failed(*keys)
+        stored = row["password_hash"] if row is not None else _dummy_hash()
+        if not await asyncio.to_thread(check_password, password, stored) or row is None:
+            await self.throttle.failed(user_key, address_key)
             raise NotAuthenticated("wrong username or password")
-        self.throttle.succeeded(*keys)
+        await self.throttle.succeeded(user_key)
         token = secrets.token_urlsafe(32)
         await self.db.execute(
             "INSERT INTO staff_sessions (token_hash, account_id, expires_at) VALUES (?, ?, ?)",
@@ -169,6 +211,12 @@ class Accounts:
     async def logout(self, token: str) -> None:
         """End a login session."""
         await self.db.execute("DELETE FROM staff_sessions WHERE token_hash = ?", _token_hash(token))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash no password matches, checked for unknown names so they cost the same time."""
+    return hash_password(secrets.token_urlsafe(32))
 
 
 def _token_hash(token: str) -> str:

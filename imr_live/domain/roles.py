@@ -24,51 +24,42 @@ class Role(StrEnum):
     SUPPORTER = "supporter"
     GUEST_SPEAKER = "guest_speaker"
     OBSERVER = "observer"
+    INTERPRETER = "interpreter"
+    """Interprets (in a named language) for one person, or for the whole group."""
 
 
 INVITE_ROLES = frozenset(
-    {Role.CLIENT, Role.SUPPORTER, Role.CO_LEADER, Role.GUEST_SPEAKER, Role.OBSERVER}
+    {
+        Role.CLIENT,
+        Role.SUPPORTER,
+        Role.CO_LEADER,
+        Role.GUEST_SPEAKER,
+        Role.OBSERVER,
+        Role.INTERPRETER,
+    }
 )
 """Roles a join link can carry."""
 
 LEADS = frozenset({Role.LEADER, Role.CO_LEADER})
 """Roles that run the session: admit, show slides, run role plays."""
 
-SPEAKS = frozenset({Role.LEADER, Role.CO_LEADER, Role.CLIENT, Role.SUPPORTER, Role.GUEST_SPEAKER})
+SPEAKS = frozenset(
+    {
+        Role.LEADER,
+        Role.CO_LEADER,
+        Role.CLIENT,
+        Role.SUPPORTER,
+        Role.GUEST_SPEAKER,
+        Role.INTERPRETER,
+    }
+)
 """Roles that take part (chat, hands, media); observers and supervisors watch."""
 
+OPEN_IN_PRIVATE_MODE = frozenset({Role.LEADER, Role.CO_LEADER, Role.SUPERVISOR, Role.INTERPRETER})
+"""Roles that see and are seen by everyone in private group mode; everyone else is a
+group member, hidden (video and name) from the other group members."""
+
+HIDDEN_FROM_GUESTS = frozenset({Role.CLIENT, Role.SUPPORTER})
+"""Whose names a guest speaker does not see ("Group member") unless the lead allows it."""
+
 EVERYONE = frozenset(Role)
-
-PERMISSIONS: dict[str, frozenset[Role]] = {
-    "join": EVERYONE,
-    "leave": EVERYONE,
-    "consent.set": EVERYONE,
-    "waiting.admit": LEADS,
-    "waiting.deny": LEADS,
-    "session.lock": LEADS,
-    "session.end": frozenset({Role.LEADER}),
-    "slide.show": LEADS,
-    "roleplay.start": LEADS,
-    "roleplay.step": LEADS,
-    "roleplay.end": LEADS,
-    "hand.raise": SPEAKS,
-    "hand.lower": SPEAKS,
-    "chat.send": SPEAKS,
-    "participant.rename": LEADS,
-    "participant.mute_request": LEADS,
-    "participant.remove": LEADS,
-    "assignment.give": LEADS,
-    "assignment.review": LEADS,
-    "goal.note": LEADS,
-    "goal.update": LEADS,
-    "scale.record": LEADS | {Role.CLIENT},
-    "media": SPEAKS | {Role.OBSERVER, Role.SUPERVISOR},
-    "media.server_mute": LEADS,
-    "recording.set": frozenset({Role.LEADER}),
-}
-"""Action name -> roles allowed to do it. Every live-channel event is checked here."""
-
-
-def allowed(action: str, role: Role) -> bool:
-    """True when ``role`` may perform ``action``; unknown actions are never allowed."""
-    return role in PERMISSIONS.get(action, frozenset())

@@ -14,6 +14,11 @@ from imr_live.domain.roles import Role, StaffRole
 from imr_live.errors import Forbidden, InvalidInput, NotFound
 from imr_live.store.database import Database
 
+SESSION_COLUMNS = (
+    "id, title, format, scheduled_at, script_ref, leader_id, co_leader_ids, status, created_at"
+)
+"""The sessions table's columns, named in every query."""
+
 
 class SessionFormat(StrEnum):
     """How many clients a session serves."""
@@ -139,14 +144,18 @@ class Sessions:
 
     async def get(self, session_id: str) -> Session:
         """The session with this id; NotFound otherwise."""
-        row = await self.db.fetchrow("SELECT * FROM sessions WHERE id = ?", session_id)
+        row = await self.db.fetchrow(
+            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", session_id
+        )
         if row is None:
             raise NotFound("no such session")
         return _from_row(row)
 
     async def for_account(self, account: Account) -> list[Session]:
         """Sessions an account leads or co-leads (all of them for supervisors and admins)."""
-        rows = await self.db.fetch("SELECT * FROM sessions ORDER BY scheduled_at DESC")
+        rows = await self.db.fetch(
+            f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY scheduled_at DESC"
+        )
         sessions = [_from_row(r) for r in rows]
         return [s for s in sessions if s.staff_role(account) is not None]
 
@@ -158,5 +167,7 @@ class Sessions:
 
     async def live(self) -> list[Session]:
         """Sessions that were live when the server last stopped."""
-        rows = await self.db.fetch("SELECT * FROM sessions WHERE status = ?", "live")
+        rows = await self.db.fetch(
+            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE status = ?", "live"
+        )
         return [_from_row(r) for r in rows]

@@ -2,26 +2,49 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
-from redis.exceptions import RedisError
 
+from imr_live.curriculum import Curriculum
 from imr_live.domain.accounts import Account
 from imr_live.domain.roles import LEADS, StaffRole
 from imr_live.domain.sessions import Session
+from imr_live.edges import addresses
 from imr_live.edges.keys import SERVICES
 from imr_live.edges.live_socket import STAFF_COOKIE
-from imr_live.errors import Forbidden, ImrError, InvalidInput, NotAuthenticated
+from imr_live.errors import (
+    Forbidden,
+    ImrError,
+    InvalidInput,
+    NotAuthenticated,
+    Unavailable,
+)
+from imr_live.reports.session_plans import chosen_plan, store_plan
 from imr_live.services import Services
-from imr_live.store.redis_coordination import RedisCoordination
 
 log = logging.getLogger("imr_live.http")
 routes = web.RouteTableDef()
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SOCKET_IO_PATH = "/socket.io/"
+"""Engine.IO checks its own origins (``cors_origins``) and authenticates each socket once."""
+
+
+class CrossSite(Forbidden):
+    """A state-changing request that a page on another origin made."""
+
+    code = "cross_site"
+
+
+class UnsupportedMediaType(InvalidInput):
+    """A JSON route was sent some other kind of body."""
+
+    code = "unsupported_media_type"
+    status = 415
 
 
 @web.middleware
@@ -34,6 +57,49 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if not request.path.startswith("/api/"):
             raise web.HTTPException(text=exc.message) from exc  # pages show plain text
         return web.json_response({"error": exc.as_dict()}, status=exc.status)
+
+
+@web.middleware
+async def same_origin_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse state-changing requests from other origins (CSRF).
+
+    A browser names the page's origin in ``Origin`` (and ``Sec-Fetch-Site``) on every
+    request but GET and HEAD; a foreign one is refused whoever is signed in. A request
+    that carries the staff cookie must name one, since the cookie alone is what a page
+    on another origin (another port of this host included) could borrow. Callers with
+    a bearer token, which no browser attaches on its own, need neither.
+    """
+    if request.method not in SAFE_METHODS and not request.path.startswith(SOCKET_IO_PATH):
+        _check_same_origin(request)
+    return await handler(request)
+
+
+def _check_same_origin(request: web.Request) -> None:
+    refused = CrossSite("this request came from another website, so it was refused")
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        raise refused
+    origin = request.headers.get("Origin")
+    if origin is not None and not _is_own_origin(request, origin):
+        raise refused
+    if origin is None and fetch_site is None and STAFF_COOKIE in request.cookies:
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            raise refused
+
+
+def _is_own_origin(request: web.Request, origin: str) -> bool:
+    """``origin`` is the public URL's, or (without one) names the host the request went to."""
+    public_url = services(request).config.public_url
+    if public_url:
+        public = urlsplit(public_url)
+        return origin == f"{public.scheme}://{public.netloc}"
+    parts = urlsplit(origin)
+    # Behind a TLS proxy the request arrives as http while the page is https.
+    return parts.scheme in ("http", "https") and parts.netloc == request.host
+
+
+MIDDLEWARES = (errors_middleware, same_origin_middleware)
+"""The application's middlewares, outermost first (errors wrap the origin check)."""
 
 
 def services(request: web.Request) -> Services:
@@ -49,6 +115,13 @@ def staff_token(request: web.Request) -> str | None:
     return request.cookies.get(STAFF_COOKIE)
 
 
+def client_address(request: web.Request) -> str:
+    """The client's address (``addresses.behind_proxies``: X-Forwarded-For only from trusted proxies)."""
+    forwarded = ",".join(request.headers.getall("X-Forwarded-For", []))
+    trusted = services(request).config.trusted_proxies
+    return addresses.behind_proxies(request.remote or "", forwarded, trusted)
+
+
 async def current_account(request: web.Request) -> Account:
     """The signed-in staff account; NotAuthenticated otherwise."""
     token = staff_token(request)
@@ -58,7 +131,9 @@ async def current_account(request: web.Request) -> Account:
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object body."""
+    """The request's JSON object body (415 for a body of another type)."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("send the request body as JSON (application/json)")
     try:
         body = await request.json()
     except ValueError as exc:
@@ -85,7 +160,7 @@ async def login(request: web.Request) -> web.Response:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise InvalidInput("username and password are required")
-    address = request.remote or ""
+    address = client_address(request)
     account, token = await services(request).accounts.login(username, password, address)
     response = web.json_response(
         {
@@ -152,6 +227,8 @@ async def create_session(request: web.Request) -> web.Response:
     scheduled = body.get("scheduled_at")
     if scheduled is not None and not isinstance(scheduled, int):
         raise InvalidInput("scheduled_at must be microseconds since the epoch")
+    known = getattr(s.scripts, "curriculum", None)
+    plan = chosen_plan(known if isinstance(known, Curriculum) else None, body)
     session = await s.sessions.create(
         account,
         str(body.get("title", "")),
@@ -160,7 +237,10 @@ async def create_session(request: web.Request) -> web.Response:
         script_ref,
         co_leaders,
     )
-    return web.json_response(session.as_dict(), status=201)
+    await store_plan(s.db, session, plan)
+    return web.json_response(
+        session.as_dict() | {"plan_id": plan[0].id if plan else None}, status=201
+    )
 
 
 @routes.get("/api/sessions/{session_id}")
@@ -181,13 +261,37 @@ async def create_invite(request: web.Request) -> web.Response:
     client_ref = body.get("client_ref")
     if client_ref is not None and not isinstance(client_ref, str):
         raise InvalidInput("client_ref must be a string")
+    language, interprets_for = body.get("language"), body.get("interprets_for")
+    for name, value in (("language", language), ("interprets_for", interprets_for)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{name} must be a string")
     invite, token = await services(request).links.create(
-        session, account, str(body.get("role")), ttl, client_ref
+        session,
+        account,
+        str(body.get("role")),
+        ttl,
+        client_ref,
+        language,
+        interprets_for,
+        guest_window(body),
     )
     base = services(request).config.public_url or f"{request.scheme}://{request.host}"
     return web.json_response(
         {"invite": invite.as_dict(), "link": f"{base}/join/{token}", "token": token}, status=201
     )
+
+
+def guest_window(body: dict[str, Any]) -> tuple[int, int] | None:
+    """A guest speaker link's time window from ``window_start``/``window_end`` (both or
+    neither; microseconds since the epoch, like ``scheduled_at``)."""
+    start, end = body.get("window_start"), body.get("window_end")
+    if start is None and end is None:
+        return None
+    if type(start) is not int or type(end) is not int:
+        raise InvalidInput(
+            "window_start and window_end: give both, in microseconds since the epoch"
+        )
+    return start, end
 
 
 @routes.get("/api/sessions/{session_id}/invites")
@@ -201,11 +305,12 @@ async def list_invites(request: web.Request) -> web.Response:
 @routes.delete("/api/sessions/{session_id}/invites/{invite_id}")
 async def revoke_invite(request: web.Request) -> web.Response:
     """Turn a join link off."""
-    _account, session = await session_for_staff(request, lead=True)
+    account, session = await session_for_staff(request, lead=True)
     invite = await services(request).links.get(request.match_info["invite_id"])
     if invite.session_id != session.id:
         raise Forbidden("that invite is not for this session")
     await services(request).links.revoke(invite.id)
+    await services(request).channel.link_revoked(session.id, invite.id, account.id)
     return web.json_response({"ok": True})
 
 
@@ -245,10 +350,8 @@ async def readyz(request: web.Request) -> web.Response:
     await s.db.fetch("SELECT 1 AS one")
     if not s.accepting:
         return web.json_response({"ok": False, "reason": "shutting down"}, status=503)
-    coord = s.channel.coord
-    if isinstance(coord, RedisCoordination):
-        try:
-            await asyncio.wait_for(coord.redis.ping(), 2)
-        except (RedisError, OSError, TimeoutError):
-            return web.json_response({"ok": False, "reason": "redis unavailable"}, status=503)
+    try:
+        await s.channel.recorder.coord.ping()
+    except Unavailable as exc:
+        return web.json_response({"ok": False, "reason": exc.message}, status=503)
     return web.json_response({"ok": True})

@@ -1,29 +1,28 @@
-"""The media edge: carries SFU signalling over the live channel and SFU events back.
+"""The media edge: carries SFU signalling for the live channel and SFU events back.
 
-Browsers send ``media`` events ``{type: join|publish|answer|mute|audio_only|leave, ...}``;
-the SFU answers in the ack and pushes ``media`` messages (offers, tracks, speaker,
-muted). Only admitted people reach the SFU; leader actions (server mute,
-removal, recording) come from the domain through ``MediaHooks``.
+Browsers send ``media`` events ``{type: join|publish|answer|mute|audio_only|leave, ...}``
+(a catalogued command: the channel checks role and presence, then calls
+``signal``); the SFU answers in the ack and pushes ``media`` messages (offers,
+tracks, speaker, muted). Leader actions (server mute, removal, recording) come
+from the domain through the same ``MediaHooks``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 import socketio
 
-from imr_live.domain.roles import allowed
-from imr_live.domain.seat import Seat
-from imr_live.edges.live_socket import LiveSocket, person_room, room
-from imr_live.errors import Conflict, Forbidden, ImrError, InvalidInput, Unavailable
-from imr_live.services import Services
+from imr_live.domain.commands import MediaMessage
+from imr_live.domain.events import MediaAck
+from imr_live.errors import ImrError, InvalidInput, Unavailable
+from imr_live.media.backend import MediaBackend
+from imr_live.media.rooms import person_room, room
 from sfu.errors import NotInRoom, SfuError
 
 log = logging.getLogger("imr_live.media")
-CLIENT_TYPES = frozenset(
-    {"join", "publish", "answer", "mute", "audio_only", "ice_restart", "leave"}
-)
 
 
 def sfu_error(exc: SfuError) -> ImrError:
@@ -31,59 +30,57 @@ def sfu_error(exc: SfuError) -> ImrError:
     return ImrError(exc.message, code=exc.code) if exc.code else InvalidInput(exc.message)
 
 
-class MediaBackend(Protocol):
-    """An SFU as the live channel drives it: in this process, or workers over Redis."""
-
-    async def handle(
-        self, room_id: str, participant_id: str, message: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Apply one signalling message; raises SfuError on bad input."""
-
-    async def close_room(self, room_id: str) -> None:
-        """Close a room and everything in it."""
-
-    def stats(self) -> dict[str, Any]:
-        """Counts for monitoring."""
-
-
 class MediaBridge:
-    """Connects one in-process SfuService to the live channel and Socket.IO."""
+    """Implements the domain's MediaHooks with an SFU backend and Socket.IO."""
 
-    def __init__(self, sio: socketio.AsyncServer, services: Services) -> None:
+    def __init__(self, sio: socketio.AsyncServer, call_limit_s: float = 15.0) -> None:
         self.sio = sio
-        self.services = services
         self.sfu: MediaBackend | None = None
+        self.call_limit_s = call_limit_s
+        """How long the live channel waits for one SFU call (it runs under the session's lock)."""
+        self._overdue: set[asyncio.Task[dict[str, Any]]] = set()
 
-    def attach(self, sfu: MediaBackend, live_socket: LiveSocket) -> None:
-        """Start carrying media events for ``sfu``."""
+    def attach(self, sfu: MediaBackend) -> None:
+        """Carry media for ``sfu`` (it needs ``emit`` first, so it is made after the bridge)."""
         self.sfu = sfu
-        live_socket.extra_events["media"] = self.on_media
-        self.services.channel.media = self
 
     async def emit(self, room_id: str, participant_id: str, event: dict[str, Any]) -> None:
         """What the SFU says to one participant's browser."""
         await self.sio.emit("media", event, room=person_room(room_id, participant_id))
 
-    async def on_media(self, seat: Seat, _sid: str, data: Any) -> dict[str, Any]:
-        """A browser's signalling message: admitted people only, client types only."""
-        if not isinstance(data, dict) or data.get("type") not in CLIENT_TYPES:
-            raise InvalidInput(f"media type must be one of {', '.join(sorted(CLIENT_TYPES))}")
-        if not allowed("media", seat.role):
-            raise Forbidden("your role does not send or receive media")
-        live = await self.services.channel.live(seat.session_id)
-        person = live.state.person(seat.participant_id)
-        if person is None or not person.present:
-            raise Conflict("wait until you are admitted", code="not_admitted")
-        return await self._handle(seat.session_id, seat.participant_id, data)
+    async def signal(self, session_id: str, participant_id: str, message: MediaMessage) -> MediaAck:
+        """A browser's signalling message, already checked by the channel."""
+        reply = await self._handle(session_id, participant_id, message.model_dump())
+        return MediaAck.model_validate(reply)
 
     async def _handle(self, room_id: str, pid: str, message: dict[str, Any]) -> dict[str, Any]:
         if self.sfu is None:
             raise Unavailable("the media server is not running")
+        call = asyncio.ensure_future(self.sfu.handle(room_id, pid, message))
         try:
-            return await self.sfu.handle(room_id, pid, message)
+            # Shielded: an SFU operation cut in half would leave its room half changed.
+            return await asyncio.wait_for(asyncio.shield(call), self.call_limit_s)
         except SfuError as exc:
             log.info("media %s from %s refused: %s", message.get("type"), pid, exc.code)
             raise sfu_error(exc) from None
+        except TimeoutError:
+            log.warning(
+                "media %s took over %.0f s; the session goes on without it",
+                message.get("type"),
+                self.call_limit_s,
+            )
+            self._overdue.add(call)
+            call.add_done_callback(self._finished_late)
+            raise Unavailable("the media server is slow to answer; try again") from None
+
+    def _finished_late(self, call: asyncio.Task[dict[str, Any]]) -> None:
+        """An SFU call that outlived its wait ended: say how, once."""
+        self._overdue.discard(call)
+        if call.cancelled():
+            return
+        exc = call.exception()
+        if exc is not None and not isinstance(exc, SfuError):
+            log.error("a late media call failed", exc_info=exc)
 
     # -- MediaHooks (called by the domain) --------------------------------------------
 
@@ -107,6 +104,38 @@ class MediaBridge:
         """Stop (or resume) forwarding a participant's track."""
         message = {"type": "server_mute", "target": target, "kind": kind, "muted": muted}
         await self._handle(session_id, by, message)
+
+    async def set_group(self, session_id: str, by: str, members: list[str], group: str) -> None:
+        """Keep ``members``' media within ``group`` ("" is the whole room); no media room yet
+        means nobody's media flows, so there is nothing to keep apart."""
+        await self._set_in_room(
+            session_id, by, {"type": "group", "members": members, "group": group}
+        )
+
+    async def set_captions(self, session_id: str, by: str, on: bool) -> None:
+        """Caption the media room's audio, or stop; no media room yet: nothing to caption."""
+        await self._set_in_room(session_id, by, {"type": "captions", "on": on})
+
+    async def set_privacy(
+        self,
+        session_id: str,
+        by: str,
+        on: bool,
+        voices: bool,
+        open_ids: list[str],
+        shown: list[str],
+    ) -> None:
+        """Set private group mode in the media room; no media room yet: nothing flows."""
+        message = {"type": "privacy", "on": on, "voices": voices, "open": open_ids, "shown": shown}
+        await self._set_in_room(session_id, by, message)
+
+    async def _set_in_room(self, session_id: str, by: str, message: dict[str, Any]) -> None:
+        """A room setting; no media room (yet, or any more) means there is nothing to set."""
+        try:
+            await self._handle(session_id, by, message)
+        except ImrError as exc:
+            if exc.code not in (NotInRoom.code, "room_closed"):
+                raise
 
     async def room_moved(self, room_id: str) -> None:
         """The room's media server died and another took it: everyone re-connects media."""

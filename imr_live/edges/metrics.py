@@ -9,6 +9,8 @@ loads they last reported in Redis; the rest comes through ``Telemetry`` calls.
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import logging
 import re
 import time
@@ -20,6 +22,8 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram, ProcessCollec
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from redis.exceptions import RedisError
+
+from imr_live.edges.keys import SERVICES
 
 log = logging.getLogger("imr_live.metrics")
 MediaStats = Callable[[], Mapping[str, Any] | None]
@@ -119,6 +123,20 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+class TaskCollector:
+    """The asyncio tasks alive in this process's event loop, counted at scrape time."""
+
+    def collect(self) -> Iterator[Metric]:
+        """``imr_asyncio_tasks``: a count that climbs and never comes back down is a leak."""
+        try:
+            count = len(asyncio.all_tasks())
+        except RuntimeError:  # scraped from outside a running loop (a test's registry read)
+            return
+        yield GaugeMetricFamily(
+            "imr_asyncio_tasks", "asyncio tasks not yet done in the server's event loop", count
+        )
+
+
 class PrometheusTelemetry:
     """Implements ``imr_live.domain.telemetry.Telemetry`` with Prometheus metrics."""
 
@@ -130,6 +148,7 @@ class PrometheusTelemetry:
         self.registry.register(self.media)
         self.workers = WorkerCollector()
         self.registry.register(self.workers)
+        self.registry.register(TaskCollector())
         ProcessCollector(registry=self.registry)
         self._connections = Gauge(
             "imr_live_connections",
@@ -176,11 +195,35 @@ METRICS = web.AppKey("metrics", PrometheusTelemetry)
 
 
 async def metrics_handler(request: web.Request) -> web.Response:
-    """``GET /metrics``: Prometheus text format."""
+    """``GET /metrics``: Prometheus text format, for the configured bearer token.
+
+    Without ``metrics_token`` only a scraper on this host may read it, and not through
+    a proxy here (one that names a client in X-Forwarded-For or Forwarded).
+    """
+    token = request.app[SERVICES].config.metrics_token
+    if token:
+        given = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(given, f"Bearer {token}".encode()):
+            log.warning("/metrics refused: no valid bearer token from %s", request.remote)
+            raise web.HTTPUnauthorized(
+                text="a bearer token is needed\n", headers={"WWW-Authenticate": "Bearer"}
+            )
+    elif not _direct_from_loopback(request):
+        log.warning("/metrics refused: not from loopback (%s) and no token set", request.remote)
+        raise web.HTTPForbidden(text="set IMR_METRICS_TOKEN to scrape from elsewhere\n")
     telemetry = request.app[METRICS]
     await telemetry.workers.refresh()
     body = telemetry.render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
+
+
+def _direct_from_loopback(request: web.Request) -> bool:
+    if "X-Forwarded-For" in request.headers or "Forwarded" in request.headers:
+        return False
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
 
 
 def setup(app: web.Application) -> PrometheusTelemetry:

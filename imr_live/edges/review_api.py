@@ -11,14 +11,27 @@ from typing import Any
 
 from aiohttp import web
 
+from imr_live.domain.accounts import Account
+from imr_live.domain.care_plans import CarePlans
+from imr_live.domain.clock import now_us
 from imr_live.domain.roles import LEADS, Role
-from imr_live.edges import review_exports, review_pages
+from imr_live.edges import (
+    my_imr,
+    notes_api,
+    review_exports,
+    review_fidelity,
+    review_pages,
+    review_plans,
+    safety_api,
+    scales_due_api,
+    session_plan,
+)
 from imr_live.edges.http_api import current_account, services, session_for_staff
-from imr_live.edges.review_common import audited, csv_response, records
+from imr_live.edges.review_common import audited, csv_response, records, report_of
+from imr_live.edges.review_plans import plan_view
 from imr_live.errors import Forbidden, InvalidInput, NotFound
 from imr_live.reports.attendance import attendance
 from imr_live.reports.audit import AuditLog
-from imr_live.reports.client_report import client_report
 from imr_live.reports.csv_table import to_csv
 from imr_live.reports.enrollment import (
     JOIN_COLUMNS,
@@ -29,7 +42,9 @@ from imr_live.reports.enrollment import (
     months_total,
 )
 from imr_live.reports.program import GROUPINGS, program
+from imr_live.reports.scale_schedule import ScaleDue, due_list, scales_due
 from imr_live.reports.timeline import GROUPS, timeline
+from imr_live.reports.trends import client_reports, program_scale
 
 routes = web.RouteTableDef()
 
@@ -49,17 +64,24 @@ ATTENDANCE_COLUMNS = [
     "rejoins",
     "left_early",
 ]
+DUE_COLUMNS = ["client_ref", "rater", "last_at", "due_at", "status"]
 TIMELINE_COLUMNS = ["seq", "at", "kind", "group", "actor", "who", "summary", "duration_s"]
 CLIENT_COLUMNS = [
     "session_id",
     "scheduled_at",
     "script_ref",
+    "variant",
     "module",
+    "session_number",
+    "format",
     "status",
     "present_s",
+    "share",
+    "counts",
     "late_s",
     "drops",
     "rejoins",
+    "supporter_came",
 ]
 
 
@@ -67,6 +89,13 @@ def setup(app: web.Application) -> None:
     """Register review and report routes, exports and review pages on the application."""
     app.router.add_routes(routes)
     app.router.add_routes(review_exports.routes)
+    app.router.add_routes(safety_api.routes)
+    app.router.add_routes(notes_api.routes)
+    app.router.add_routes(review_plans.routes)
+    app.router.add_routes(review_fidelity.routes)
+    app.router.add_routes(my_imr.routes)
+    app.router.add_routes(session_plan.routes)
+    app.router.add_routes(scales_due_api.routes)
     review_pages.setup(app)
 
 
@@ -136,13 +165,15 @@ async def session_follow_up(request: web.Request) -> web.Response:
     for invite in mine:
         ref = invite.client_ref or ""
         found = await records(request).of_client(ref, account)
-        report = client_report(ref, found)
+        report = await report_of(request, ref, found)
         held = {s.session_id: s.scheduled_at for s in report.sessions}
         practice, goals = report.to_follow_up(session.id)
+        due = scales_due(report, now_us(), services(request).config.imr_scales_due_days)
         out.append(
             {
                 "participant": invite.id,
                 "client_ref": ref,
+                "scales_due": [d.as_dict() for d in due],
                 "assignments": [
                     {
                         "assignment_id": a.id,
@@ -180,11 +211,37 @@ async def client(request: web.Request) -> web.Response:
     if not found:
         raise NotFound("no sessions of this client that you may review")
     as_csv = await audited(request, account, "client_report", f"client:{ref}")
-    report = client_report(ref, found)
+    report = await report_of(request, ref, found)
     if as_csv:
         rows = [s.as_dict() for s in report.sessions]
         return csv_response(to_csv(rows, CLIENT_COLUMNS), f"client-{ref}")
-    return web.json_response(report.as_dict())
+    s = services(request)
+    history = await CarePlans(s.db, s.sessions).of_client(ref)
+    return web.json_response({**report.as_dict(), "care_plans": plan_view(history)})
+
+
+@routes.get("/api/reports/scales-due")
+async def scales_due_report(request: web.Request) -> web.Response:
+    """When each client's next IMR Scales rating is due (clients of the sessions the account
+    may review), most pressing first; ``?format=csv`` exports it."""
+    account = await current_account(request)
+    as_csv = await audited(request, account, "scales_due", "program:scales_due")
+    due = await due_of(request, account)
+    rows = [d.as_dict() for d in due]
+    if as_csv:
+        return csv_response(to_csv(rows, DUE_COLUMNS), "imr-scales-due")
+    every = services(request).config.imr_scales_due_days
+    return web.json_response({"every_days": every, "clients": rows})
+
+
+async def due_of(request: web.Request, account: Account) -> list[ScaleDue]:
+    """Next IMR Scales ratings of every client the account may review."""
+    source = records(request)
+    s = services(request)
+    clients = client_reports(
+        await source.visible_to(account), source.curriculum, s.config.attendance_share
+    )
+    return due_list(clients, now_us(), s.config.imr_scales_due_days)
 
 
 @routes.get("/api/reports/program")
@@ -200,9 +257,10 @@ async def program_report(request: web.Request) -> web.Response:
     rows, total = program(visible, by, await source.usernames())
     as_dicts = [r.as_dict() for r in rows], total.as_dict()
     flats = [r.flat() for r in rows], total.flat()
-    body: dict[str, Any] = {"by": by}
+    clients = client_reports(visible, source.curriculum, services(request).config.attendance_share)
+    body: dict[str, Any] = {"by": by, "scale": program_scale(clients)}
     if by == "title":  # groups: with their joins
-        joins = group_joins(visible)
+        joins = group_joins(visible, source.curriculum)
         found = {g.group: [g] for g in joins}
         for shape in (as_dicts, flats):
             for row in shape[0]:
@@ -229,11 +287,12 @@ async def program_joins(request: web.Request) -> web.Response:
     if per not in ("joins", "months"):
         raise InvalidInput("rows must be joins or months")
     as_csv = await audited(request, account, "program", "program:joins")
-    groups = group_joins(await records(request).summarised(account))
+    source = records(request)
+    groups = group_joins(await source.summarised(account), source.curriculum)
     if as_csv and per == "months":
         return csv_response(to_csv(month_rows(groups), MONTH_COLUMNS), "program-joins-per-month")
     if as_csv:
-        rows = [j.as_dict() for g in groups for j in g.joins]
+        rows = [j.flat() for g in groups for j in g.joins]
         return csv_response(to_csv(rows, JOIN_COLUMNS), "program-joins")
     return web.json_response(
         {"per_month": months_total(groups), "groups": [g.as_dict() for g in groups]}

@@ -9,18 +9,19 @@ from __future__ import annotations
 from aiohttp import web
 
 from imr_live.domain.accounts import Account
+from imr_live.domain.care_plans import CarePlans
 from imr_live.edges.http_api import current_account, services, session_for_staff
-from imr_live.edges.review_common import audited, csv_response, records
+from imr_live.edges.review_common import audited, csv_response, records, report_of
 from imr_live.errors import NotFound
 from imr_live.reports.audit import AuditLog
 from imr_live.reports.certificate_pdf import certificate_pdf
+from imr_live.reports.certificate_register import CertificateRegister
 from imr_live.reports.certificates import earned
-from imr_live.reports.client_report import client_report
 from imr_live.reports.csv_table import to_csv
 from imr_live.reports.fhir import client_bundle
 from imr_live.reports.recordings import Recordings
 from imr_live.reports.records import SessionRecord
-from imr_live.reports.scale import SCALE_COLUMNS, scale_change
+from imr_live.reports.scale import SCALE_COLUMNS, old_form_change, scale_change, scale_gaps
 
 routes = web.RouteTableDef()
 
@@ -40,7 +41,7 @@ async def scale(request: web.Request) -> web.Response:
     """The client's IMR scale ratings (``?format=csv``: one row per rating, one column per item)."""
     account, ref, found = await client_records(request)
     as_csv = await audited(request, account, "scale", f"client:{ref}")
-    entries = client_report(ref, found).scale
+    entries = (await report_of(request, ref, found)).scale
     if as_csv:
         return csv_response(to_csv([e.flat() for e in entries], SCALE_COLUMNS), f"scale-{ref}")
     return web.json_response(
@@ -48,6 +49,8 @@ async def scale(request: web.Request) -> web.Response:
             "client_ref": ref,
             "ratings": [e.as_dict() for e in entries],
             "change": scale_change(entries),
+            "change_old_form": old_form_change(entries),
+            "gaps": scale_gaps(entries),
         }
     )
 
@@ -57,8 +60,10 @@ async def fhir_bundle(request: web.Request) -> web.Response:
     """The client's course as a FHIR R4 Bundle (no names; identifier = client_ref)."""
     account, ref, found = await client_records(request)
     await AuditLog(services(request).db).record(account.id, "export.fhir", f"client:{ref}")
+    s = services(request)
+    plans = list((await CarePlans(s.db, s.sessions).current(ref)).values())
     return web.json_response(
-        client_bundle(client_report(ref, found)),
+        client_bundle(await report_of(request, ref, found), plans),
         content_type="application/fhir+json",
         headers={"Content-Disposition": f'attachment; filename="client-{ref}.fhir.json"'},
     )
@@ -71,11 +76,13 @@ async def certificate(request: web.Request) -> web.Response:
     kind = request.query.get("kind", "")
     subject = request.query.get(kind, "")[:200] if kind in ("module", "goal") else ""
     usernames = await records(request).usernames()
-    cert = earned(kind, client_report(ref, found), found, usernames, subject)
+    cert = earned(kind, await report_of(request, ref, found), found, usernames, subject)
     target = f"client:{ref}"
     await AuditLog(services(request).db).record(account.id, f"export.certificate.{kind}", target)
+    code = await certificate_register(request).issue(cert)
+    base = services(request).config.public_url or f"{request.scheme}://{request.host}"
     return web.Response(
-        body=certificate_pdf(cert),
+        body=certificate_pdf(cert, code, f"{base}/verify/{code}"),
         content_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="certificate-{kind}-{ref}.pdf"'},
     )
@@ -89,6 +96,12 @@ async def delete_recordings(request: web.Request) -> web.Response:
     return web.json_response(
         {"files": deleted.files, "bytes": deleted.bytes, "seq": deleted.event.seq}
     )
+
+
+def certificate_register(request: web.Request) -> CertificateRegister:
+    """Codes of issued certificates, signed with the server key."""
+    s = services(request)
+    return CertificateRegister(s.db, s.log, s.config.secret_key.encode())
 
 
 def recordings(request: web.Request) -> Recordings:

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import secrets
 import signal
 from typing import Any
 
-import socketio
 from redis.exceptions import RedisError
 
-from imr_live.edges.live_socket import person_room
 from imr_live.media.placement import Placement
-from imr_live.media.rpc import CLOSE_ROOM
+from imr_live.media.rooms import person_room
+from imr_live.media.rpc import CLOSE_ROOM, RpcReply, RpcRequest, remote_error
+from imr_live.media.socketio_redis import ClosingRedisManager
 from imr_live.store import redis_client
 from sfu.config import SfuConfig
 from sfu.errors import SfuError
@@ -39,7 +38,7 @@ class SfuWorker:
         self.redis = redis_client.connect(url)
         self.placement = Placement(self.redis, prefix, worker_ttl_s)
         self.id = f"sfu-{os.getpid()}-{secrets.token_hex(3)}"
-        self.emitter = socketio.AsyncRedisManager(url, channel=f"{prefix}socketio", write_only=True)
+        self.emitter = ClosingRedisManager(url, channel=f"{prefix}socketio", write_only=True)
         self.service = SfuService(config, self._emit)
         self._room_locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -82,31 +81,34 @@ class SfuWorker:
                 log.warning("queue read failed: %s", type(exc).__name__)
                 await asyncio.sleep(1)
                 continue
-            if item is not None:
-                task = asyncio.create_task(self._request(json.loads(item[1])))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            if item is None:
+                continue
+            try:
+                request = RpcRequest.from_json(item[1])
+            except ValueError as exc:
+                log.warning("malformed request dropped: %s", exc)
+                continue
+            task = asyncio.create_task(self._request(request))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def _request(self, request: dict[str, Any]) -> None:
-        room, message = request["room"], request["message"]
+    async def _request(self, request: RpcRequest) -> None:
+        room, message = request.room, request.message
         async with self._room_locks.setdefault(room, asyncio.Lock()):
             try:
                 if message.get("type") == CLOSE_ROOM:
                     await self.service.close_room(room)
-                    reply: dict[str, Any] = {"ok": True, "reply": {"type": "closed"}}
+                    reply = RpcReply(request.id, reply={"type": "closed"})
                 else:
-                    result = await self.service.handle(room, request["participant"], message)
-                    reply = {"ok": True, "reply": result}
+                    result = await self.service.handle(room, request.participant, message)
+                    reply = RpcReply(request.id, reply=result)
             except SfuError as exc:
-                reply = {"ok": False, "error": {"code": exc.code, "message": exc.message}}
+                reply = RpcReply(request.id, error=exc)
             except Exception:
                 log.exception("room %s: %s failed", room, message.get("type"))
-                reply = {
-                    "ok": False,
-                    "error": {"code": "internal", "message": "media server error"},
-                }
-        reply["id"] = request["id"]
-        await self.redis.publish(self.placement.key("r", request["node"]), json.dumps(reply))
+                internal = {"code": "internal", "message": "media server error"}
+                reply = RpcReply(request.id, error=remote_error(internal))
+        await self.redis.publish(self.placement.key("r", request.node), reply.to_json())
 
     async def _shutdown(self) -> None:
         await self.placement.retire(self.id)
@@ -114,6 +116,7 @@ class SfuWorker:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.service.close()
+        await self.emitter.aclose()
         await self.redis.aclose()
 
 

@@ -32,7 +32,8 @@ class Attendance:
     display_name: str
     """Name as last set in the session."""
     client_ref: str | None
-    """Opaque cross-session client key from the invite, if one was given."""
+    """Opaque cross-session client key from the invite, if one was given; on a
+    supporter's row, the client they support."""
     first_arrival: int | None
     """When they first joined (waiting room included), µs since the epoch."""
     first_admitted: int | None
@@ -47,6 +48,8 @@ class Attendance:
     """Returns after a drop or leave (``participant.rejoined``)."""
     left_early: bool
     """In the room at some point but not at ``session.ended``."""
+    denied: bool = False
+    """Turned away from the waiting room (``participant.denied``) and never let in."""
 
     @property
     def attended(self) -> bool:
@@ -70,6 +73,7 @@ class Attendance:
             "drops": self.drops,
             "rejoins": self.rejoins,
             "left_early": self.left_early,
+            "denied": self.denied,
         }
 
 
@@ -91,6 +95,13 @@ class SessionAttendance:
     def clients(self) -> list[Attendance]:
         """Rows of people who came as clients."""
         return [p for p in self.people if p.role == "client"]
+
+    @property
+    def length_us(self) -> int:
+        """How long the session ran, from its start to its end (0 until it ended)."""
+        if self.started_at is None or self.ended_at is None:
+            return 0
+        return max(0, self.ended_at - self.started_at)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready view."""
@@ -137,6 +148,7 @@ class _Fold:
     started_at: int | None = None
     ended_at: int | None = None
     present_at_end: set[str] = field(default_factory=set)
+    denied: set[str] = field(default_factory=set)
 
     def apply(self, ev: LogEvent) -> None:
         self.roster.apply(ev)
@@ -148,6 +160,8 @@ class _Fold:
             self.ended_at = ev.at
         elif ev.kind == "participant.joined":
             self._joined(ev, str(pid))
+        elif ev.kind == "participant.denied":
+            self.denied.add(str(pid))
         elif ev.kind in OPENS or ev.kind in CLOSES:
             self._move(ev, str(pid))
 
@@ -216,4 +230,5 @@ def _row(
         drops=p.drops,
         rejoins=p.rejoins,
         left_early=left_early and pid not in fold.present_at_end,
+        denied=pid in fold.denied and p.first_admitted is None,
     )

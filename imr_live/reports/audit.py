@@ -9,6 +9,9 @@ from imr_live.domain.clock import now_us
 from imr_live.domain.ids import new_id
 from imr_live.store.database import Database
 
+AUDIT_COLUMNS = "id, at, account_id, action, target"
+"""The audit_log table's columns, named in every query."""
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
@@ -56,7 +59,7 @@ class AuditLog:
 
     async def entries(self, target: str | None = None) -> list[AuditEntry]:
         """Rows, oldest first (only those about ``target`` if given)."""
-        sql, args = "SELECT * FROM audit_log", []
+        sql, args = f"SELECT {AUDIT_COLUMNS} FROM audit_log", []
         if target is not None:
             sql, args = sql + " WHERE target = ?", [target]
         rows = await self.db.fetch(sql + " ORDER BY at, id", *args)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -25,6 +26,8 @@ from imr_live.reports.certificates import Certificate
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 """Where Debian's fonts-dejavu-core puts DejaVu Sans."""
 STANDARD = ("Helvetica", "Helvetica-Bold")
+TEXT_MARGIN = 80
+"""Points between the page edge and the longest line (inside the border)."""
 
 HEADLINES = {
     "module": (
@@ -34,7 +37,7 @@ HEADLINES = {
     "goal": ("Certificate of Achievement", "has achieved their recovery goal"),
     "graduation": (
         "Graduation Certificate",
-        "has completed every planned module of Illness Management and Recovery",
+        "has completed every module of their plan",
     ),
 }
 
@@ -66,34 +69,54 @@ def latin1(text: str) -> str:
     return "".join(out)
 
 
-def certificate_pdf(cert: Certificate, font_dir: Path = FONT_DIR) -> bytes:
-    """The PDF bytes of ``cert``."""
+def certificate_pdf(
+    cert: Certificate, code: str, verify_url: str, font_dir: Path = FONT_DIR
+) -> bytes:
+    """The PDF bytes of ``cert``, with its verification ``code`` and where to check it."""
     regular, bold = fonts(font_dir)
     text = (lambda s: s) if (regular, bold) != STANDARD else latin1
     headline, line = HEADLINES[cert.kind]
     width, height = landscape(A4)
     buffer = io.BytesIO()
     pdf = Canvas(buffer, pagesize=(width, height), pageCompression=0)
-    pdf.setTitle(f"{headline} - {cert.display_name}")
+    pdf.setTitle(text(f"{headline} - {cert.display_name}"))
     pdf.setLineWidth(4)
     pdf.rect(36, 36, width - 72, height - 72)
-    rows = [
-        (bold, 34, headline, 0.78),
-        (regular, 18, "This certifies that", 0.66),
-        (bold, 30, cert.display_name, 0.57),
-        (regular, 18, line, 0.47),
-        (bold, 22, cert.achievement, 0.39),
-        (regular, 16, f"Date: {_date(cert.at)}", 0.26),
-        (regular, 16, f"Group leader: {cert.leader}", 0.20),
+    blocks = [
+        (bold, 32, headline),
+        (regular, 16, "This certifies that"),
+        (bold, 28, cert.display_name),
+        (regular, 16, line),
+        (bold, 20, cert.achievement),
     ]
-    for font, size, words, y in rows:
-        pdf.setFont(font, size)
-        pdf.drawCentredString(width / 2, height * y, text(words[:90]))
+    if cert.items:
+        blocks.append((regular, _list_size(cert.items, regular, width), ", ".join(cert.items)))
+    blocks += [
+        (regular, 14, cert.program),
+        (regular, 14, f"Date: {long_date(cert.at)}    Group leader: {cert.leader}"),
+        (regular, 11, f"Verification code {code}: check it at {verify_url}"),
+    ]
+    y = height - 90
+    for font, size, words in blocks:
+        for row in simpleSplit(text(words), font, size, width - TEXT_MARGIN * 2):
+            y -= size * 1.25
+            pdf.setFont(font, size)
+            pdf.drawCentredString(width / 2, y, row)
+        y -= size * 0.6
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
 
 
-def _date(at_us: int) -> str:
+def _list_size(items: tuple[str, ...], font: str, width: float) -> int:
+    """The largest size (14 down to 9) at which the module list fits in five lines."""
+    joined = ", ".join(items)
+    for size in range(14, 8, -1):
+        if len(simpleSplit(joined, font, size, width - TEXT_MARGIN * 2)) <= 5:
+            return size
+    return 9
+
+
+def long_date(at_us: int) -> str:
     """A date people read: 25 November 2026 (UTC)."""
     return datetime.fromtimestamp(at_us / 1_000_000, UTC).strftime("%-d %B %Y")

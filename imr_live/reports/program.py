@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from imr_live.reports.places import expected_clients
 from imr_live.reports.records import SessionRecord
 
 FIDELITY: dict[str, frozenset[str]] = {
@@ -35,7 +36,7 @@ class ProgramRow:
     formats: dict[str, int]
     """Format -> held sessions."""
     client_places: int
-    """Client invites still on (or client arrivals without one) over held sessions."""
+    """Clients expected over held sessions (people, not links: see ``places``)."""
     client_attendances: int
     """Of those, how many were in the room at all."""
     fidelity: dict[str, int]
@@ -104,8 +105,6 @@ def program_row(key: str, label: str, records: list[SessionRecord]) -> ProgramRo
 
 
 def client_places(record: SessionRecord) -> tuple[int, int]:
-    """Clients expected in a session (live client invites, plus any client who came) and who came."""
-    rows = {r.participant: r for r in record.presence.clients()}
-    invited = {i.id for i in record.invites if i.role.value == "client" and not i.revoked}
-    expected = invited | set(rows)
-    return len(expected), sum(1 for pid in expected if pid in rows and rows[pid].attended)
+    """Clients expected in a session and how many of them came (see ``places``)."""
+    places = expected_clients(record)
+    return len(places), sum(places.values())

@@ -14,10 +14,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from imr_live.curriculum import Curriculum
 from imr_live.domain.accounts import Account
-from imr_live.domain.join_links import Invite, JoinLinks
 from imr_live.domain.sessions import Session, Sessions
 from imr_live.reports.attendance import SessionAttendance, attendance
+from imr_live.reports.invites import InviteRecord, invites_of
 from imr_live.store.database import Database
 from imr_live.store.session_log import LogEvent, SessionLog
 
@@ -28,9 +29,14 @@ class Summary:
 
     kinds: frozenset[str]
     """Every event kind in the log."""
+    kept: tuple[LogEvent, ...]
+    """Its events of ``KEPT_KINDS``, which client figures read."""
     presence: SessionAttendance
     """The session's attendance, client refs filled in."""
 
+
+KEPT_KINDS = frozenset({"module.completed", "scale.recorded"})
+"""Event kinds a summary keeps whole: program figures count completions and ratings."""
 
 SummaryKey = tuple[str, int, str, int, tuple[tuple[str, str], ...]]
 """(session id, last seq, last hash, planned start, client refs)."""
@@ -72,7 +78,7 @@ class SessionRecord:
     session: Session
     events: list[LogEvent]
     """The session's log, in seq order (empty when only the summary was loaded)."""
-    invites: list[Invite]
+    invites: list[InviteRecord]
     """Every invite of the session (revoked ones too)."""
     summary: Summary | None = field(default=None, compare=False, repr=False)
     """The log's folds, when they came from the cache instead of ``events``."""
@@ -88,12 +94,18 @@ class SessionRecord:
         return "session.ended" in self._kinds
 
     def client_refs(self) -> dict[str, str]:
-        """Invite id -> client_ref, for invites that carry one."""
+        """Invite id -> client_ref, for invites that carry one (a supporter's: whom they support)."""
         return {i.id: i.client_ref for i in self.invites if i.client_ref}
 
     def kinds(self) -> frozenset[str]:
         """Every event kind in the log."""
         return self._kinds
+
+    def kept(self) -> tuple[LogEvent, ...]:
+        """The log's events of ``KEPT_KINDS`` (clinicians' marks and scale ratings)."""
+        if self.summary is not None:
+            return self.summary.kept
+        return tuple(e for e in self.events if e.kind in KEPT_KINDS)
 
     @cached_property
     def _kinds(self) -> frozenset[str]:
@@ -118,22 +130,29 @@ class SessionRecord:
 class ReportRecords:
     """Reads sessions, logs and invites from the store (never from live state)."""
 
-    def __init__(self, db: Database, log: SessionLog, sessions: Sessions, links: JoinLinks):
+    def __init__(
+        self,
+        db: Database,
+        log: SessionLog,
+        sessions: Sessions,
+        curriculum: Curriculum | None = None,
+    ) -> None:
         self.db = db
         self.log = log
         self.sessions = sessions
-        self.links = links
+        self.curriculum = curriculum
+        """Places sessions in modules and plans (None: by the ref scheme alone)."""
 
     async def record(self, session: Session) -> SessionRecord:
         """One session's record."""
         events = await self.log.read(session.id)
-        return SessionRecord(session, events, await self.links.for_session(session.id))
+        return SessionRecord(session, events, (await invites_of(self.db, [session.id]))[session.id])
 
     async def many(self, found: list[Session]) -> list[SessionRecord]:
         """Records of these sessions, in this order, from one log query and one invite query."""
         ids = [s.id for s in found]
         logs = await self.log.read_many(ids)
-        invites = await self.links.for_sessions(ids)
+        invites = await invites_of(self.db, ids)
         return [SessionRecord(s, logs[s.id], invites[s.id]) for s in found]
 
     async def visible_to(self, account: Account) -> list[SessionRecord]:
@@ -149,7 +168,7 @@ class ReportRecords:
         found = await self._visible_sessions(account)
         ids = [s.id for s in found]
         heads = await self.log.heads(ids)
-        invites = await self.links.for_sessions(ids)
+        invites = await invites_of(self.db, ids)
         out: dict[str, SessionRecord] = {}
         for s in found:
             bare = SessionRecord(s, [], invites[s.id])
@@ -161,7 +180,8 @@ class ReportRecords:
         for sid, events in logs.items():
             record = SessionRecord(by_id[sid], events, invites[sid])
             head = (events[-1].seq, events[-1].hash) if events else None
-            SUMMARIES.put(record.summary_key(head), Summary(record.kinds(), record.presence))
+            summary = Summary(record.kinds(), record.kept(), record.presence)
+            SUMMARIES.put(record.summary_key(head), summary)
             out[sid] = record
         return [out[s.id] for s in found]
 
@@ -171,9 +191,11 @@ class ReportRecords:
         return found
 
     async def of_client(self, client_ref: str, account: Account) -> list[SessionRecord]:
-        """Records of the sessions a client was invited to that the account may review."""
+        """Records of the sessions a client was invited to (as a client) that the account may review."""
         rows = await self.db.fetch(
-            "SELECT DISTINCT session_id FROM invites WHERE client_ref = ?", client_ref
+            "SELECT DISTINCT session_id FROM invites WHERE client_ref = ? AND role = ?",
+            client_ref,
+            "client",
         )
         found = [await self.sessions.get(r["session_id"]) for r in rows]
         mine = [s for s in found if s.staff_role(account) is not None]

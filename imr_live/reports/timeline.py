@@ -6,7 +6,9 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from imr_live.domain.imr_scales import mean_score
 from imr_live.reports.roster import Roster
+from imr_live.reports.scale import OLD_ITEMS
 from imr_live.store.session_log import LogEvent
 
 GROUPS: dict[str, frozenset[str]] = {
@@ -19,6 +21,7 @@ GROUPS: dict[str, frozenset[str]] = {
             "participant.left",
             "participant.dropped",
             "participant.removed",
+            "guest.introduced",
         }
     ),
     "slides": frozenset({"slide.shown"}),
@@ -30,12 +33,20 @@ GROUPS: dict[str, frozenset[str]] = {
     "consent": frozenset({"consent.set"}),
     "recording": frozenset({"recording.started", "recording.stopped", "recording.deleted"}),
     "scale": frozenset({"scale.recorded"}),
+    "modules": frozenset({"module.completed"}),
+    "safety": frozenset(
+        {"safety.confirmed", "help.requested", "private_talk.started", "private_talk.ended"}
+    ),
+    "polls": frozenset({"poll.opened", "poll.answered", "poll.closed"}),
+    "celebrations": frozenset({"celebration.offered", "celebration.answered"}),
+    "pairs": frozenset({"pairs.started", "pairs.visited", "pairs.ended"}),
     "leader_actions": frozenset(
         {
             "session.started",
             "session.ended",
             "session.locked",
             "participant.renamed",
+            "guest.names_shown",
             "mute.requested",
             "media.muted",
         }
@@ -139,6 +150,8 @@ def describe(ev: LogEvent, roster: Roster, duration_s: int | None = None) -> str
     subject = roster.name(str(d["participant"])) if "participant" in d else ""
     if ev.kind == "roleplay.started":
         return _role_play(actor, d, roster)
+    if ev.kind in ("pairs.started", "pairs.ended"):
+        return _pairs(actor, d, roster)
     say = _SAY.get(ev.kind)
     if say is None:
         return f"{actor}: {ev.kind}"
@@ -155,6 +168,25 @@ def _joined(_a: str, s: str, d: dict[str, Any]) -> str:
 def _role_play(actor: str, d: dict[str, Any], roster: Roster) -> str:
     cast = ", ".join(f"{roster.name(pid)} played {role}" for role, pid in d["cast"].items())
     return f"{actor} started the role play '{d.get('title', '')}'" + (f": {cast}" if cast else "")
+
+
+def _pairs(actor: str, d: dict[str, Any], roster: Roster) -> str:
+    """Who practised with whom (and, once back, for how long)."""
+    if "practised" not in d:
+        names = ["; ".join(" and ".join(map(roster.name, g["members"])) for g in d["groups"])]
+        return f"{actor} started practice in pairs: {names[0]}"
+    done = [
+        f"{' and '.join(map(roster.name, p['members']))} for {for_humans(p['seconds'])}"
+        for p in d["practised"]
+    ]
+    how = " (time was up)" if d.get("reason") == "timer" else ""
+    return f"{actor} brought the pairs back{how}: " + "; ".join(done)
+
+
+def _poll_closed(a: str, _s: str, d: dict[str, Any]) -> str:
+    counts = d.get("counts")
+    shown = f"; shown to the group: {counts}" if counts is not None else ""
+    return f"{a} closed the poll ({d.get('answered', 0)} answered{shown})"
 
 
 def _goal_update(_a: str, s: str, d: dict[str, Any]) -> str:
@@ -199,8 +231,53 @@ _SAY: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
     "recording.started": lambda a, _s, _d: f"{a} started recording",
     "recording.stopped": lambda a, _s, _d: "Recording stopped",
     "recording.deleted": lambda a, _s, d: f"{a} deleted the recordings ({d['files']} files)",
-    "scale.recorded": lambda _a, s, d: f"IMR scale for {s} ({d['rater']} rating): {d['total']}",
+    "scale.recorded": lambda _a, s, d: _scale(s, d),
+    "safety.confirmed": lambda _a, s, _d: f"{s} said where they are and how to reach them",
+    "help.requested": lambda _a, s, _d: f"{s} asked the leaders for help now",
+    "private_talk.started": lambda a, _s, d: (
+        f"{a} started a private talk ({len(d.get('participants', []))} people)"
+    ),
+    "guest.introduced": lambda _a, s, _d: f"{s} was introduced to the group as a guest speaker",
+    "guest.names_shown": lambda a, _s, d: (
+        f"{a} {'let guest speakers see' if d.get('on') else 'hid'} the group's names"
+        + ("" if d.get("on") else " from guest speakers")
+    ),
+    "private_talk.ended": lambda a, _s, _d: f"{a} brought the private talk back to the group",
+    "note.signed": lambda a, _s, d: f"{a} signed the progress note of {d.get('client')}",
+    "note.amended": lambda a, _s, d: (
+        f"{a} amended the progress note of {d.get('client')}: {d.get('reason', '')}"
+    ),
+    "poll.opened": lambda a, _s, d: (
+        f"{a} asked the group: {d['question']} ({' / '.join(d.get('options', []))})"
+    ),
+    "poll.answered": lambda _a, s, d: (
+        f"{s} answered the poll: option {', '.join(str(c + 1) for c in d['choices'])}"
+    ),
+    "poll.closed": _poll_closed,
+    "celebration.offered": lambda a, s, d: (
+        f"{a} asked {s} if the group may celebrate: {d.get('title', '')}"
+    ),
+    "celebration.answered": lambda _a, s, d: (
+        f"{s} said {'yes' if d.get('yes') else 'no'} to celebrating {d.get('title', '')}"
+    ),
+    "pairs.visited": lambda a, _s, d: (
+        f"{a} visited {d['group']}" if d.get("group") else f"{a} came back from the pairs"
+    ),
+    "module.completed": lambda a, s, d: (
+        f"{a} marked {s}'s module {d.get('module')} completed: {d.get('reason', '')}"
+    ),
 }
+
+
+def _scale(subject: str, d: dict[str, Any]) -> str:
+    """A rating in words: the published form's mean, or the old form's total."""
+    items = d.get("items") or []
+    if len(items) == OLD_ITEMS:
+        return f"IMR scale for {subject} ({d['rater']} rating, old form): {d.get('total')}"
+    mean = mean_score(tuple(items))
+    score = "no items answered" if mean is None else f"mean {mean:.2f}"
+    answered = sum(a is not None for a in items)
+    return f"IMR Scales for {subject} ({d['rater']} version): {score} over {answered} items"
 
 
 def _reason(d: dict[str, Any]) -> str:

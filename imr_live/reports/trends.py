@@ -1,15 +1,19 @@
-"""Figures over time for the program's charts: attendance per session, modules completed."""
+"""Figures over time for the program's charts: attendance per session, modules completed, graduations."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from imr_live.domain.join_links import Invite
-from imr_live.reports.modules import NO_MODULE, module_of
+from imr_live.curriculum import Curriculum, Plan
+from imr_live.reports.client_report import ClientReport, client_report
+from imr_live.reports.completion import DEFAULT_MIN_SHARE
 from imr_live.reports.program import client_places
 from imr_live.reports.records import SessionRecord
+from imr_live.reports.scale import program_by_month, program_change
+from imr_live.reports.session_plans import latest_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,23 +57,46 @@ def attendance_over_time(records: list[SessionRecord]) -> list[SessionAttendance
     return out
 
 
-def modules_completed(records: list[SessionRecord]) -> dict[str, int]:
-    """Module -> clients (by ``client_ref``) who completed it, over these records.
+def client_reports(
+    records: list[SessionRecord],
+    curriculum: Curriculum | None = None,
+    min_share: float = DEFAULT_MIN_SHARE,
+    plans: Mapping[str, Plan] | None = None,
+) -> list[ClientReport]:
+    """The report of every client with a ``client_ref`` among ``records`` (by ref).
 
-    The rule of ``certificates.completed_modules``, in one pass over the records.
+    Program figures on completion, graduation and the IMR Scales are read off
+    these, so they always agree with each client's own report and certificates:
+    give ``plans`` (session id -> the plan stored with it, ``session_plans.stored_plans``)
+    and each client is measured against their latest session's stored plan, as there.
     """
-    done: dict[tuple[str, str], bool] = {}
-    for r in records:
-        module = module_of(r.session.script_ref)
-        if module == NO_MODULE:
-            continue
-        came = {row.participant for row in r.presence.people if row.attended}
-        invites: dict[str, list[Invite]] = defaultdict(list)
-        for invite in r.invites:
-            if invite.client_ref:
-                invites[invite.client_ref].append(invite)
-        for ref, theirs in invites.items():
-            attended = any(i.id in came for i in theirs)
-            if attended or not all(i.revoked for i in theirs):  # withdrawn invites aside
-                done[ref, module] = done.get((ref, module), True) and attended
-    return dict(sorted(Counter(module for (_ref, module), ok in done.items() if ok).items()))
+    theirs: dict[str, list[SessionRecord]] = {}
+    for record in records:
+        for ref in sorted({i.client_ref for i in record.invites if i.client_ref and i.for_client}):
+            theirs.setdefault(ref, []).append(record)
+    return [
+        client_report(
+            ref, found, curriculum, latest_of([r.session for r in found], plans or {}), min_share
+        )
+        for ref, found in sorted(theirs.items())
+    ]
+
+
+def modules_completed(reports: list[ClientReport]) -> dict[str, int]:
+    """Module id -> clients who completed it."""
+    done = Counter(m for r in reports for m in r.progress.completed())
+    return dict(sorted(done.items()))
+
+
+def graduations(reports: list[ClientReport]) -> dict[str, int]:
+    """Plan id -> clients who completed every module of it."""
+    plans = (r.progress.plan_id for r in reports if r.progress.graduated)
+    return dict(sorted(Counter(p for p in plans if p).items()))
+
+
+def program_scale(reports: list[ClientReport]) -> dict[str, Any]:
+    """The IMR Scales (published form) across clients: change per rater and scores by month."""
+    return {
+        "change": program_change({r.client_ref: r.scale for r in reports}),
+        "by_month": program_by_month([e for r in reports for e in r.scale]),
+    }

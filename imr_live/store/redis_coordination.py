@@ -4,6 +4,8 @@ Keys (all under the configured prefix):
 - ``node:<node id>``: exists while the node lives (TTL refreshed by its heartbeat).
 - ``conns:<session id>``: hash ``<participant id>|<connection id>`` -> node id.
 - ``lock:<session id>``: redis-py's lock serializing one session's commands.
+- ``throttle:<key>``: a throttle's count shared by every node (connects per
+  address and minute, failed sign-ins per name and address), expiring with its window.
 
 A connection whose node's key has expired counts as gone; ``sweep`` removes it.
 """
@@ -19,9 +21,9 @@ from collections.abc import AsyncIterator, Iterator
 
 from redis.exceptions import LockError, RedisError
 
-from imr_live.domain.coordination import Lost
 from imr_live.errors import Unavailable
 from imr_live.store import redis_client
+from imr_live.store.coordination import Lost
 
 log = logging.getLogger("imr_live.redis")
 HEARTBEAT_S = 3.0
@@ -98,6 +100,13 @@ class RedisCoordination:
             with contextlib.suppress(LockError, RedisError, OSError):
                 await lock.release()
 
+    async def ping(self) -> None:
+        """Raise Unavailable unless Redis answers within 2 s."""
+        try:
+            await asyncio.wait_for(self.redis.ping(), 2)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise Unavailable("redis unavailable") from exc
+
     def report_later(self, session_id: str, participant_id: str, conn_id: str) -> None:
         field = f"{participant_id}|{conn_id}"
         self._mine.discard((session_id, field))  # never re-asserted by the heartbeat
@@ -161,6 +170,27 @@ class RedisCoordination:
             for participant_id in sorted(gone):
                 if self.on_lost is not None:
                     await self.on_lost(session_id, participant_id, None)
+
+    async def hit(self, key: str, window_s: int) -> int:
+        """Count one more under throttle ``key``; the count expires ``window_s`` after its first hit."""
+        name = self._key("throttle", key)
+        with _unavailable_on_error():
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.expire(name, window_s, nx=True)
+                count, _ = await pipe.execute()
+        return int(count)
+
+    async def peek(self, keys: list[str]) -> list[int]:
+        """The current counts of throttle ``keys`` (0 for none)."""
+        with _unavailable_on_error():
+            found = await self.redis.mget([self._key("throttle", k) for k in keys])
+        return [int(v) if v is not None else 0 for v in found]
+
+    async def forget(self, key: str) -> None:
+        """Drop throttle ``key``'s count."""
+        with _unavailable_on_error():
+            await self.redis.delete(self._key("throttle", key))
 
     async def close(self) -> None:
         """Stop the heartbeat, drop this node's key and close the client."""

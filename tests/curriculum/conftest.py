@@ -16,6 +16,9 @@ id: practice-module
 number: 99
 title: Practice module
 summary: A module used only by tests.
+review:
+  reviewer: pending
+  reviewed: null
 sessions:
   - number: 1
     title: First session
@@ -72,6 +75,17 @@ sessions:
       - Be kind.
 """
 
+# Two more activities per session (reused relaxation exercises) for the simplified copy.
+SIMPLIFIED_EXTRA_MODULE = EXTRA_MODULE.replace(
+    "    home_practice:\n      key: try-it\n",
+    "    exercises:\n      - use: relaxation/calm-breathing\n      - use: relaxation/five-senses\n"
+    "    home_practice:\n      key: try-it\n",
+).replace(
+    "          - Write three things.\n",
+    "          - Write three things.\n      - use: relaxation/calm-breathing\n"
+    "      - use: relaxation/five-senses\n",
+)
+
 
 @pytest.fixture(scope="session")
 def curriculum() -> Curriculum:
@@ -85,9 +99,10 @@ def scripts(tmp_path: Path) -> Path:
     root = tmp_path / "session_scripts"
     shutil.copytree(DEFAULT_SCRIPTS_DIR, root)
     (root / "modules" / "practice-module.yaml").write_text(EXTRA_MODULE, encoding="utf-8")
-    # The simplified variant must adapt every core module, so it gets a copy too.
+    # The simplified variant must adapt every core module, so it gets a copy too,
+    # with the extra activities that variant asks of every session.
     simplified = root / "variants" / "simplified" / "practice-module.yaml"
-    simplified.write_text(EXTRA_MODULE, encoding="utf-8")
+    simplified.write_text(SIMPLIFIED_EXTRA_MODULE, encoding="utf-8")
     return root
 
 

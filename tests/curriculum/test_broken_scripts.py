@@ -171,6 +171,7 @@ def test_a_script_set_without_modules_is_refused(tmp_path: Path) -> None:
         "agenda.yaml:1: steps: expected a valid value: List should have at least 1 item "
         "after validation, not 0",
         "relaxation.yaml: (file): required file is missing",
+        "glossary.yaml: (file): required file is missing",
         "modules: (file): expected at least one module file",
     ]
 
@@ -185,3 +186,21 @@ def load_problems(scripts: Path) -> list[Problem]:
     with pytest.raises(CurriculumInvalid) as caught:
         load_curriculum(scripts)
     return caught.value.problems
+
+
+def test_a_named_reviewer_needs_the_date_of_the_review(scripts: Path) -> None:
+    (problem,) = problems_after(scripts, "  reviewer: pending\n", "  reviewer: Dr. Jo Smith\n")
+    assert problem.file == MODULE
+    assert problem.field == "review"
+    assert "needs the date of the review" in problem.message
+
+
+def test_a_pending_review_has_no_date(scripts: Path) -> None:
+    (problem,) = problems_after(scripts, "  reviewed: null\n", "  reviewed: 2026-11-30\n")
+    assert problem.field == "review"
+    assert "a pending review has no date" in problem.message
+
+
+def test_a_module_without_review_metadata_is_refused(scripts: Path) -> None:
+    (problem,) = problems_after(scripts, "review:\n  reviewer: pending\n  reviewed: null\n", "")
+    assert (problem.field, problem.message) == ("review", "required field is missing")

@@ -48,6 +48,17 @@ def test_script_text_is_escaped_so_it_cannot_inject_markup() -> None:
     assert "&lt;script&gt;" in html
 
 
+def test_a_slide_explains_its_glossary_words_under_words_to_know(curriculum: Curriculum) -> None:
+    html = render_slide_html(curriculum.slide("using-medication-effectively/1/types-of-medicine"))
+    assert '<h3 class="imr-slide__words-title"' in html and "Words to know" in html
+    assert "<dt>antipsychotic</dt>" in html
+    assert "<dd>A medicine that helps with voices" in html
+
+
+def test_a_slide_without_glossary_words_has_no_word_list() -> None:
+    assert "imr-slide__words" not in render_slide_html(make_slide())
+
+
 def test_a_slide_without_questions_has_no_discussion_list() -> None:
     html = render_slide_html(make_slide(questions=[]))
     assert "imr-slide__questions" not in html
@@ -61,6 +72,7 @@ def test_the_payload_carries_id_text_and_html(curriculum: Curriculum) -> None:
         "title": slide.title,
         "points": slide.points,
         "questions": slide.questions,
+        "words": [{"term": w.term, "means": w.means} for w in slide.words],
         "html": render_slide_html(slide),
     }
 

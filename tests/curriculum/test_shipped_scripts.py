@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from imr_live.curriculum import DEFAULT_SCRIPTS_DIR, Curriculum, check_curriculum
+from imr_live.curriculum.models import FLOWS
 
 TOPIC_AREAS = [
     "recovery-strategies",
@@ -49,9 +50,30 @@ def test_every_module_has_a_role_play(curriculum: Curriculum) -> None:
 
 def test_every_agenda_follows_the_imr_session_shape(curriculum: Curriculum) -> None:
     for ref in curriculum.session_refs:
-        kinds = [step.kind for step in curriculum.session(ref).agenda]
-        assert [k for k in kinds if k != "relaxation"] == AGENDA, ref
+        session = curriculum.session(ref)
+        kinds = [step.kind for step in session.agenda]
+        expected = AGENDA if session.flow == "imr" else list(FLOWS[session.flow])
+        assert [k for k in kinds if k != "relaxation"] == expected, ref
         assert "relaxation" not in kinds[1:], ref
+
+
+def test_the_support_group_and_graduation_keep_their_own_flow(curriculum: Curriculum) -> None:
+    group = curriculum.session("recovery-support/recovery-support-group/1")
+    assert [s.kind for s in group.agenda] == [
+        "check_in",
+        "sharing",
+        "new_material",
+        "practice",
+        "planning",
+        "home_practice",
+        "summary",
+    ]
+    graduation = curriculum.session("recovery-support/graduation/1")
+    kinds = [s.kind for s in graduation.agenda]
+    assert kinds[0] == "welcome" and "recognition" in kinds and kinds[-1] == "celebration"
+    step = next(s for s in graduation.agenda if s.kind == "practice")
+    assert step.exercise_ids == ["recovery-support/graduation/1/my-recovery-story"]
+    assert "recovery story" in step.text
 
 
 def test_agenda_steps_point_at_the_sessions_own_content(curriculum: Curriculum) -> None:
@@ -83,13 +105,16 @@ def test_every_variant_resolves_to_existing_content(curriculum: Curriculum) -> N
                     assert curriculum.role_play(role_play.id) == role_play
 
 
-def test_the_four_variants_are_shipped(curriculum: Curriculum) -> None:
+def test_the_variants_are_shipped(curriculum: Curriculum) -> None:
     kinds = {v.id: v.kind for v in curriculum.variants}
     assert kinds == {
         "co-occurring-substance-use": "additions",
         "co-occurring-medical-illness": "additions",
         "simplified": "adapted",
         "targeted": "targeted",
+        "other-disorders": "additions",
+        "forensic": "additions",
+        "recovery-support": "targeted",
     }
 
 

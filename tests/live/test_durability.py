@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from imr_live.store.database import open_database
+from imr_live.store.log_settings import LogSettings
 from imr_live.store.session_log import SessionLog
 from tests.conftest import free_port, truncate
 from tests.live.harness import PASSWORD, LiveClient
@@ -158,7 +159,9 @@ async def test_sigkill_loses_no_acknowledged_event(process: Process, tmp_path: P
 
 async def read_log(process: Process, sid: str) -> tuple[list[Any], bool]:
     """The stored events of a session and whether its chain verifies."""
-    db = await open_database(process.env.get("DATABASE_URL"), Path(process.env["IMR_DATA_DIR"]))
+    data_dir = Path(process.env["IMR_DATA_DIR"])
+    settings = LogSettings.from_environment(data_dir, process.env)  # the server's log key
+    db = await open_database(process.env.get("DATABASE_URL"), data_dir, log_settings=settings)
     try:
         log = SessionLog(db)
         return await log.read(sid), (await log.verify(sid)).ok

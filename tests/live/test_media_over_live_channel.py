@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from tests.live.harness import LiveClient, Server, guest
+from sfu.service import SfuService
+from tests.live.harness import LiveClient, Server, guest, start_server
 from tests.live.test_permissions import admitted_guest
 from tests.sfu.conftest import Peer, eventually
 
@@ -66,3 +68,56 @@ async def test_waiting_guests_cannot_reach_the_media_server(media_server: Server
     assert ack["error"]["code"] == "not_admitted"
     bad = await waiting.call("media", {"type": "record", "on": True})
     assert bad["error"]["code"] == "invalid"
+
+
+async def test_a_media_operation_that_never_ends_does_not_lock_the_session(
+    tmp_path: Path,
+) -> None:
+    # Seen in the soak: one SFU call that never returned, made under the session's
+    # lock, stopped every later join, slide and chat of that session for good.
+    server = await start_server(tmp_path, sfu=True, media_call_limit_s=1.0)
+    try:
+        clinician = await server.staff("dana")
+        sid = (await clinician.create_session(script_ref="recovery-strategies/1"))["id"]
+        leader = await clinician.connect(sid)
+        await leader.ok("join")
+        client, _ = await admitted_guest(server, leader, await clinician.invite(sid), "Ann")
+        await leader.ok("media", {"type": "join"})
+        await client.ok("media", {"type": "join"})
+        sfu = server.services.sfu
+        assert isinstance(sfu, SfuService)
+        room = sfu._rooms[sid]  # a media operation holds the room: nothing else gets in
+        async with room.lock:
+            assert (await client.call("leave"))["ok"], "leaving does not wait for the media"
+            await leader.ok("slide.show", {"index": 1})
+            await leader.ok("chat.send", {"text": "Still here"})
+        kinds = [e.kind for e in await server.services.log.read(sid)]
+        assert "participant.left" in kinds and "slide.shown" in kinds
+        await eventually(lambda: sfu.stats()["participants"] == 1, 10, "Ann's media to close")
+    finally:
+        await server.stop()
+
+
+async def test_an_observer_receives_media_but_may_not_send_any(media_server: Server) -> None:
+    clinician = await media_server.staff("dana")
+    sid = (await clinician.create_session())["id"]
+    leader = await clinician.connect(sid)
+    await leader.ok("join")
+    token = await clinician.invite(sid, role="observer")
+    observer, observer_id = await admitted_guest(media_server, leader, token, "Obi")
+    watcher = SocketPeer(observer, observer_id)
+    try:
+        await observer.ok("media", {"type": "join"})
+        refused = await observer.call("media", {"type": "publish", "sdp": "v=0"})
+        assert refused["error"]["code"] == "forbidden"
+        assert "watch" in refused["error"]["message"]
+        lead = SocketPeer(leader, clinician.id)
+        await lead.join()
+        await lead.publish("red")
+        await eventually(lambda: watcher.video_frames_from(clinician.id) > 10, what="Obi sees dana")
+        sfu = media_server.services.sfu
+        assert isinstance(sfu, SfuService)
+        assert sfu._rooms[sid].participants[observer_id].forwarders == {}
+        await lead.close()
+    finally:
+        await watcher.close()

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 import socketio
 
-from imr_live.domain.roles import PERMISSIONS, Role, StaffRole
-from tests.live.harness import LiveClient, Server, guest
+from imr_live.domain.events import COMMANDS
+from imr_live.domain.roles import Role, StaffRole
+from tests.live.harness import LiveClient, Server, Staff, guest
 from tests.live.test_whole_session import first_script
 
 Ctx = dict[str, Any]
@@ -36,8 +37,21 @@ ACTIONS: list[tuple[str, Callable[[Ctx], dict[str, Any]]]] = [
     ),
     (
         "scale.record",
-        lambda c: {"participant": c["victim"], "rater": "clinician", "items": [3] * 14},
+        lambda c: {"participant": c["victim"], "rater": "clinician", "items": [3] * 15},
     ),
+    (
+        "module.complete",
+        lambda c: {
+            "participant": c["victim"],
+            "module": c["module"],
+            "reason": "Did it one to one",
+        },
+    ),
+    ("poll.open", lambda c: {"question": "How is your week?"}),
+    ("poll.answer", lambda c: {"poll_id": "p_000000000000", "choices": [0]}),
+    ("poll.close", lambda c: {"poll_id": "p_000000000000"}),
+    ("celebration.answer", lambda c: {"celebration_id": "c_000000000000", "yes": True}),
+    ("pairs.end", lambda c: {}),
     ("waiting.admit", lambda c: {"participant": c["waiting"][0]}),
     ("waiting.deny", lambda c: {"participant": c["waiting"][1]}),
     ("session.lock", lambda c: {"locked": True}),
@@ -46,9 +60,18 @@ ACTIONS: list[tuple[str, Callable[[Ctx], dict[str, Any]]]] = [
     ("session.end", lambda c: {}),
 ]
 # Allowed, but the state refuses it in this set-up: recording needs the media server.
-STATE_REFUSALS = {"recording.set": "unavailable"}
+STATE_REFUSALS = {
+    "recording.set": "unavailable",
+    # No such poll, offer or pairs: the role passed, the state refused.
+    "poll.answer": "poll_closed",
+    "poll.close": "poll_closed",
+    "celebration.answer": "not_found",
+    "pairs.end": "out_of_order",
+}
 # The role may do it, but only for itself: a client rates only their own recovery.
 ONLY_FOR_SELF = {("client", "scale.record")}
+# Leads may do it, but only signed-in staff: a co-leader by link is not the clinician.
+STAFF_ONLY = {"scale.record", "module.complete"}
 
 STAFF_ROLES = {
     Role.LEADER: None,
@@ -68,6 +91,19 @@ async def admitted_guest(
         await leader.ok("waiting.admit", {"participant": pid})
         await client.wait_for(lambda n, _d: n == "admitted")
     return client, pid
+
+
+async def lead_and_two_clients(
+    server: Server,
+) -> tuple[Staff, str, LiveClient, tuple[LiveClient, str], tuple[LiveClient, str]]:
+    """dana's new session with dana in it and two admitted clients, Ann and Ben."""
+    clinician = await server.staff("dana")
+    sid = str((await clinician.create_session())["id"])
+    leader = await clinician.connect(sid)
+    await leader.ok("join")
+    ann = await admitted_guest(server, leader, await clinician.invite(sid), "Ann")
+    ben = await admitted_guest(server, leader, await clinician.invite(sid), "Ben")
+    return clinician, sid, leader, ann, ben
 
 
 async def set_up(server: Server, role: str, by_invite: bool) -> tuple[LiveClient, Role, Ctx]:
@@ -102,6 +138,7 @@ async def set_up(server: Server, role: str, by_invite: bool) -> tuple[LiveClient
         "role_play": role_play,
         "assignment": given["assignment_id"],
         "goal": noted["goal_id"],
+        "module": server.services.scripts.curriculum.session(ref).module_id,  # type: ignore[union-attr]
     }
     return actor, Role(role), ctx
 
@@ -120,9 +157,9 @@ async def test_each_role_can_do_exactly_what_it_is_allowed(
         ack = await actor.call(action, payload(ctx))
         outcomes[action] = "ok" if ack["ok"] else ack["error"]["code"]
     for action, outcome in outcomes.items():
-        if (role, action) in ONLY_FOR_SELF:
+        if (role, action) in ONLY_FOR_SELF or (by_invite and action in STAFF_ONLY):
             assert outcome == "forbidden", (role, action, outcome)
-        elif r in PERMISSIONS[action]:
+        elif r in COMMANDS[action].who:
             assert outcome == STATE_REFUSALS.get(action, "ok"), (role, action, outcome)
         else:
             assert outcome == "forbidden", (role, action, outcome)
@@ -195,16 +232,42 @@ async def test_a_client_rates_their_own_recovery_and_nobody_elses(server: Server
     await leader.ok("join")
     ann, ann_id = await admitted_guest(server, leader, await clinician.invite(sid), "Ann")
     _ben, ben_id = await admitted_guest(server, leader, await clinician.invite(sid), "Ben")
-    own = {"participant": ann_id, "rater": "client", "items": [4] * 13 + [5]}
-    assert (await ann.ok("scale.record", own))["total"] == 57
+    # Item 13 (medicine) is the one the instrument lets be "does not apply".
+    own = {"participant": ann_id, "rater": "client", "items": [4] * 12 + [None, 5, 5]}
+    assert (await ann.ok("scale.record", own))["total"] == 58
     for bad, code in [
         ({**own, "participant": ben_id}, "forbidden"),
         ({**own, "rater": "clinician"}, "forbidden"),
-        ({**own, "items": [4] * 13}, "invalid"),
-        ({**own, "items": [6] * 14}, "invalid"),
+        ({**own, "items": [4] * 14}, "invalid"),  # the old form's 14 items
+        ({**own, "items": [4] * 15 + [4]}, "invalid"),
+        ({**own, "items": [6] * 15}, "invalid"),
+        ({**own, "items": [None] + [4] * 14}, "invalid"),  # goals always apply
+        ({**own, "items": [4] * 13 + [None, 4]}, "invalid"),  # so does alcohol
     ]:
         assert (await ann.call("scale.record", bad))["error"]["code"] == code
-    rated = await leader.ok("scale.record", {**own, "rater": "clinician", "items": [2] * 14})
-    assert rated["total"] == 28
-    kinds = [e.kind for e in await server.services.log.read(sid)]
-    assert kinds.count("scale.recorded") == 2
+    rated = await leader.ok("scale.record", {**own, "rater": "clinician", "items": [2] * 15})
+    assert rated["total"] == 30
+    logged = [e.data for e in await server.services.log.read(sid) if e.kind == "scale.recorded"]
+    assert logged == [
+        {**own, "total": 58, "rated_by_role": "client"},
+        {**own, "rater": "clinician", "items": [2] * 15, "total": 30, "rated_by_role": "leader"},
+    ]
+
+
+async def test_a_co_leader_by_link_enters_a_clients_answers_but_not_a_clinician_rating(
+    server: Server,
+) -> None:
+    clinician = await server.staff("dana")
+    sid = (await clinician.create_session())["id"]
+    leader = await clinician.connect(sid)
+    await leader.ok("join")
+    _ann, ann_id = await admitted_guest(server, leader, await clinician.invite(sid), "Ann")
+    co, _ = await admitted_guest(server, leader, await clinician.invite(sid, "co_leader"), "Cole")
+    rating = {"participant": ann_id, "rater": "clinician", "items": [3] * 15}
+    refused = await co.call("scale.record", rating)
+    assert refused["error"]["code"] == "forbidden"
+    assert "staff" in refused["error"]["message"]
+    entered = await co.ok("scale.record", {**rating, "rater": "client"})
+    assert entered["total"] == 45
+    logged = [e.data for e in await server.services.log.read(sid) if e.kind == "scale.recorded"]
+    assert [(d["rater"], d["rated_by_role"]) for d in logged] == [("client", "co_leader")]

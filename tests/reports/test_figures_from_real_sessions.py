@@ -65,6 +65,11 @@ async def test_client_reports_follow_each_client_across_sessions(server: Server)
         "sessions_withdrawn": 0,
         "modules_covered": sorted([module1, module2]),
         "sessions_per_module": {module1: 1, module2: 1},
+        "sessions_per_variant": {"core": 2},
+        "plan": "group-standard",
+        "modules_planned": 11,
+        "modules_completed": [],  # one session of each three-session module
+        "graduated": False,
         "assignments_given": 1,
         "assignments_done": 1,
         "goals_set": 1,

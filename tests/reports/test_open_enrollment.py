@@ -94,6 +94,17 @@ async def test_a_client_who_joins_at_the_third_session_is_one_open_enrollment_jo
         True,
     )
     assert dee["joined_at"] == dee_at and dee["month"] == month
+    # Dee missed the group's two Recovery Strategies sessions and has not done that module:
+    # a warning for the leader (never a block); founding members have none.
+    curriculum = server.services.scripts.curriculum  # type: ignore[union-attr]
+    entry = curriculum.module(module_of(first_ref)).title
+    assert module_of(first_ref) == "recovery-strategies"
+    assert dee["missed"] == [f"{entry}, session 1", f"{entry}, session 2"]
+    assert dee["entry_first"] is True
+    assert dee["warning"] == (
+        f"C-004 has not done Recovery Strategies yet, missed: {entry}, session 1; {entry}, session 2."
+    )
+    assert [j["warning"] for j in group["joins"][:2]] == [None, None]
     assert group["joins"][0]["module"] == module_of(first_ref)
     assert not group["joins"][0]["open_enrollment"]
     assert [j["client_ref"] for j in groups["Solo"]["joins"]] == ["C-001"]
@@ -102,7 +113,9 @@ async def test_a_client_who_joins_at_the_third_session_is_one_open_enrollment_jo
 
     rows = await csv_of(dana, "/api/reports/program/joins?format=csv")
     every = [j for g in body["groups"] for j in g["joins"]]
-    assert rows == [{c: cell(j[c]) for c in JOIN_COLUMNS} for j in every]
+    assert rows == [
+        {c: cell("; ".join(j[c]) if c == "missed" else j[c]) for c in JOIN_COLUMNS} for j in every
+    ]
     months = await csv_of(dana, "/api/reports/program/joins?format=csv&rows=months")
     assert months == [{"group": "Open group", "month": month, "open_enrollment_joins": "1"}]
 
@@ -130,6 +143,7 @@ async def test_a_client_who_joins_at_the_third_session_is_one_open_enrollment_jo
     assert f'<a href="/review/sessions/{sids[2]}">3 of 3</a>' in html
     assert html.count("open enrollment</td>") == 1 and html.count("founding member</td>") == 3
     assert f'<th scope="row">{month}</th><td class="num">1</td>' in html
+    assert 'id="join-warnings"' in html and "C-004 has not done Recovery Strategies yet" in html
 
     audited = await AuditLog(server.services.db).entries()
     assert Counter((r.account_id, r.action, r.target) for r in audited) == Counter(
@@ -141,6 +155,14 @@ async def test_a_client_who_joins_at_the_third_session_is_one_open_enrollment_jo
             (dana.id, "view.program", "program:leader"): 1,
         }
     )
+
+    # The session's own page warns about the newcomer too, and names the stored plan.
+    async with dana.http.get(f"/review/sessions/{sids[2]}") as resp:
+        html = await resp.text()
+    assert 'id="newcomers"' in html and "C-004 has not done Recovery Strategies yet" in html
+    assert 'id="session-plan"' in html
+    async with dana.http.get(f"/review/sessions/{sids[1]}") as resp:
+        assert 'id="newcomers"' not in await resp.text()
 
 
 async def test_joins_follow_the_program_access_rules(server: Server) -> None:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from imr_live.domain.roles import StaffRole
 from imr_live.edges.live_socket import STAFF_COOKIE
@@ -16,19 +13,9 @@ from imr_live.reports.audit import AuditLog
 from tests.live.harness import Server, Staff
 from tests.reports.course import EVE, run_course
 from tests.reports.scenario import held_session
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.reports.test_certificate_codes import CODE
+from tests.reports.test_scale_and_exports import pdf_text
 from tests.web.people import SCREENSHOTS, check_page, new_page
-
-
-@pytest.fixture
-async def chromium(server: Any) -> AsyncIterator[Browser]:
-    """Debian Chromium with the web tests' flags, closed before the server stops."""
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def signed_in(browser: Browser, server: Server, staff: Staff) -> Page:
@@ -58,7 +45,9 @@ async def test_a_supervisor_reviews_a_course_in_the_browser(
     await expect(page.get_by_text("Log verified: all")).to_be_visible()
     await expect(page.get_by_role("cell", name="dana started the session")).to_be_visible()
     await expect(
-        page.get_by_role("cell", name="IMR scale for Eve (clinician rating): 28")
+        page.get_by_role(
+            "cell", name="IMR Scales for Eve (clinician version): mean 2.00 over 14 items"
+        )
     ).to_be_visible()
     await check_page(page, "review-01-timeline")
     await page.get_by_label("goals").check()
@@ -75,8 +64,8 @@ async def test_a_supervisor_reviews_a_course_in_the_browser(
     await page.goto(f"/review/clients/{EVE}")
     await charts_drawn(page, 2)
     scale = page.locator("#scale-change")
-    await expect(scale.get_by_role("row", name="clinician 2 28 42 +14")).to_be_visible()
-    await expect(scale.get_by_role("row", name="client 2 42 56 +14")).to_be_visible()
+    await expect(scale.get_by_role("row", name="clinician 2 2.0 3.07 +1.07")).to_be_visible()
+    await expect(scale.get_by_role("row", name="client 2 3.29 4.0 +0.71")).to_be_visible()
     await expect(page.get_by_role("link", name="Graduation certificate (PDF)")).to_be_visible()
     await check_page(page, "review-03-client-charts")
     await page.emulate_media(media="print")
@@ -87,7 +76,9 @@ async def test_a_supervisor_reviews_a_course_in_the_browser(
     await page.goto("/review/program")
     await charts_drawn(page, 2)
     completed = page.locator("#modules-completed")
-    await expect(completed.get_by_role("row", name=f"{course.module} 1")).to_be_visible()
+    await expect(completed.get_by_role("row", name=f"{course.title} 1")).to_be_visible()
+    graduates = page.locator("#graduations")
+    await expect(graduates.get_by_role("row", name=f"{course.plan.title} 1")).to_be_visible()
     await check_page(page, "review-04-program-charts")
 
     await page.goto("/review/program?by=title")
@@ -96,6 +87,15 @@ async def test_a_supervisor_reviews_a_course_in_the_browser(
     await expect(per_group.get_by_role("row", name="Module session 2 1 1 0 —")).to_be_visible()
     await expect(page.locator("#joins").get_by_role("link", name=EVE)).to_have_count(2)
     await check_page(page, "review-05-program-groups-joins")
+
+    _, text = await pdf_text(course.dana, f"/api/reports/clients/{EVE}/certificate?kind=graduation")
+    found = CODE.search(text)
+    assert found, text
+    public = await new_page(chromium, server)  # no sign-in: anyone may check a code
+    await public.goto(f"/verify/{found.group(1)}")
+    await expect(public.get_by_text("This certificate is real.")).to_be_visible()
+    await expect(public.get_by_role("cell", name=course.plan.title).first).to_be_visible()
+    await check_page(public, "review-06-verify-certificate")
 
 
 async def test_a_broken_chain_is_shown_loudly(server: Server) -> None:

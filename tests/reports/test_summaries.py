@@ -30,7 +30,7 @@ async def test_summaries_follow_the_stored_log(db: Any) -> None:
     dana = await accounts.add("dana", "a long password 1", StaffRole.CLINICIAN)
     session = await sessions.create(dana, "Group", "group")
     invite, _token = await links.create(session, dana, "client", 3600, "C-001")
-    records = ReportRecords(db, log, sessions, links)
+    records = ReportRecords(db, log, sessions)
     await log.append(session.id, dana.id, "session.started", {})
     await log.append(session.id, invite.id, "participant.joined",
                      {"participant": invite.id, "role": "client", "display_name": "Ann", "waiting": True})  # fmt: skip

@@ -6,11 +6,12 @@ import asyncio
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
+import redis.asyncio as aioredis
 
 from tests.conftest import free_port
 from tests.live.harness import Server, start_server
@@ -102,3 +103,49 @@ async def test_readiness_follows_redis_going_away_and_coming_back(
     own_redis.start()
     await eventually(own_redis.answers, 10, "redis to listen again")
     assert await readyz_once_settled(redis_server) == 200
+
+
+async def redis_clients(redis: OwnRedis) -> list[str]:
+    """The connections open on ``redis`` other than the one asking."""
+    probe_client = aioredis.Redis.from_url(redis.url, decode_responses=True)
+    try:
+        listing = await probe_client.execute_command("CLIENT", "LIST")
+    finally:
+        await probe_client.aclose()
+    lines = listing if isinstance(listing, list) else str(listing).splitlines()
+    return [str(c) for c in lines if "cmd=client|list" not in str(c)]
+
+
+async def test_a_node_that_stops_leaves_no_redis_connection_open_even_after_a_restart(
+    tmp_path: Path, own_redis: OwnRedis, redis_prefix: str
+) -> None:
+    await eventually(own_redis.answers, 10, "redis to listen")
+    srv = await start_server(tmp_path, redis_url=own_redis.url, redis_prefix=redis_prefix)
+    try:
+        # A live connection makes Socket.IO's Redis manager subscribe and publish.
+        staff = await srv.staff("dana")
+        leader = await staff.connect((await staff.create_session())["id"])
+        await leader.ok("join")
+        own_redis.stop()
+        own_redis.start()
+        await eventually(own_redis.answers, 10, "redis to listen again")
+        assert await readyz_once_settled(srv) == 200
+        await eventually(subscribed_again(own_redis), 15, "the manager to subscribe again")
+    finally:
+        await srv.stop()
+    assert await redis_clients(own_redis) == []
+
+
+def subscribed_again(redis: OwnRedis) -> Callable[[], bool]:
+    """True once some connection of the node is subscribed again."""
+
+    def subscribed() -> bool:
+        out = subprocess.run(
+            ["redis-cli", "-p", str(redis.port), "CLIENT", "LIST"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        return "sub=1" in out
+
+    return subscribed

@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import aioice.ice
 import av
 import pytest
 from aiortc import (
@@ -31,7 +30,7 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError
 
-from sfu import SfuConfig, SfuService
+from sfu import SfuConfig, SfuService, native
 
 WIDTH, HEIGHT, FPS = 160, 120, 15
 # name -> (Y, U, V)
@@ -64,19 +63,18 @@ def classify(frame: av.VideoFrame) -> str:
     return min(COLOURS, key=lambda c: (COLOURS[c][1] - u) ** 2 + (COLOURS[c][2] - v) ** 2)
 
 
-class ColourTrack(MediaStreamTrack):
-    """A video track of solid frames in one colour, encoded by aiortc's VP8 encoder."""
+class PacedVideoTrack(MediaStreamTrack):
+    """A video track that hands out frames at ``FPS``, in real time, with 90 kHz timestamps."""
 
     kind = "video"
 
-    def __init__(self, colour: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        y, u, v = COLOURS[colour]
-        self._planes = (y, u, v)
         self._n = 0
         self._t0: float | None = None
 
-    async def recv(self) -> av.VideoFrame:
+    async def blank_frame(self, width: int, height: int) -> av.VideoFrame:
+        """The next frame (planes to be filled by the caller), once its time has come."""
         if self.readyState != "live":
             raise MediaStreamError
         now = time.monotonic()
@@ -85,12 +83,25 @@ class ColourTrack(MediaStreamTrack):
         wait = self._t0 + self._n / FPS - now
         if wait > 0:
             await asyncio.sleep(wait)
-        frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
-        for plane, value in zip(frame.planes, self._planes, strict=True):
-            plane.update(bytes([value]) * plane.buffer_size)
+        frame = av.VideoFrame(width, height, "yuv420p")
         frame.pts = self._n * (90000 // FPS)
         frame.time_base = fractions.Fraction(1, 90000)
         self._n += 1
+        return frame
+
+
+class ColourTrack(PacedVideoTrack):
+    """A video track of solid frames in one colour, encoded by aiortc's VP8 encoder."""
+
+    def __init__(self, colour: str) -> None:
+        super().__init__()
+        y, u, v = COLOURS[colour]
+        self._planes = (y, u, v)
+
+    async def recv(self) -> av.VideoFrame:
+        frame = await self.blank_frame(WIDTH, HEIGHT)
+        for plane, value in zip(frame.planes, self._planes, strict=True):
+            plane.update(bytes([value]) * plane.buffer_size)
         return frame
 
 
@@ -177,6 +188,13 @@ class Peer:
         self._tasks: list[asyncio.Task[Any]] = [asyncio.create_task(self._process_events())]
         self.tone: ToneTrack | None = None
         self._retired: list[RTCPeerConnection] = []
+        self.offers_to_ignore = 0
+        """Subscribing offers this peer never sees (lost on the way, like a dropped socket)."""
+        self.answer_delay_s = 0.0
+        """How long this peer takes to answer (a slow, old device)."""
+        self._last_offer = self.last_answer = ""
+        self.publish_answer = ""
+        """The SFU's answer to this peer's last publishing offer."""
 
     async def send(self, message: dict[str, Any]) -> dict[str, Any]:
         """Send one message to the SFU as this participant."""
@@ -209,6 +227,7 @@ class Peer:
             )
         await pc.setLocalDescription(await pc.createOffer())
         reply = await self.send({"type": "publish", "sdp": pc.localDescription.sdp})
+        self.publish_answer = reply["sdp"]
         await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
 
     def emitted(self, event: dict[str, Any]) -> None:
@@ -225,6 +244,14 @@ class Peer:
                 await self._answer(event)
 
     async def _answer(self, event: dict[str, Any]) -> None:
+        if self.offers_to_ignore > 0:
+            self.offers_to_ignore -= 1
+            return
+        if self.sub_pc is not None and event["sdp"] == self._last_offer:
+            # The same offer again (our answer was late or lost): the browser re-sends its answer.
+            await self.send({"type": "answer", "sdp": self.last_answer})
+            return
+        self._last_offer = event["sdp"]
         if event["new_pc"] and self.sub_pc is not None:
             self._retired.append(self.sub_pc)
             self.sub_pc = None
@@ -238,7 +265,9 @@ class Peer:
         await pc.setLocalDescription(await pc.createAnswer())
         if self.lossy:
             self.dropped = drop_incoming_rtp(pc, self.lossy)
-        await self.send({"type": "answer", "sdp": pc.localDescription.sdp})
+        self.last_answer = pc.localDescription.sdp
+        await asyncio.sleep(self.answer_delay_s)
+        await self.send({"type": "answer", "sdp": self.last_answer})
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         assert self.sub_pc is not None
@@ -311,14 +340,20 @@ async def eventually(check: Callable[[], bool], limit_s: float = 30.0, what: str
         await asyncio.sleep(0.05)
 
 
-@pytest.fixture(autouse=True)
-def restore_ice_host_addresses() -> Iterator[None]:
-    """SfuService patches aioice process-wide: give other suites back what they had."""
-    saved = aioice.ice.get_host_addresses
+FANOUT_PATHS = ["python", "native"] if native.AVAILABLE else ["python"]
+"""Every SFU test runs on both egress paths (`sfu.native`): pure Python and the C extension."""
+
+
+@pytest.fixture(autouse=True, params=FANOUT_PATHS)
+def fanout_path(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test with the per-leg loop in Python or in C (the test id says which)."""
+    path: str = request.param
+    saved = "native" if native.NATIVE else "python"
+    native.use(path)
     try:
-        yield
+        yield path
     finally:
-        aioice.ice.get_host_addresses = saved
+        native.use(saved)
 
 
 @pytest.fixture

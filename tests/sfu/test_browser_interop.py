@@ -56,7 +56,13 @@ window.publish = async (colour) => {
   return pc.localDescription.sdp;
 };
 window.answerPublish = sdp => window.pub.setRemoteDescription({type: 'answer', sdp});
-window.onOffer = async (ev) => {
+// Offers are answered one at a time, and an offer sent again (our answer was late)
+// gets the same answer again, as the room's media.js does.
+let offers = Promise.resolve(), lastOffer = null, lastAnswer = null;
+window.onOffer = (ev) => (offers = offers.then(() => answerOffer(ev)));
+const answerOffer = async (ev) => {
+  if (window.sub && ev.sdp === lastOffer && window.sub.signalingState === 'stable') return lastAnswer;
+  lastOffer = ev.sdp;
   if (!window.sub || ev.new_pc) {
     window.sub = new RTCPeerConnection({iceServers: []});
     window.sub.ontrack = e => {
@@ -71,7 +77,8 @@ window.onOffer = async (ev) => {
   await window.sub.setRemoteDescription({type: 'offer', sdp: ev.sdp});
   await window.sub.setLocalDescription(await window.sub.createAnswer());
   await gathered(window.sub);
-  return window.sub.localDescription.sdp;
+  lastAnswer = window.sub.localDescription.sdp;
+  return lastAnswer;
 };
 window.colourOf = (mid) => {
   const v = window.videos[mid];
@@ -120,13 +127,13 @@ async def test_chromium_publishes_and_subscribes_through_the_sfu(
             harness.peers[pid].emitted(event)
 
     async def answer_in_browser(event: dict[str, Any]) -> None:
-        sdp = await page.evaluate("ev => window.onOffer(ev)", event)
+        sdp = await asyncio.wait_for(page.evaluate("ev => window.onOffer(ev)", event), 60)
         await harness.sfu.handle(harness.room, "web", {"type": "answer", "sdp": sdp})
 
     harness.sfu._emit = to_browser
     await harness.sfu.handle(harness.room, "web", {"type": "join"})
     harness.sfu._rooms[harness.room]._emit = to_browser
-    offer = await page.evaluate("c => window.publish(c)", "rgb(0, 200, 0)")
+    offer = await asyncio.wait_for(page.evaluate("c => window.publish(c)", "rgb(0, 200, 0)"), 60)
     reply = await harness.sfu.handle(harness.room, "web", {"type": "publish", "sdp": offer})
     await page.evaluate("sdp => window.answerPublish(sdp)", reply["sdp"])
 

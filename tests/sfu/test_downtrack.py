@@ -35,7 +35,7 @@ async def test_a_leg_forwards_for_hours_across_sequence_wraparounds() -> None:
             subscriber_id="bob",
             transceiver=transceiver,
             is_keyframe=None,
-            request_keyframe=lambda: None,
+            request_keyframe=lambda layer: None,
             history_size=512,
         )
         sink = RecordingSink()

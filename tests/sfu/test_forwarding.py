@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from sfu import aiortc_internals as internals
+from sfu.aiortc_internals import rtp_receiver, rtp_transceiver
+from sfu.aiortc_internals.rtp import is_pli
 from tests.sfu.conftest import Harness, drop_incoming_rtp, eventually
 
 
@@ -25,7 +26,7 @@ async def test_each_subscriber_sees_only_the_right_colour(harness: Harness) -> N
     for participant in room.participants.values():
         assert participant.pub_pc is not None
         for receiver in participant.pub_pc.getReceivers():
-            assert not internals.decoder_running(receiver), "the SFU never decodes"
+            assert not rtp_receiver.decoder_running(receiver), "the SFU never decodes"
     for p in peers:
         assert p.id not in p.colours, "nobody receives their own video"
         for other, counts in p.colours.items():
@@ -73,7 +74,7 @@ async def test_h264_publisher_is_forwarded_as_h264(harness: Harness) -> None:
     assert set(ann.colours["bob"]) == {"green"}
     assert ann.sub_pc is not None
     mimes = {
-        t.receiver.track.kind: internals.negotiated_codec(t).mimeType
+        t.receiver.track.kind: rtp_transceiver.negotiated_codec(t).mimeType
         for t in ann.sub_pc.getTransceivers()
     }
     assert mimes["video"] == "video/H264"
@@ -89,7 +90,7 @@ async def test_subscriber_picture_loss_is_relayed_to_the_publisher(harness: Harn
     original = video_sender._handle_rtcp_packet
 
     async def spy(packet: object) -> None:
-        if internals.is_pli(packet):
+        if is_pli(packet):
             requested.append(packet)
         await original(packet)
 
@@ -112,7 +113,7 @@ async def test_malformed_packets_do_not_break_a_leg(harness: Harness) -> None:
     await harness.joined("bob", "green")
     await eventually(lambda: ann.video_frames_from("bob") >= 5, what="ann sees bob")
     forwarder = harness.sfu._rooms[harness.room].participants["bob"].forwarders["video"]
-    rtx_pt = next(iter(internals.negotiated_rtx_payload_types(forwarder.transceiver)), 0)
+    rtx_pt = next(iter(rtp_transceiver.negotiated_rtx_payload_types(forwarder.transceiver)), 0)
     for payload, pt in ((b"", 97), (b"\x90", 97), (b"\xff" * 3, 97), (b"\x00", rtx_pt)):
         packet = RtpPacket(payload_type=pt, sequence_number=1, timestamp=1, payload=payload)
         packet.padding_size = 3

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from sfu.keyframes import KeyframeRequester
 from sfu.payloads import h264_keyframe_start, vp8_keyframe_start
 from tests.sfu.conftest import eventually
@@ -33,6 +35,27 @@ async def test_requests_in_one_window_become_one_pli_and_late_ones_are_not_dropp
     finally:
         await requester.close()
     assert not requester.running
+
+
+async def test_a_send_that_crashes_is_logged_and_later_requests_still_go_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sent: list[int] = []
+
+    async def send() -> None:
+        if not sent:
+            sent.append(0)
+            raise RuntimeError("transport gone odd")
+        sent.append(1)
+
+    requester = KeyframeRequester(send, window_s=0.01, retry_s=5.0, name="t")
+    requester.start()
+    try:
+        requester.request()
+        await eventually(lambda: sum(sent) >= 1, what="a request after the crash")
+    finally:
+        await requester.close()
+    assert any(r.getMessage().startswith("keyframes:t failed") for r in caplog.records)
 
 
 async def test_request_is_repeated_until_a_keyframe_arrives() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from imr_live.domain.coordination import MemoryCoordination
+from imr_live.store.coordination import MemoryCoordination
 from imr_live.store.redis_coordination import RedisCoordination
 
 

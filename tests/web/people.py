@@ -83,6 +83,11 @@ async def leader_opens_room(page: Page, title: str) -> None:
     await expect(page.get_by_role("heading", name="Waiting room")).to_be_visible()
 
 
+async def open_tool(leader: Page, tab: str) -> None:
+    """Open one of the leader's tool tabs (People, Role play, Practice and goals, Scale)."""
+    await leader.get_by_role("tablist", name="Leader tools").get_by_role("tab", name=tab).click()
+
+
 async def admit(leader: Page, name: str) -> None:
     """The leader lets someone in from the waiting list."""
     await leader.get_by_role("button", name=f"Admit {name}").click()

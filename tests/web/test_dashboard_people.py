@@ -27,7 +27,7 @@ async def test_leader_adds_a_co_leader_and_labels_a_link(server: Server, browser
     card = leader.locator(".session-list > li", has_text="Monday group")
     await expect(card).to_contain_text("Co-leaders: robin")
 
-    note = card.get_by_label("Your note for this link (optional)")
+    note = card.get_by_label("Client record number")
     await note.fill("Ann Smith")
     await card.get_by_role("button", name="Make a link").click()
     await expect(card.get_by_role("alert")).to_contain_text("no spaces")

@@ -23,6 +23,7 @@ from tests.web.people import (
     leader_with_two_links,
     make_invite,
     new_page,
+    open_tool,
 )
 
 
@@ -38,12 +39,13 @@ async def logged(server: Server, sid: str, kind: str) -> list[dict[str, Any]]:
     return [e.data for e in await server.services.log.read(sid) if e.kind == kind]
 
 
-async def rate_all(page: Page, container: str, answer: str) -> None:
-    """Choose the same answer in each of the 14 questions."""
+async def rate_all(page: Page, container: str, score: int, not_applying: int | None = None) -> None:
+    """Choose answer ``score`` for each of the 15 items; item ``not_applying`` "does not apply"."""
     groups = page.locator(f"{container} fieldset")
-    await expect(groups).to_have_count(14)
-    for i in range(14):
-        await groups.nth(i).get_by_label(answer, exact=True).check()
+    await expect(groups).to_have_count(15)
+    for i in range(15):
+        answer = re.compile(r"^Does not apply") if i + 1 == not_applying else f"{score}."
+        await groups.nth(i).get_by_label(answer).check()
 
 
 async def test_leader_reviews_practice_and_moves_a_goal_on(
@@ -53,11 +55,13 @@ async def test_leader_reviews_practice_and_moves_a_goal_on(
     ann = await client_admitted(browser, server, leader, link, "Ann")
     sid = session_id(leader)
 
+    await open_tool(leader, "Practice and goals")
     await leader.get_by_label("Home practice", exact=True).fill("Notice one stress sign a day")
     await leader.get_by_role("button", name="Give home practice").click()
     practice = leader.locator("#assign-list li", has_text="Notice one stress sign a day")
     await expect(practice).to_contain_text("Not reviewed yet")
-    await expect(ann.get_by_text("Home practice: Notice one stress sign a day")).to_be_visible()
+    mine = ann.get_by_role("region", name="My home practice and goals")
+    await expect(mine).to_contain_text("Notice one stress sign a day")
 
     await practice.get_by_label("Note about how it went (optional)").fill("Four days of seven")
     await practice.get_by_role("button", name="Ann did it", exact=True).click()
@@ -91,36 +95,117 @@ async def test_leader_and_client_each_rate_progress_on_the_imr_scale(
     ann = await client_admitted(browser, server, leader, link, "Ann")
     sid = session_id(leader)
 
+    await open_tool(leader, "Scale")
     await leader.get_by_role("button", name="Rate a client on the scale").click()
     await leader.get_by_role("button", name="Save the rating").click()
     await expect(leader.locator("#scale-error")).to_have_text(
         re.compile(r"^Please answer question 1 ")
     )
     assert await logged(server, sid, "scale.recorded") == []
-    await rate_all(leader, "#scale-items", "4 Well")
+    await rate_all(leader, "#scale-items", 4)
     await leader.get_by_role("button", name="Save the rating").click()
-    await expect(leader.locator("#scale-done")).to_have_text("Rating saved for Ann: 56 out of 70.")
+    await expect(leader.locator("#scale-done")).to_have_text(
+        "Rating saved for Ann: mean 4.00 over 15 items."
+    )
     await expect(leader.locator("#scale-form")).to_be_hidden()
     await expect(leader.locator("#rating-list")).to_contain_text(
-        "Ann, rated by the clinician: 56 out of 70"
+        "Ann, rated by the clinician: mean 4.00 over 15 items"
     )
     await check_page(leader, "21-leader-scale-saved")
 
     await expect(ann.get_by_role("heading", name="How am I doing?")).to_be_visible()
     await ann.get_by_role("button", name="Answer the questions").click()
-    await rate_all(ann, "#self-items", "3 Somewhat")
+    first = ann.get_by_role("group", name=re.compile(r"^1 of 15\. How far have you got"))
+    await expect(first.get_by_role("radio", name="5. The goal is reached.")).to_be_visible()
+    await rate_all(ann, "#self-items", 3, not_applying=13)
     await check_page(ann, "22-client-how-am-i-doing")
     await ann.get_by_role("button", name="Save my answers").click()
     await expect(ann.get_by_text("Thank you. Your answers are saved.")).to_be_visible()
     await expect(ann.locator("#self-form")).to_be_hidden()
     await expect(leader.locator("#rating-list")).to_contain_text(
-        "Ann rated themselves: 42 out of 70"
+        "Ann rated themselves: mean 3.00 over 14 items"
     )
     await check_page(ann, "23-client-rating-saved")
 
     ratings = await logged(server, sid, "scale.recorded")
-    assert [(r["rater"], r["total"]) for r in ratings] == [("clinician", 56), ("client", 42)]
-    assert ratings[1]["items"] == [3] * 14
+    assert [(r["rater"], r["total"], r["rated_by_role"]) for r in ratings] == [
+        ("clinician", 60, "leader"),
+        ("client", 42, "client"),
+    ]
+    assert ratings[1]["items"] == [3] * 12 + [None, 3, 3]
+
+
+async def test_leader_marks_the_module_completed_with_a_reason(
+    server: Server, browser: Browser
+) -> None:
+    leader, link, _ = await leader_with_two_links(server, browser, "Saturday group")
+    await client_admitted(browser, server, leader, link, "Ann")
+    sid = session_id(leader)
+    await open_tool(leader, "Scale")  # the module mark sits with the ratings
+    form = leader.locator("#mark-form")
+    await form.get_by_role("button", name="Mark the module completed").click()
+    await expect(leader.locator("#mark-error")).to_have_text(
+        "Please say why the module counts as completed."
+    )
+    assert await logged(server, sid, "module.completed") == []
+    await form.get_by_label("Why it counts as completed").fill("Did the handout at home")
+    await form.get_by_role("button", name="Mark the module completed").click()
+    await expect(leader.locator("#mark-done")).to_have_text("Saved: Ann has completed the module.")
+    marks = await logged(server, sid, "module.completed")
+    assert [(m["reason"], m["module"]) for m in marks] == [
+        ("Did the handout at home", await leader.locator("#mark-module").input_value())
+    ]
+    await expect(leader.locator("#mark-list")).to_contain_text("Did the handout at home")
+    await check_page(leader, "24-leader-module-marked")
+
+
+async def test_leader_gives_the_suggested_practice_and_a_goal_with_steps(
+    server: Server, browser: Browser
+) -> None:
+    leader, link, _ = await leader_with_two_links(server, browser, "Sunday group")
+    await client_admitted(browser, server, leader, link, "Ann")
+    sid = session_id(leader)
+    ref = (await server.services.sessions.get(sid)).script_ref
+    curriculum = server.services.scripts.curriculum  # type: ignore[union-attr]
+    home = curriculum.session(ref).home_assignment
+    await open_tool(leader, "Practice and goals")
+    await expect(leader.locator("#assign-suggestion")).to_have_text(home.text)
+    await leader.get_by_role("button", name="Use the suggested practice").click()
+    await expect(leader.get_by_label("Home practice", exact=True)).to_have_value(home.text)
+    await leader.get_by_role("button", name="Give home practice").click()
+    await expect(leader.locator("#assign-list")).to_contain_text(home.text)
+    await leader.get_by_label("Home practice", exact=True).fill("Call my sister")
+    await leader.get_by_role("button", name="Give home practice").click()
+    await expect(leader.locator("#assign-list")).to_contain_text("Call my sister")
+    given = await logged(server, sid, "assignment.given")
+    assert [(g["text"], g.get("ref")) for g in given] == [
+        (home.text, home.id),
+        ("Call my sister", None),  # typed: not linked to the script
+    ]
+
+    await leader.get_by_label("Their recovery goal, in their words").fill("Get back to work")
+    await leader.get_by_label("Steps to get there, one on each line (optional)").fill(
+        "Call the centre\n\nVisit on Monday"
+    )
+    await leader.get_by_role("button", name="Note the goal").click()
+    await expect(leader.locator("#room-error")).to_have_text(
+        "Please write the short-term goal these steps lead to."
+    )
+    assert await logged(server, sid, "goal.noted") == []
+    await leader.get_by_label("A short-term goal on the way (optional)").fill(
+        "Volunteer once a week"
+    )
+    await leader.get_by_role("button", name="Note the goal").click()
+    goal = leader.locator("#goal-list li", has_text="Get back to work")
+    await expect(goal).to_contain_text(
+        "Short-term goal: Volunteer once a week \N{EN DASH} steps: Call the centre; Visit on Monday"
+    )
+    [noted] = await logged(server, sid, "goal.noted")
+    assert noted["short_term"] == [
+        {"goal": "Volunteer once a week", "steps": ["Call the centre", "Visit on Monday"]}
+    ]
+    await expect(leader.get_by_label("Their recovery goal, in their words")).to_have_value("")
+    await check_page(leader, "25-leader-goal-with-steps")
 
 
 async def new_session_with_client_link(leader: Page, title: str, client_ref: str) -> str:
@@ -128,7 +213,7 @@ async def new_session_with_client_link(leader: Page, title: str, client_ref: str
     await leader.goto("/staff")
     await create_session(leader, title)
     card = leader.locator("li.card", has=leader.get_by_role("link", name=f"Open the room: {title}"))
-    await card.get_by_label("Your note for this link (optional)").fill(client_ref)
+    await card.get_by_label("Client record number").fill(client_ref)
     return await make_invite(leader, 1)
 
 
@@ -141,6 +226,7 @@ async def test_next_session_reviews_practice_given_in_an_earlier_one(
     await leader_opens_room(leader, "Week 1")
     ann = await client_admitted(browser, server, leader, link, "Ann")
     week1 = session_id(leader)
+    await open_tool(leader, "Practice and goals")
     await expect(leader.locator("#earlier-empty")).to_have_text(
         "Nothing to follow up from earlier sessions."
     )
@@ -159,6 +245,7 @@ async def test_next_session_reviews_practice_given_in_an_earlier_one(
     await leader_opens_room(leader, "Week 2")
     await client_admitted(browser, server, leader, link, "Ann")
     week2 = session_id(leader)
+    await open_tool(leader, "Practice and goals")
     earlier = leader.locator("#earlier-list")
     practice = earlier.locator("li", has_text="Notice one stress sign a day")
     day = re.compile(r"given \d{1,2} [A-Z][a-z]{2}")
@@ -201,4 +288,5 @@ async def test_next_session_reviews_practice_given_in_an_earlier_one(
     assert (figures["assignments_given"], figures["assignments_done"]) == (1, 1)
     # A reload does not offer what this session already followed up.
     await leader.reload()
+    await open_tool(leader, "Practice and goals")
     await expect(leader.locator("#earlier-empty")).to_be_visible()

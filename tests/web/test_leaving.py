@@ -43,6 +43,7 @@ async def test_denied_client_is_told_plainly(server: Server, browser: Browser) -
     await client_waits(sam, link, "Sam")
 
     await leader.get_by_role("button", name="Deny Sam").click()
+    await leader.get_by_role("button", name="Yes, turn Sam away").click()
 
     await expect(sam.get_by_role("heading", name="The leader could not let you in")).to_be_visible()
     await expect(leader.get_by_text("Nobody is waiting.")).to_be_visible()

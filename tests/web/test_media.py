@@ -27,8 +27,12 @@ from tests.web.people import (
     leader_opens_room,
     make_invite,
     new_page,
+    open_tool,
 )
 
+# The first script's role play, its parts in the words the room shows them.
+CLIENT_PART = "the client"
+FRIEND_PART = "the curious friend who asks the question"
 COLOURS = {"red": (230, 30, 30), "green": (30, 200, 30), "blue": (30, 30, 230)}
 LIMIT_S = 30.0
 
@@ -259,41 +263,52 @@ async def spotlight_shown(page: Page, players: dict[str, str], others: int) -> N
         await expect(tiles.nth(i)).not_to_contain_text("playing:")
 
 
-async def same_size_tiles(page: Page) -> None:
-    """No role play: every tile the same size, your own first, no roles in the captions."""
+async def faces_first(page: Page, leader: str | None) -> None:
+    """No role play: the group leader first and widest, your own picture last and small.
+
+    ``leader``: the leader's name on others' pages; None on the leader's own page,
+    where everyone else is the same size.
+    """
     tiles = page.locator("#videos > .tile")
     await expect(page.locator("#videos .tile-role:not(:empty)")).to_have_count(0)
-    await expect(tiles.first).to_have_class(re.compile(r"\bself\b"))
-    sizes = {
-        (round(b["width"]), round(b["height"])) for b in [await box(t) for t in await tiles.all()]
-    }
-    assert len(sizes) == 1, sizes
+    await expect(tiles.last).to_have_class(re.compile(r"\bself\b"))
+    boxes = [await box(t) for t in await tiles.all()]
+    own, others = boxes[-1], boxes[:-1]
+    for other in others:
+        assert own["width"] < other["width"] / 2, (own, other)
+    if leader is None:
+        assert len({(round(b["width"]), round(b["height"])) for b in others}) == 1, others
+        return
+    await expect(tiles.first).to_contain_text(leader)
+    assert all(others[0]["width"] > b["width"] * 1.5 for b in others[1:]), others
 
 
 async def role_play_puts_its_players_first(
     leader: Page, ann: Page, ben: Page, ids: dict[str, str]
 ) -> None:
     """Ann and Ben play; every page shows them first and larger, and goes back at the end."""
+    await open_tool(leader, "Role play")
     await leader.get_by_label('Who plays "client"?').select_option(label="Ann")
     await leader.get_by_label('Who plays "co-leader"?').select_option(label="Ben")
     await leader.get_by_role("button", name="Start role play").click()
 
-    await spotlight_shown(ann, {"You": "client", "Ben": "co-leader"}, others=1)
-    await spotlight_shown(ben, {"Ann": "client", "You": "co-leader"}, others=1)
-    await spotlight_shown(leader, {"Ann": "client", "Ben": "co-leader"}, others=1)
+    await spotlight_shown(ann, {"You": CLIENT_PART, "Ben": FRIEND_PART}, others=1)
+    await spotlight_shown(ben, {"Ann": CLIENT_PART, "You": FRIEND_PART}, others=1)
+    await spotlight_shown(leader, {"Ann": CLIENT_PART, "Ben": FRIEND_PART}, others=1)
     await expect(tile(ann, ids["dana"])).not_to_contain_text("playing")
     await check_page(ben, "21-media-role-play-spotlight")
 
     # On a phone the players take the whole width, the others go two by two.
     await ben.set_viewport_size(PHONE)
-    await spotlight_shown(ben, {"Ann": "client", "You": "co-leader"}, others=1)
+    await spotlight_shown(ben, {"Ann": CLIENT_PART, "You": FRIEND_PART}, others=1)
     width = await ben.evaluate("document.getElementById('videos').clientWidth")
     assert (await box(ben.locator("#videos > .tile").first))["width"] > width * 0.9
     await ben.set_viewport_size(DESKTOP)
 
     await leader.get_by_role("button", name="End the role play").click()
-    for page in (leader, ann, ben):
-        await same_size_tiles(page)
+    await faces_first(leader, None)
+    for page in (ann, ben):
+        await faces_first(page, "dana")
 
 
 async def test_audio_only_stops_video_but_not_sound_and_leaving_removes_the_tile(
@@ -352,7 +367,32 @@ async def test_media_comes_back_after_a_dropped_connection_and_a_media_server_mo
     # The media server moved (a worker died): everyone is told to join and publish again.
     before = await leader.evaluate("window.__pcs.length")
     session_id = leader.url.rsplit("/", 1)[-1]
-    await media_server.services.channel.media.room_moved(session_id)
+    await media_server.services.channel.recorder.media.room_moved(session_id)
     await leader.wait_for_function("(n) => window.__pcs.length > n", arg=before)
     await sees(ann, dana_id, "red", "Ann sees dana after the move")
     await sees(leader, ann_id, "green", "dana sees Ann after the move")
+
+
+async def test_an_observer_sees_and_hears_the_group_and_is_not_seen(
+    media_server: Server, media_browser: Browser
+) -> None:
+    leader = await page_with_colour(media_browser, media_server, "red")
+    await clinician_signs_in(media_server, leader)
+    await create_session(leader, "Watched group")
+    await leader.get_by_label("Role").select_option("observer")
+    await leader.get_by_role("button", name="Make a link").click()
+    link_box = leader.get_by_label("New link 1: Observer")
+    await expect(link_box).to_have_value(re.compile(r"/join/"))
+    link = await link_box.input_value()
+    await leader_opens_room(leader, "Watched group")
+    obi = await client_in_room(media_browser, media_server, leader, link, "Obi", "green")
+    dana = await participant_id(leader, "dana")
+
+    await sees(obi, dana, "red", "Obi sees dana")
+    await expect(
+        obi.get_by_text("You are watching. Your camera and microphone stay off.")
+    ).to_be_visible()
+    await expect(obi.locator("#videos .tile.self")).to_have_count(0)
+    # The group never gets a picture of the person watching it.
+    await leader.wait_for_timeout(2000)
+    await expect(leader.locator("#videos [data-participant]")).to_have_count(0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import aiohttp
 from playwright.async_api import Browser, expect
 
+from imr_live.edges.pages_api import JOIN_TOKEN_HEADER
 from tests.live.harness import Server
 from tests.web.people import check_page, clinician_signs_in, create_session, make_invite, new_page
 
@@ -19,8 +20,10 @@ WEAK_LINK = {
 
 
 async def test_large_network_check_is_about_200_kb_and_never_cached(server: Server) -> None:
+    staff = await server.staff("dana")
+    token = await staff.invite((await staff.create_session())["id"])
     async with aiohttp.ClientSession(base_url=server.url) as http:
-        resp = await http.get("/api/netcheck/large")
+        resp = await http.get("/api/netcheck/large", headers={JOIN_TOKEN_HEADER: token})
         body = await resp.read()
     assert resp.status == 200
     assert resp.headers["Cache-Control"] == "no-store"

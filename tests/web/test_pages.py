@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from imr_live.edges.pages_api import JOIN_TOKEN_HEADER
 from tests.live.harness import Server
 
 
@@ -56,6 +57,8 @@ async def test_leader_gets_the_sessions_slides_and_role_plays(server: Server) ->
     assert all(s["title"] for s in script["slides"])
     for play in script["role_plays"]:
         assert {"id", "title", "scenario", "roles", "steps"} <= set(play)
+    home = server.services.scripts.curriculum.session(ref).home_assignment
+    assert script["home_practice"] == {"id": home.id, "text": home.text}
 
     other = await server.staff("eve")
     status, body = await other.api("GET", f"/api/sessions/{session['id']}/script")
@@ -66,12 +69,31 @@ async def test_session_without_script_has_an_empty_deck(server: Server) -> None:
     staff = await server.staff("dana")
     session = await staff.create_session()
     status, script = await staff.api("GET", f"/api/sessions/{session['id']}/script")
-    assert (status, script) == (200, {"script_ref": None, "slides": [], "role_plays": []})
+    empty = {
+        "script_ref": None,
+        "slides": [],
+        "role_plays": [],
+        "home_practice": None,
+        "polls": [],
+    }
+    assert (status, script) == (200, empty)
+
+
+async def test_the_imr_scales_are_served_to_anyone_for_the_rating_forms(server: Server) -> None:
+    async with aiohttp.ClientSession(base_url=server.url) as http:  # no sign-in: a client's link
+        resp = await http.get("/api/imr-scales")
+        body = await resp.json()
+    assert resp.status == 200
+    assert [i["number"] for i in body["items"]] == list(range(1, 16))
+    assert all(len(i["answers"]) == 5 for i in body["items"])
+    assert [i["number"] for i in body["items"] if i["does_not_apply"]] == [13]
 
 
 async def test_network_check_is_small_and_never_cached(server: Server) -> None:
+    staff = await server.staff("dana")
+    token = await staff.invite((await staff.create_session())["id"])
     async with aiohttp.ClientSession(base_url=server.url) as http:
-        resp = await http.get("/api/netcheck")
+        resp = await http.get("/api/netcheck", headers={JOIN_TOKEN_HEADER: token})
         body = await resp.read()
     assert resp.status == 200
     assert resp.headers["Cache-Control"] == "no-store"

@@ -111,6 +111,7 @@ async def test_leader_turns_a_sound_off_for_everyone_and_locks_the_room(
     await expect(ann.locator("#btn-mic")).to_have_text("Microphone off (the leader turned it off)")
     await leader.get_by_role("button", name="Let everyone hear Ann again").click()
     await expect(ann.get_by_text("The leader turned your microphone back on.")).to_be_visible()
+    await expect(ann.get_by_text("The leader has turned off your microphone")).to_have_count(0)
     await expect(ann.locator("#btn-mic")).to_have_text("Microphone on")
     await expect(ann.locator("#btn-mic")).to_have_attribute("aria-pressed", "true")
     muted = await logged(server, sid, "media.muted")

@@ -19,6 +19,7 @@ from tests.web.people import (
     leader_opens_room,
     make_invite,
     new_page,
+    open_tool,
 )
 
 
@@ -104,6 +105,7 @@ async def test_clinician_runs_a_session_two_clients_follow(
     await leader.get_by_role("button", name="Save name").click()
     await expect(alex.locator("#chat-log")).to_contain_text("Samuel: Hello everyone")
 
+    await open_tool(leader, "Role play")
     await leader.get_by_label(re.compile("^Who plays")).first.select_option(label="Alex")
     await leader.get_by_role("button", name="Start role play").click()
     await expect(alex.locator("#roleplay-yours")).to_contain_text("Your role:")

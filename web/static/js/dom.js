@@ -45,8 +45,8 @@ export function showOnly(ids, shown) {
 }
 
 /** fetch() a JSON API; returns {ok, status, body}; network failures become a message. */
-export async function api(method, path, body) {
-  const init = { method, headers: {}, credentials: "same-origin" };
+export async function api(method, path, body, headers = {}) {
+  const init = { method, headers: { ...headers }, credentials: "same-origin" };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

@@ -1,5 +1,6 @@
 // The live channel: one Socket.IO connection, acked commands, join again on reconnect.
 import { io } from "/static/vendor/socket.io.esm.min.js";
+import { COMMANDS } from "./events.js";
 
 const ACK_TIMEOUT_MS = 15000;
 const TIMEOUT_ERROR = {
@@ -40,6 +41,10 @@ export class LiveConnection {
 
   /** Send a command; resolves to its ack ({ok: true, ...} or {ok: false, error}). */
   async call(event, data = {}) {
+    if (!COMMANDS[event]) {
+      // A name the server's catalogue does not have is a bug here, not a network problem.
+      return { ok: false, error: { code: "unknown_event", message: `unknown event '${event}'` } };
+    }
     try {
       return await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, data);
     } catch {

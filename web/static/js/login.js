@@ -1,4 +1,4 @@
-// Staff sign-in: the server sets an HttpOnly cookie; then go to the dashboard.
+// Staff sign-in: the server sets an HttpOnly cookie; then go to the home that fits the role.
 import { $, api, showError, errorText } from "./dom.js";
 
 $("login-form").addEventListener("submit", async (e) => {
@@ -11,6 +11,6 @@ $("login-form").addEventListener("submit", async (e) => {
   }
   showError("login-error", "");
   const resp = await api("POST", "/api/login", { username, password });
-  if (resp.ok) window.location.assign("/staff");
+  if (resp.ok) window.location.assign("/");
   else showError("login-error", errorText(resp.body.error));
 });

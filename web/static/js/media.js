@@ -15,6 +15,10 @@
 //   media.setAudioOnly(on)       stop video both ways on weak links
 //   media.setSpotlight(playing)  a role play's players first and larger: [[participant, [roles]], ...]
 //   media.setLeaderMuted(muted)  what the leader turned off on the server: {participant: [kinds]}
+//   media.setFeatured(id)        the group leader's participant id: first and large (null: none)
+//   media.setSpot(id, canSpot, onSpot)  who the lead clinician shows large for everyone (null:
+//     nobody); canSpot: this page offers "Large for everyone", which calls onSpot(id | null)
+//   media.setInterpreters(pinned)  interpreters beside the leader: [[participant, words], ...]
 //   media.onQuality(listener)    listener({level, audioOnly}) now and whenever it changes; level:
 //     checking | good | weak | reconnecting | off (media_quality.js)
 //   media.lost()                 the live channel dropped: say "Reconnecting…" until media flows
@@ -24,6 +28,8 @@
 import { closeConnection, newPeerConnection, publishingOffer, subscribingAnswer } from "./media_pc.js";
 import { LinkQuality, LinkSampler, SAMPLE_MS } from "./media_quality.js";
 import { Tiles } from "./media_tiles.js";
+
+const WATCH_ONLY = new Set(["observer"]); // roles that receive media but never publish
 
 const RETRY_FIRST_MS = 1000;
 // ICE often recovers from a short glitch by itself; past this, join again.
@@ -84,7 +90,13 @@ class RoomMedia {
     this.you = welcome?.you?.id || null;
     this.tiles.you = this.you;
     this.stopped = false;
-    if (!this.stream && navigator.mediaDevices?.getUserMedia) {
+    // Observers watch and listen: their camera and microphone stay off (the server refuses them).
+    this.watchOnly = WATCH_ONLY.has(welcome?.you?.role);
+    if (this.watchOnly && this.stream) {
+      this.stream.getTracks().forEach((t) => t.stop());
+      this.stream = null;
+    }
+    if (!this.stream && !this.watchOnly && navigator.mediaDevices?.getUserMedia) {
       const stream = await navigator.mediaDevices.getUserMedia(CAMERA).catch(() => null);
       if (this.stopped) stream?.getTracks().forEach((t) => t.stop()); // gone while asking
       else this.stream = stream;
@@ -92,6 +104,7 @@ class RoomMedia {
     if (this.stopped) return;
     if (!this.sampleTimer) this.sampleTimer = window.setInterval(() => this.sampleQuality(), SAMPLE_MS);
     if (this.stream) this.tiles.showSelf(this.stream, this.you);
+    else if (this.watchOnly) this.say("You are watching. Your camera and microphone stay off.");
     else this.say("Your camera and microphone are not available. You can still see and hear the others, follow along and chat.");
     await this.connect();
   }
@@ -110,6 +123,7 @@ class RoomMedia {
       this.quality.connected();
       this.retryMs = RETRY_FIRST_MS;
       if (this.stream) this.say("");
+      else if (this.watchOnly) this.say("You are watching. Your camera and microphone stay off.");
     } catch (err) {
       if (generation === this.generation) this.failed(err);
     }
@@ -215,6 +229,8 @@ class RoomMedia {
       muted: () => { if (data.participant !== this.you) this.tiles.setMuted(data.participant, data.kind, data.muted); },
       restart: () => this.connect(),
       link_quality: () => this.quality.sfu(data),
+      // The SFU stopped (or restarted) our incoming video by itself on a too weak link: say so.
+      media: () => { if (typeof data.text === "string") this.say(data.text); },
       removed: () => this.stop(),
     }[data.type];
     if (handler) handler();
@@ -224,6 +240,12 @@ class RoomMedia {
   async answer(offer, generation) {
     if (generation !== this.generation) return;
     try {
+      if (this.sub && offer.sdp === this.lastOffer && this.sub.signalingState === "stable") {
+        // The server sent its offer again: our answer was late or lost. Same answer again.
+        await this.send({ type: "answer", sdp: this.lastAnswer });
+        return;
+      }
+      this.lastOffer = offer.sdp;
       if (offer.new_pc || !this.sub) {
         closeConnection(this.sub);
         this.sub = this.watched(newPeerConnection(this.iceServers));
@@ -232,6 +254,7 @@ class RoomMedia {
       this.mids = new Map(offer.tracks.map((t) => [t.mid, t.participant]));
       const sdp = await subscribingAnswer(this.sub, offer.sdp);
       if (generation !== this.generation) return;
+      this.lastAnswer = sdp;
       await this.send({ type: "answer", sdp });
       this.tiles.keepOnly(new Set(offer.tracks.map((t) => t.participant)));
     } catch (err) {
@@ -341,6 +364,9 @@ export function createMedia(options) {
     setAudioOnly: (on) => media.setAudioOnly(on),
     setSpotlight: (playing) => media.tiles.setSpotlight(playing),
     setLeaderMuted: (muted) => media.tiles.setLeaderMuted(muted),
+    setFeatured: (participant) => media.tiles.setFeatured(participant),
+    setSpot: (participant, canSpot, onSpot) => media.tiles.setSpot(participant, canSpot, onSpot),
+    setInterpreters: (pinned) => media.tiles.setInterpreters(pinned),
     onQuality: (listener) => media.onQuality(listener),
     lost: () => { if (media.joined && !media.stopped) media.quality.lost(); },
     stop: () => media.stop(),

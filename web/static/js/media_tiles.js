@@ -1,9 +1,16 @@
-// The video area: your own picture, then one tile per other person, every state in words.
+// The video area: one tile per other person, the leader first and large, your own picture
+// small; every state in words.
 //
 // How it looks lives in imr.css (the page's CSP allows no style attributes): the container
-// says how many tiles it holds (`data-layout`) and whether a role play is on (`spotlight`,
-// `data-players`); tiles carry `speaking` and `player` classes.
-import { el } from "./dom.js";
+// says how many other people it shows (`data-layout`), whether your own small picture is
+// there (`with-self`), whether one tile is shown large (`has-big`) and whether a role play is
+// on (`spotlight`, `data-players`); tiles carry `speaking`, `player`, `featured` (the group
+// leader) and `big` (the one shown large) classes.
+//
+// Which tile is large: the one this person chose ("Show large", kept on this page only),
+// else the one the lead clinician shows large for everyone (`video.spotlight`), else the
+// group leader (not during a role play: then the players come first).
+import { el, announce } from "./dom.js";
 
 /** One <figure> per remote participant: a muted <video>, an <audio>, and a caption in words. */
 export class Tiles {
@@ -14,9 +21,15 @@ export class Tiles {
     this.self = null; // your own tile
     this.you = null; // your participant id, to find you in a role play
     this.speaker = null;
+    this.featured = null; // the group leader, shown first and large (never yourself)
+    this.interpreters = new Map(); // interpreters shown right after the leader -> words for the caption
     this.videoOff = false;
     this.playing = new Map(); // participant -> role names they play now, in the play's order
     this.leaderMuted = new Map(); // participant -> kinds the leader turned off on the server
+    this.pinned = null; // the tile this person chose to see large (only on this page)
+    this.spot = null; // the person the lead clinician shows large for everyone
+    this.canSpot = false; // this page is the lead clinician's: tiles offer "Large for everyone"
+    this.onSpot = () => {}; // (participant | null) -> asks the server to change the spotlight
   }
 
   /** Show the person's own camera first (muted: never play yourself back). */
@@ -93,6 +106,46 @@ export class Tiles {
     this.renderAll();
   }
 
+  /** The group leader's participant id (null when they are not here, or it is you). */
+  setFeatured(participant) {
+    if (this.featured === participant) return;
+    this.featured = participant;
+    this.renderAll();
+  }
+
+  /** The person the lead clinician shows large for everyone (null: nobody), and whether this page may change it. */
+  setSpot(participant, canSpot, onSpot) {
+    if (onSpot) this.onSpot = onSpot;
+    if (this.spot === participant && this.canSpot === canSpot) return;
+    this.spot = participant;
+    this.canSpot = canSpot;
+    this.renderAll();
+  }
+
+  /** "Show large" on a tile: this person's own choice; pressed again, back to the usual. */
+  pin(participant) {
+    this.pinned = this.pinned === participant ? null : participant;
+    this.renderAll();
+    // The large tile is first: bring it into sight (the button pressed may have been far below).
+    const big = this.bigOne();
+    if (big) this.byId.get(big).root.scrollIntoView({ block: "nearest" });
+    const name = this.nameOf(participant) || "Someone";
+    announce(this.pinned ? `${name} is shown large for you.` : `${name} is no longer shown large for you.`);
+  }
+
+  spotButton(participant) {
+    return el("button", { type: "button", class: "secondary tile-button", "aria-pressed": "false", hidden: true,
+      onclick: () => this.onSpot(this.spot === participant ? null : participant) }, "Large for everyone");
+  }
+
+  /** Interpreters to show beside the leader: [[participant, caption words], ...]. */
+  setInterpreters(pinned) {
+    const next = new Map(pinned);
+    if (JSON.stringify([...next]) === JSON.stringify([...this.interpreters])) return;
+    this.interpreters = next;
+    this.renderAll();
+  }
+
   /** What the leader turned off on the server (from the live state): {participant: [kinds]}. */
   setLeaderMuted(muted) {
     const next = new Map(Object.entries(muted || {}));
@@ -125,9 +178,13 @@ export class Tiles {
     const name = el("span", { class: "who" });
     const role = el("span", { class: "tile-role" });
     const state = el("span", { class: "tile-state" });
+    const pin = el("button", { type: "button", class: "secondary tile-button", "aria-pressed": "false",
+      onclick: () => this.pin(participant) }, "Show large");
+    const spot = this.spotButton(participant);
     const root = el("figure", { class: "tile", "data-participant": participant },
-      el("div", { class: "picture" }, video), audio, el("figcaption", {}, name, " ", role, " ", state));
-    tile = { root, video, audio, name, role, state, hasVideo: false, muted: { audio: false, video: false } };
+      el("div", { class: "picture" }, video), audio,
+      el("figcaption", {}, name, " ", role, " ", state, el("span", { class: "tile-buttons" }, pin, spot)));
+    tile = { root, video, audio, name, role, state, pin, spot, hasVideo: false, muted: { audio: false, video: false } };
     this.byId.set(participant, tile);
     this.container.append(root);
     return tile;
@@ -143,6 +200,7 @@ export class Tiles {
     const camOff = tile.muted.video || byLeader.includes("video");
     const words = [];
     if (speaking) words.push("speaking");
+    if (this.spot === participant) words.push("shown large for everyone");
     if (micOff) words.push("microphone off");
     if (camOff) words.push("camera off");
     else if (this.videoOff) words.push("video paused (audio only)");
@@ -151,42 +209,72 @@ export class Tiles {
     setText(tile.role, this.roleWords(participant));
     setText(tile.state, words.length ? `(${words.join(", ")})` : "");
     tile.video.setAttribute("aria-label", `Video of ${name}`);
+    tile.pin.setAttribute("aria-label", `Show ${name} large`);
+    tile.pin.setAttribute("aria-pressed", String(this.pinned === participant));
+    tile.spot.setAttribute("aria-label", `Show ${name} large for everyone`);
+    tile.spot.setAttribute("aria-pressed", String(this.spot === participant));
+    tile.spot.hidden = !this.canSpot;
     tile.video.hidden = this.videoOff || !tile.hasVideo;
     tile.root.classList.toggle("speaking", speaking);
     tile.root.classList.toggle("player", this.playing.has(participant));
+    tile.root.classList.toggle("featured", this.featured === participant);
     if (relayout) this.layout();
   }
 
   roleWords(participant) {
     const roles = this.playing.get(participant);
-    return roles ? `playing: ${roles.join(", ")}` : "";
+    if (roles) return `playing: ${roles.join(", ")}`;
+    return this.interpreters.get(participant) || "";
+  }
+
+  /** The tile shown large: this person's choice, else the lead's spotlight, else the group leader. */
+  bigOne() {
+    if (this.pinned && this.byId.has(this.pinned)) return this.pinned;
+    if (this.spot && this.spot !== this.you && this.byId.has(this.spot)) return this.spot;
+    if (this.playing.size === 0 && this.featured && this.byId.has(this.featured)) return this.featured;
+    return null;
   }
 
   /**
-   * Order the tiles (players first, in the play's order; then you; then the others as they
-   * came) and tell the CSS how many there are. Moves only what is out of place.
+   * Order the tiles (the large one first; then a role play's players, in the play's order;
+   * then interpreters; then the others as they came; you last, small) and tell the CSS how many there are.
+   * Moves only what is out of place.
    */
   layout() {
+    const big = this.bigOne();
     const tiles = [];
+    for (const [id, tile] of this.byId) {
+      tile.root.classList.toggle("big", id === big);
+      tiles.push({ id, root: tile.root });
+    }
+    const others = tiles.length;
     if (this.self) {
       const playing = this.you !== null && this.playing.has(this.you);
       this.self.root.classList.toggle("player", playing);
       setText(this.self.role, playing ? this.roleWords(this.you) : "");
       tiles.push({ id: this.you, root: this.self.root });
     }
-    for (const [id, tile] of this.byId) tiles.push({ id, root: tile.root });
     const rank = [...this.playing.keys()];
-    const players = rank.flatMap((id) => tiles.filter((t) => t.id === id));
-    const order = [...players, ...tiles.filter((t) => !players.includes(t))].map((t) => t.root);
+    const first = tiles.filter((t) => t.id === big);
+    const players = rank.flatMap((id) => tiles.filter((t) => t.id === id && t.id !== big));
+    const interpreters = tiles.filter((t) => this.interpreters.has(t.id) && t.id !== big && !players.includes(t));
+    const placed = [...first, ...players, ...interpreters];
+    const order = [...placed, ...tiles.filter((t) => !placed.includes(t))].map((t) => t.root);
     order.forEach((root, i) => {
       if (this.container.children[i] !== root) {
         this.container.insertBefore(root, this.container.children[i] || null);
         resume(root);
       }
     });
-    this.container.dataset.layout = layoutFor(order.length);
-    this.container.dataset.players = players.length > 3 ? "many" : String(players.length);
-    this.container.classList.toggle("spotlight", players.length > 0);
+    // Your own picture sits small in a corner once anyone else is shown (in a role play it
+    // stays among the others, so the players alone come first and larger).
+    const cast = rank.filter((id) => tiles.some((t) => t.id === id)).length;
+    const small = Boolean(this.self) && others > 0 && cast === 0;
+    this.container.classList.toggle("with-self", small);
+    this.container.dataset.layout = layoutFor(small ? others : order.length);
+    this.container.dataset.players = cast > 3 ? "many" : String(cast);
+    this.container.classList.toggle("spotlight", cast > 0);
+    this.container.classList.toggle("has-big", big !== null && others > 1);
   }
 
   remove(participant) {

@@ -1,15 +1,30 @@
 // The live room: one view for every role; what the server confirms is what it shows.
 import { $, el, announce, showError, errorText } from "./dom.js";
 import { bindQuality } from "./room_quality.js";
+import { DenyDialog } from "./room_deny.js";
+import { MyRecords } from "./room_mine.js";
 import { RoomRecords } from "./room_records.js";
+import { bindCaptions, captionHandlers, renderCaptions, showCaption } from "./room_captions.js";
+import { bindPrivacy, pinnedInterpreters, privacyHandlers, renderPrivacy } from "./room_privacy.js";
 import { bindSessionTools, renderSessionTools } from "./room_session.js";
+import { bindGuest, guestHandlers, renderGuest } from "./room_guest.js";
+import { bindTabs } from "./tabs.js";
+import { bindSlideSize } from "./room_view.js";
+import { Lively } from "./lively.js";
 
 const LEADS = new Set(["leader", "co_leader"]);
-const SPEAKS = new Set(["leader", "co_leader", "client", "supporter", "guest_speaker"]);
+const PLAYS = /^Plays (the [^.,]+)/; // a role description naming the part, e.g. "Plays the friend."
+const SPEAKS = new Set(["leader", "co_leader", "client", "supporter", "guest_speaker", "interpreter"]);
 const STAFF = new Set(["leader", "co_leader", "supervisor"]);
 const ROLE_WORDS = {
   leader: "leader", co_leader: "co-leader", supervisor: "supervisor", client: "client",
   supporter: "supporter", guest_speaker: "guest speaker", observer: "observer",
+  interpreter: "interpreter",
+};
+// People who watch: the chat and raised hands are for the group, and they are told so.
+const WATCHERS = {
+  observer: "You are here to watch and listen. The chat and raised hands are for the group.",
+  supervisor: "You are here as a supervisor, to watch and listen. The leaders run the session.",
 };
 const GONE = {
   ended: ["The session has ended", "Thank you for coming. You can close this page now."],
@@ -33,15 +48,26 @@ export class Room {
     this.locked = false;
     this.recording = false;
     this.serverMuted = {}; // participant -> kinds the leader turned off for everyone
+    this.spot = null; // who the lead clinician shows large for everyone
     this.seq = 0;
     this.script = { slides: [], role_plays: [] };
     this.entered = false;
     this.gone = false;
     this.mic = true;
     this.cam = true;
+    this.leaderAway = false;
+    this.notes = 0; // cards shown so far, for their element ids
     this.records = new RoomRecords(this);
+    this.mine = new MyRecords(this);
+    this.deny = new DenyDialog(this);
+    this.lively = new Lively(this); // polls and celebrations
     this.bind();
+    bindSlideSize();
     bindSessionTools(this);
+    bindPrivacy(this);
+    bindGuest(this);
+    bindCaptions(this);
+    bindTabs($("lead-tabs"));
     bindQuality(this);
   }
 
@@ -59,6 +85,7 @@ export class Room {
     $("slide-controls").hidden = !lead;
     $("btn-hand").hidden = lead || !SPEAKS.has(this.you.role);
     $("chat-form").hidden = !SPEAKS.has(this.you.role);
+    $("room-role").textContent = WATCHERS[this.you.role] || "";
     $("room").hidden = false;
     if (!this.entered) {
       this.entered = true;
@@ -83,8 +110,11 @@ export class Room {
     if (kind === "left") {
       actions.append(el("button", { type: "button", onclick: () => window.location.reload() }, "Go back in"));
     }
-    if (this.you && STAFF.has(this.you.role)) {
-      actions.append(el("a", { class: "button secondary", href: "/staff" }, "Back to my sessions"));
+    if (document.body.dataset.home) {
+      // Signed-in staff go back to their own start page: their sessions, or the program report.
+      const report = document.body.dataset.home === "/review/program";
+      actions.append(el("a", { class: "button secondary", href: report ? "/review/program" : "/staff" },
+        report ? "Back to the program report" : "Back to my sessions"));
     }
     this.onGone(kind);
     $("gone").hidden = false;
@@ -105,13 +135,21 @@ export class Room {
     this.rolePlay = state.role_play;
     this.locked = state.locked;
     this.recording = state.recording;
+    this.privateMode = state.private_mode;
+    this.guestNames = state.guest_names;
+    this.captionsOn = state.captions;
     const wasMuted = this.leaderMuted(this.you.id, "audio");
     this.serverMuted = Object.fromEntries(Object.entries(state.server_muted || {}).map(([id, kinds]) => [id, [...kinds]]));
     if (!wasMuted && this.leaderMuted(this.you.id, "audio")) {
-      this.note("The leader has turned off your microphone for everyone. Ask the leader if you want to speak.");
+      this.note("The leader has turned off your microphone for everyone. Ask the leader if you want to speak.", "server-audio");
+    } else if (wasMuted && !this.leaderMuted(this.you.id, "audio")) {
+      this.dropNote("server-audio");
     }
+    this.spot = state.spotlight ?? null;
+    this.mine.snapshot(state);
     this.seq = state.seq;
     for (const m of state.chat || []) this.addChat(m.actor, m.text, m.seq);
+    this.lively.snapshot(state);
     this.renderAll();
   }
 
@@ -121,6 +159,8 @@ export class Room {
     else if (name === "admitted") this.enter(data);
     else if (name === "removed") this.leaveWith("removed");
     else if (name === "denied") this.leaveWith("denied");
+    else if (name === "caption") showCaption(this, data);
+    else if (this.lively.message(name, data)) return;
     else this.media.signal(name, data);
   }
 
@@ -129,7 +169,9 @@ export class Room {
     this.seq = ev.seq;
     const handler = this.handlers[ev.kind];
     if (handler) handler.call(this, ev.data, ev);
+    this.mine.event(ev.kind, ev.data);
     this.records.event(ev);
+    this.lively.event(ev);
     this.renderAll();
   }
 
@@ -204,16 +246,22 @@ export class Room {
         if (kinds.size) this.serverMuted[d.participant] = [...kinds].sort();
         else delete this.serverMuted[d.participant];
         const what = d.kind === "video" ? "camera" : "microphone";
-        if (d.participant === this.you.id) this.note(d.muted ? `The leader turned off your ${what} for everyone.` : `The leader turned your ${what} back on.`);
+        if (d.participant === this.you.id) this.note(d.muted ? `The leader turned off your ${what} for everyone.` : `The leader turned your ${what} back on.`, `server-${d.kind}`);
       },
       "mute.requested": (d) => {
-        if (d.participant === this.you.id) this.note(`The leader asks you to turn off your ${d.kind === "video" ? "camera" : "microphone"}.`);
+        if (d.participant === this.you.id) this.note(`The leader asks you to turn off your ${d.kind === "video" ? "camera" : "microphone"}.`, `ask-${d.kind}`);
       },
       "assignment.given": (d) => {
-        if (d.participant === this.you.id) this.note(`Home practice: ${d.text}`);
-        else announce(`Home practice given to ${this.name(d.participant)}.`);
+        if (d.participant !== this.you.id) announce(`Home practice given to ${this.name(d.participant)}.`);
+      },
+      "video.spotlighted": (d) => {
+        this.spot = d.participant;
+        announce(d.participant ? `${d.participant === this.you.id ? "You are" : `${this.name(d.participant)} is`} shown large for everyone.` : "Nobody is shown large for everyone now.");
       },
       "goal.noted": (d) => { if (d.participant !== this.you.id) announce(`Goal noted for ${this.name(d.participant)}.`); },
+      ...privacyHandlers(this),
+      ...guestHandlers(this),
+      ...captionHandlers(this),
     };
   }
 
@@ -225,9 +273,14 @@ export class Room {
     this.renderSlide();
     this.renderRolePlay();
     this.renderVideos();
+    this.renderLeaderAway();
     this.renderMyControls();
     this.renderChatNames();
+    renderPrivacy(this);
+    renderGuest(this);
+    renderCaptions(this);
     this.records.render();
+    this.mine.render();
     if (LEADS.has(this.you.role)) this.renderLeadPanels();
   }
 
@@ -284,12 +337,21 @@ export class Room {
     const step = rp.steps[rp.step];
     $("roleplay-step").textContent = step ? `Step ${rp.step + 1} of ${rp.steps.length}: ${step.text}` : "";
     const cast = Object.entries(rp.cast || {});
-    $("roleplay-cast").replaceChildren(...cast.map(([role, pid]) => el("li", {}, `${role}: ${this.name(pid)}`)));
+    const part = (role) => partName(rp.roles.find((r) => r.name === role) || { name: role });
+    $("roleplay-cast").replaceChildren(...cast.map(([role, pid]) => el("li", {}, `${this.name(pid)} plays ${part(role)}`)));
     const mine = cast.filter(([, pid]) => pid === this.you.id).map(([role]) => {
       const found = rp.roles.find((r) => r.name === role);
-      return found && found.description && found.description !== "-" ? `${role} (${found.description})` : role;
+      const what = found && found.description && found.description !== "-" && !PLAYS.test(found.description)
+        ? ` ${found.description}` : "";
+      return `${part(role)}.${what}`;
     });
-    $("roleplay-yours").textContent = mine.length ? `Your role: ${mine.join(", ")}` : "";
+    const yours = mine.length ? `Your role: you play ${mine.join(" You also play ")}` : "";
+    if (yours && yours !== $("roleplay-yours").textContent) {
+      // A new part for this person: bring it into sight and say it.
+      $("roleplay").scrollIntoView({ block: "start" });
+      announce(yours);
+    }
+    $("roleplay-yours").textContent = yours;
     $("roleplay-controls").hidden = !LEADS.has(this.you.role);
     $("roleplay-next").disabled = rp.step >= rp.steps.length - 1;
   }
@@ -302,10 +364,30 @@ export class Room {
       const pid = rp.cast?.[role.name];
       if (!pid) continue;
       if (!playing.has(pid)) playing.set(pid, []);
-      playing.get(pid).push(role.name);
+      playing.get(pid).push(partName(role));
     }
     this.media.setSpotlight([...playing]);
     this.media.setLeaderMuted(this.serverMuted);
+    const leader = [...this.people.values()].find((p) => p.role === "leader" && p.status === "admitted");
+    this.media.setFeatured(leader && leader.id !== this.you.id ? leader.id : null);
+    const spot = this.people.get(this.spot)?.status === "admitted" ? this.spot : null;
+    this.media.setSpot(spot, this.you.role === "leader", (id) => this.act("video.spotlight", { participant: id }));
+    this.media.setInterpreters(pinnedInterpreters(this));
+  }
+
+  /** A card while the group leader's connection is lost (from the state, so it is back after a reload). */
+  renderLeaderAway() {
+    const people = [...this.people.values()];
+    const away = this.you.role !== "leader"
+      && !people.some((p) => p.role === "leader" && p.status === "admitted")
+      && people.some((p) => p.role === "leader" && p.status === "dropped");
+    if (away && !this.leaderAway) {
+      this.note("The leader lost their connection. Please wait: the session goes on when they are back.", "leader-away");
+      // Said once through the page's live region (a new status card alone is not always read).
+      announce("Please wait: the leader's connection was lost. The session goes on when they are back.");
+    }
+    if (!away && this.leaderAway) this.dropNote("leader-away");
+    this.leaderAway = away;
   }
 
   renderMyControls() {
@@ -327,8 +409,9 @@ export class Room {
     renderList($("waiting-list"), waiting, (p) => el("li", { class: "person" },
       el("span", { class: "name" }, `${p.display_name} (${ROLE_WORDS[p.role] || p.role})`),
       el("button", { type: "button", onclick: () => this.act("waiting.admit", { participant: p.id }) }, `Admit ${p.display_name}`),
-      el("button", { type: "button", class: "secondary", onclick: () => this.act("waiting.deny", { participant: p.id }) }, `Deny ${p.display_name}`),
+      el("button", { type: "button", class: "secondary", onclick: (e) => this.deny.ask(p, e.currentTarget) }, `Deny ${p.display_name}`),
     ));
+    this.deny.keepIf(waiting);
     $("hands-empty").hidden = this.hands.length > 0;
     const hands = this.hands.map((id) => ({ id, name: this.name(id) }));
     renderList($("hands-list"), hands, ({ id }, i) => el("li", { class: "person" },
@@ -434,8 +517,27 @@ export class Room {
     }
   }
 
-  note(text) {
-    $("private-notes").append(el("p", { class: "notice", role: "status" }, text));
+  /**
+   * A card for this person only, until they close it. A new card with the same `key`
+   * takes the old one's place (notices do not pile up).
+   */
+  note(text, key) {
+    if (key) this.dropNote(key);
+    const textId = `note-${++this.notes}`;
+    const card = el("div", { class: "notice note-card", "data-key": key || null },
+      el("p", { role: "status", id: textId }, text),
+      el("button", { type: "button", class: "secondary close", "aria-describedby": textId, onclick: () => {
+        card.remove();
+        $("room-title").focus();
+      } }, "Close message"));
+    $("private-notes").append(card);
+  }
+
+  /** Take away a card that no longer holds (e.g. "turn off your microphone" once it is off). */
+  dropNote(key) {
+    for (const card of $("private-notes").querySelectorAll(".note-card")) {
+      if (card.dataset.key === key) card.remove();
+    }
   }
 
   // -- commands -----------------------------------------------------------------------
@@ -458,8 +560,8 @@ export class Room {
     $("rp-choice").addEventListener("change", () => this.renderAll());
     $("rp-form").addEventListener("submit", (e) => { e.preventDefault(); this.startRolePlay(); });
     $("btn-hand").addEventListener("click", () => this.act(this.hands.includes(this.you.id) ? "hand.lower" : "hand.raise", {}));
-    $("btn-mic").addEventListener("click", () => { this.mic = this.media.setMicrophone(!this.mic); this.renderMyControls(); });
-    $("btn-cam").addEventListener("click", () => { this.cam = this.media.setCamera(!this.cam); this.renderMyControls(); });
+    $("btn-mic").addEventListener("click", () => { this.mic = this.media.setMicrophone(!this.mic); this.afterOwnToggle("audio", this.mic); });
+    $("btn-cam").addEventListener("click", () => { this.cam = this.media.setCamera(!this.cam); this.afterOwnToggle("video", this.cam); });
     $("audio-only").addEventListener("change", (e) => this.setAudioOnly(e.target.checked));
     $("btn-leave").addEventListener("click", async () => {
       const ack = await this.act("leave", {});
@@ -479,16 +581,12 @@ export class Room {
       const ack = await this.act("session.end", {});
       if (ack.ok) this.leaveWith("ended");
     });
-    $("assign-form").addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const ack = await this.act("assignment.give", { participant: $("assign-who").value, text: $("assign-text").value }, "Home practice given.");
-      if (ack.ok) $("assign-text").value = "";
-    });
-    $("goal-form").addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const ack = await this.act("goal.note", { participant: $("goal-who").value, goal: $("goal-text").value }, "Goal noted.");
-      if (ack.ok) $("goal-text").value = "";
-    });
+  }
+
+  /** The person turned their own microphone or camera on or off; once off, the leader's request to do so is done. */
+  afterOwnToggle(kind, on) {
+    if (!on) this.dropNote(`ask-${kind}`);
+    this.renderMyControls();
   }
 
   /** "Audio only": the tick box and the weak-connection suggestion both come here. */
@@ -514,6 +612,16 @@ export class Room {
     this.script = script;
     this.renderAll();
   }
+}
+
+/**
+ * A role-play part in the words people know: "the prescriber" for a role described as
+ * "Plays the prescriber."; the script's "leader" is "the group leader"; else "the <name>".
+ */
+function partName(role) {
+  const plays = PLAYS.exec(role.description || "");
+  if (plays) return plays[1];
+  return role.name === "leader" ? "the group leader" : `the ${role.name}`;
 }
 
 /** Rebuild a list only when what it shows changed (keeps focus and half-typed input). */

@@ -1,15 +1,13 @@
-// Private records in the live room: home practice to review, goals to update, IMR scale
-// ratings (leaders), and a client's own "How am I doing?" rating. These events reach
+// Private records in the live room: home practice to review, goals to update, IMR Scales
+// ratings (leaders), modules marked completed, and a client's own "How am I doing?" rating. These events reach
 // staff and the client concerned only; leaders also read them back from the session log,
 // and read what to follow up from earlier sessions (open home practice, goals) from the
 // server's follow-up route (folded from the stored logs, only for this session's leads).
 import { $, el, announce, api, showError } from "./dom.js";
-import { buildScale, clearScale, readScale, SCALE_MAX } from "./room_scale.js";
+import { buildScale, clearScale, loadScale, readScale, scoreWords } from "./room_scale.js";
 
 const LEADS = new Set(["leader", "co_leader"]);
 const GOAL_WORDS = { noted: "just noted", in_progress: "in progress", achieved: "achieved ✓", dropped: "dropped" };
-const STAFF_VOICE = 0;
-const CLIENT_VOICE = 1;
 
 /** The records panel of one Room. */
 export class RoomRecords {
@@ -23,19 +21,25 @@ export class RoomRecords {
     this.logRead = false;
     this.earlier = new Map(); // "a:<id>" / "g:<id>" -> an item from an earlier session
     this.sessionId = null;
-    buildScale($("scale-items"), "lead-scale", STAFF_VOICE);
-    buildScale($("self-items"), "self-scale", CLIENT_VOICE);
+    this.marks = [];
+    this.suggestion = null; // the script's home practice {id, text}, for leads
+    loadScale().then(() => {
+      buildScale($("scale-items"), "lead-scale", "clinician");
+      buildScale($("self-items"), "self-scale", "client");
+    }, () => showError("records-error", "The IMR Scales questions could not be loaded. Reload the page to try again."));
     this.bind();
   }
 
   /** Clients get their own rating form; leaders read what this session already recorded. */
   enter(welcome) {
     $("self-rating").hidden = welcome.you.role !== "client";
+    this.moduleOfSession(welcome.session.script_ref);
     if (LEADS.has(welcome.you.role) && !this.logRead) {
       this.logRead = true;
       this.sessionId = welcome.session.id;
       this.readLog(welcome.session.id);
       this.readEarlier();
+      this.readSuggestion();
     }
   }
 
@@ -56,6 +60,14 @@ export class RoomRecords {
       }
     }
     this.render();
+  }
+
+  /** The script's suggested home practice, offered in the home practice form. */
+  async readSuggestion() {
+    const resp = await api("GET", `/api/sessions/${encodeURIComponent(this.sessionId)}/script`);
+    this.suggestion = resp.ok ? resp.body.home_practice : null;
+    $("assign-suggested").hidden = !this.suggestion;
+    if (this.suggestion) $("assign-suggestion").textContent = this.suggestion.text;
   }
 
   async readLog(sessionId) {
@@ -96,7 +108,7 @@ export class RoomRecords {
         if (live && this.leads()) announce(`Home practice review saved for ${this.room.name(d.participant)}.`);
       },
       "goal.noted": (d) => {
-        this.goals.set(d.goal_id, { id: d.goal_id, participant: d.participant, goal: d.goal, status: "noted", note: "" });
+        this.goals.set(d.goal_id, { id: d.goal_id, participant: d.participant, goal: d.goal, shortTerm: d.short_term || [], status: "noted", note: "" });
       },
       "goal.updated": (d, ev, live) => {
         this.reviewedHere.add(d.goal_id);
@@ -109,8 +121,16 @@ export class RoomRecords {
         if (live && this.leads()) announce(`Goal progress saved for ${this.room.name(d.participant)}.`);
       },
       "scale.recorded": (d, ev, live) => {
-        this.ratings.push({ seq: ev.seq, participant: d.participant, rater: d.rater, total: d.total });
+        this.ratings.push({ seq: ev.seq, participant: d.participant, rater: d.rater, score: scoreWords(d.items) });
         if (live) this.ratingArrived(d, ev);
+      },
+      "module.completed": (d, ev, live) => {
+        this.marks.push({ seq: ev.seq, participant: d.participant, module: d.module, reason: d.reason });
+        if (live && ev.actor === this.room.you.id) {
+          $("mark-reason").value = "";
+          $("mark-done").textContent = `Saved: ${this.room.name(d.participant)} has completed the module.`;
+        }
+        this.render();
       },
     };
   }
@@ -133,7 +153,7 @@ export class RoomRecords {
     } else if (ev.actor === me) {
       clearScale($("scale-items"));
       showForm("scale", false);
-      $("scale-done").textContent = `Rating saved for ${this.room.name(d.participant)}: ${d.total} out of ${SCALE_MAX}.`;
+      $("scale-done").textContent = `Rating saved for ${this.room.name(d.participant)}: ${scoreWords(d.items)}.`;
     } else if (this.leads()) {
       announce(`A rating was saved for ${this.room.name(d.participant)}.`);
     }
@@ -141,6 +161,14 @@ export class RoomRecords {
 
   leads() {
     return this.room.you && LEADS.has(this.room.you.role);
+  }
+
+  /** The module a lead may mark completed: this session's (its script ref less the number). */
+  moduleOfSession(scriptRef) {
+    const key = scriptRef ? scriptRef.replace(/\/\d+$/, "") : "";
+    $("mark-module").value = key;
+    $("mark-module-name").textContent = key || "none (this session has no script)";
+    $("mark-form").hidden = !key;
   }
 
   // -- rendering ----------------------------------------------------------------------
@@ -161,7 +189,10 @@ export class RoomRecords {
     const ratings = this.ratings.map((r) => ({ ...r, who: name(r.participant) }));
     $("rating-empty").hidden = ratings.length > 0;
     keyedList($("rating-list"), ratings, (r) => el("li", {},
-      r.rater === "client" ? `${r.who} rated themselves: ${r.total} out of ${SCALE_MAX}` : `${r.who}, rated by the clinician: ${r.total} out of ${SCALE_MAX}`));
+      r.rater === "client" ? `${r.who} rated themselves: ${r.score}` : `${r.who}, rated by the clinician: ${r.score}`));
+    const marks = this.marks.map((m) => ({ ...m, who: name(m.participant) }));
+    $("mark-empty").hidden = marks.length > 0;
+    keyedList($("mark-list"), marks, (m) => el("li", {}, `${m.who}: ${m.module} completed – ${m.reason}`));
   }
 
   assignmentRow(a) {
@@ -208,6 +239,8 @@ export class RoomRecords {
     });
     return el("li", { class: "record", "data-goal": g.id },
       el("p", {}, el("strong", {}, `${g.who}: `), g.when ? `From an earlier session: ${g.goal} – noted ${shortDate(g.when)}` : g.goal),
+      ...(g.shortTerm || []).map((st) => el("p", { class: "record-state" },
+        `Short-term goal: ${st.goal}${st.steps.length ? ` – steps: ${st.steps.join("; ")}` : ""}`)),
       el("p", { class: "record-state" }, `Now: ${GOAL_WORDS[g.status] || g.status}${g.note ? ` – ${g.note}` : ""}`),
       form);
   }
@@ -215,6 +248,33 @@ export class RoomRecords {
   // -- commands -----------------------------------------------------------------------
 
   bind() {
+    $("assign-use").addEventListener("click", () => {
+      $("assign-text").value = this.suggestion.text;
+      $("assign-text").focus();
+    });
+    $("assign-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const text = $("assign-text").value.trim();
+      const data = { participant: $("assign-who").value, text };
+      // Linked to the script's practice only when given as suggested (not rewritten).
+      if (this.suggestion && text === this.suggestion.text.trim()) data.ref = this.suggestion.id;
+      const ack = await this.room.act("assignment.give", data, "Home practice given.");
+      if (ack.ok) $("assign-text").value = "";
+    });
+    $("goal-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const data = { participant: $("goal-who").value, goal: $("goal-text").value };
+      const steps = $("goal-steps").value.split("\n").map((s) => s.trim()).filter(Boolean);
+      const short = $("goal-short").value.trim();
+      if (steps.length && !short) {
+        showError("room-error", "Please write the short-term goal these steps lead to.");
+        $("goal-short").focus();
+        return;
+      }
+      if (short) data.short_term = [{ goal: short, steps }];
+      const ack = await this.room.act("goal.note", data, "Goal noted.");
+      if (ack.ok) for (const id of ["goal-text", "goal-short", "goal-steps"]) $(id).value = "";
+    });
     $("scale-open").addEventListener("click", () => {
       const open = $("scale-form").hidden;
       showForm("scale", open);
@@ -223,7 +283,7 @@ export class RoomRecords {
     $("scale-form").addEventListener("submit", (e) => {
       e.preventDefault();
       $("scale-done").textContent = "";
-      this.sendRating($("scale-items"), "lead-scale", STAFF_VOICE, $("scale-who").value, "clinician", "scale-error");
+      this.sendRating($("scale-items"), "lead-scale", $("scale-who").value, "clinician", "scale-error");
     });
     $("self-open").addEventListener("click", () => {
       const open = $("self-form").hidden;
@@ -236,16 +296,28 @@ export class RoomRecords {
     });
     $("self-form").addEventListener("submit", (e) => {
       e.preventDefault();
-      this.sendRating($("self-items"), "self-scale", CLIENT_VOICE, this.room.you.id, "client", "self-error");
+      this.sendRating($("self-items"), "self-scale", this.room.you.id, "client", "self-error");
+    });
+    $("mark-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      $("mark-done").textContent = "";
+      const reason = $("mark-reason").value.trim();
+      if (!reason) {
+        showError("mark-error", "Please say why the module counts as completed.");
+        $("mark-reason").focus();
+        return;
+      }
+      const data = { participant: $("mark-who").value, module: $("mark-module").value, reason };
+      this.room.act("module.complete", data, null, "mark-error");
     });
   }
 
   /** Check every question is answered (saying which is not), then send; the event confirms. */
-  sendRating(container, prefix, voice, participant, rater, errorId) {
-    const answers = readScale(container, prefix, voice);
+  sendRating(container, prefix, participant, rater, errorId) {
+    const answers = readScale(container, prefix, rater);
     if (answers.items === undefined) {
       showError(errorId, answers.text);
-      container.querySelector(`input[name="${prefix}-${answers.missing}"]`).focus();
+      container.querySelector(`input[name="${prefix}-${answers.missing}"]`)?.focus();
       return null;
     }
     return this.room.act("scale.record", { participant, rater, items: answers.items }, null, errorId);

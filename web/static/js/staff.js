@@ -1,5 +1,6 @@
 // The staff dashboard: my sessions (live, upcoming, past), create a session, invite people.
 import { $, el, api, announce, showError, errorText } from "./dom.js";
+import { bindWindow, clearWindow, windowBody } from "./staff_window.js";
 
 const STATUS_WORDS = { live: "Live now", scheduled: "Upcoming", ended: "Ended" };
 const ROLE_WORDS = { client: "Client", supporter: "Supporter", co_leader: "Co-leader", guest_speaker: "Guest speaker", observer: "Observer" };
@@ -7,6 +8,8 @@ const scriptTitles = Object.fromEntries([...$("new-script").options].map((o) => 
 const CLIENT_REF = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const STAFF_ROLE_WORDS = { clinician: "clinician", co_leader: "co-leader" };
 const staffNames = new Map();
+let mySessions = [];
+let suggested = null; // {ref, plan_id}: the group's next session, offered in the script picker
 
 /** Staff who may co-lead, as checkboxes on the create form (everyone but me). */
 async function loadStaff() {
@@ -24,8 +27,16 @@ async function loadSessions(openInvitesFor) {
   if (resp.status === 401) { window.location.assign("/login"); return; }
   if (!resp.ok) { showError("page-error", errorText(resp.body.error)); return; }
   showError("page-error", "");
-  const groups = { live: [], scheduled: [], ended: [] };
-  for (const s of resp.body.sessions) (groups[s.status] || groups.scheduled).push(s);
+  mySessions = resp.body.sessions;
+  const groups = { live: [], today: [], scheduled: [], ended: [] };
+  const tomorrow = new Date();
+  tomorrow.setHours(24, 0, 0, 0);
+  for (const s of resp.body.sessions) {
+    // Not started yet and due before midnight (or overdue): today's work.
+    const today = s.status === "scheduled" && s.scheduled_at / 1000 < tomorrow.getTime();
+    (groups[today ? "today" : s.status] || groups.scheduled).push(s);
+  }
+  groups.today.sort((a, b) => a.scheduled_at - b.scheduled_at);
   groups.scheduled.sort((a, b) => a.scheduled_at - b.scheduled_at);
   groups.ended.sort((a, b) => b.scheduled_at - a.scheduled_at);
   for (const [status, list] of Object.entries(groups)) {
@@ -48,6 +59,10 @@ function sessionCard(s, openInvites) {
   open.href = `/room/${encodeURIComponent(s.id)}`;
   open.textContent = `Open the room: ${s.title}`;
   open.hidden = s.status === "ended";
+  const review = q(".s-review");
+  review.href = `/review/sessions/${encodeURIComponent(s.id)}`;
+  review.textContent = `Review: ${s.title}`;
+  review.hidden = s.status !== "ended";
   const toggle = q(".s-invite-toggle");
   const panel = q(".s-invites");
   const panelId = `invites-${s.id}`;
@@ -63,6 +78,7 @@ function sessionCard(s, openInvites) {
   q(".s-ref-label").setAttribute("for", refId);
   q(".s-ref-hint").id = `${refId}-hint`;
   q(".s-ref").setAttribute("aria-describedby", `${refId}-hint`);
+  bindWindow(card, s.id);
   const showPanel = (shown) => {
     panel.hidden = !shown;
     toggle.setAttribute("aria-expanded", String(shown));
@@ -82,15 +98,19 @@ async function makeInvite(s, card) {
   const body = { role };
   if (ref.value.trim()) {
     if (!CLIENT_REF.test(ref.value.trim())) {
-      errorBox.textContent = "The note may use letters, digits and _ . : - only, with no spaces (up to 64). Please change it.";
+      errorBox.textContent = "The client record number may use letters, digits and _ . : - only, with no spaces (up to 64). Please change it.";
       ref.focus();
       return;
     }
     body.client_ref = ref.value.trim();
   }
+  const times = windowBody(card);
+  if (times.error) { errorBox.textContent = times.error; return; }
+  Object.assign(body, times);
   const resp = await api("POST", `/api/sessions/${encodeURIComponent(s.id)}/invites`, body);
   if (!resp.ok) { errorBox.textContent = errorText(resp.body.error); return; }
   ref.value = "";
+  clearWindow(card);
   const n = card.querySelectorAll(".invite-link").length + 1;
   const inputId = `link-${resp.body.invite.id}`;
   const input = el("input", { id: inputId, readonly: true, value: resp.body.link });
@@ -136,6 +156,29 @@ async function revoke(s, card, inv, label) {
   loadInvites(s, card);
 }
 
+/**
+ * A group's sessions share a title. Offer the next session of the plan its latest session
+ * with a script was stored with (the server says which one that is).
+ */
+async function offerNext() {
+  const title = $("new-title").value.trim().toLowerCase();
+  const select = $("new-script");
+  if (suggested && select.value === suggested.ref) select.value = ""; // an earlier offer, not a choice
+  suggested = null;
+  $("new-script-hint").textContent = "";
+  const latest = mySessions.filter((s) => s.script_ref && s.title.trim().toLowerCase() === title)
+    .sort((a, b) => b.scheduled_at - a.scheduled_at)[0];
+  if (!title || !latest) return;
+  const resp = await api("GET", `/api/sessions/${encodeURIComponent(latest.id)}/plan`);
+  const next = resp.ok ? resp.body.next_session_ref : null;
+  if (!next || !(next in scriptTitles) || $("new-title").value.trim().toLowerCase() !== title) return;
+  suggested = { ref: next, plan_id: resp.body.plan_id };
+  if (!select.value) select.value = next;
+  $("new-script-hint").textContent = `Next in this group's plan (${resp.body.title}): ${scriptTitles[next]}.`;
+}
+
+$("new-title").addEventListener("change", offerNext);
+
 $("create-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const form = e.target;
@@ -144,12 +187,15 @@ $("create-form").addEventListener("submit", async (e) => {
   const body = { title, format: form.elements.format.value };
   if ($("new-when").value) body.scheduled_at = new Date($("new-when").value).getTime() * 1000;
   if ($("new-script").value) body.script_ref = $("new-script").value;
+  if (suggested && body.script_ref === suggested.ref) body.plan_id = suggested.plan_id; // same plan as the group
   const coLeaders = [...document.querySelectorAll("input[name=co_leader]:checked")].map((c) => c.value);
   if (coLeaders.length) body.co_leader_ids = coLeaders;
   showError("create-error", "");
   const resp = await api("POST", "/api/sessions", body);
   if (!resp.ok) { showError("create-error", errorText(resp.body.error)); return; }
   form.reset();
+  suggested = null;
+  $("new-script-hint").textContent = "";
   announce(`Session "${resp.body.title}" created. You can invite people now.`);
   await loadSessions(resp.body.id);
 });

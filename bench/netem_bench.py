@@ -1,0 +1,116 @@
+"""Weak-link bench over the impaired-network test bed: what a subscriber gets per link.
+
+  sudo .venv/bin/python bench/netem_bench.py                 # 2000/600/300/150/80 kbit/s x 0/3/10 % loss
+  sudo .venv/bin/python bench/netem_bench.py --quick         # 2000/300/80 kbit/s, 0 % loss, short windows
+  sudo .venv/bin/python bench/netem_bench.py --quick --links 150 --losses 0.05,0.2 --floor-off-too
+
+One aiortc publisher sends three simulcast layers (160x90 100k, 320x180
+300k, 640x360 800k, VP8) and 32 kbit/s Opus; one subscriber sits behind a
+`tbf` cap and the shim's random loss on its downlink (both in a network
+namespace; the SFU runs in this process). After a settling time the bench
+prints, per link: decoded video fps, the most frequent resolution, freezes
+(gaps over 300 ms between decoded frames) per minute, audio packets arriving
+per second (of 50) and audio frames aiortc decoded per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.netem.impaired import Testbed
+from tests.netem.namespace import can_make_namespaces
+from tests.netem.shim import Impairment
+
+LAYERS = [(160, 90, 100_000), (320, 180, 300_000), (640, 360, 800_000)]
+
+
+async def one_link(
+    kbps: int, loss: float, settle_s: float, window_s: float, **settings: object
+) -> dict[str, object]:
+    """Measure one subscriber behind `kbps` with `loss` on its downlink (SFU `settings`)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bed = Testbed(Path(tmp), 2, **settings)
+        try:
+            ann = await bed.peer("ann")
+            cat = await bed.peer("cat")
+            cat.limit(down_kbps=kbps)
+            await cat.impair(down=Impairment(loss=loss))
+            await ann.publish(LAYERS)
+            await asyncio.sleep(settle_s)
+            await cat.collect()
+            start = time.monotonic()
+            audio_before = cat.audio.get("ann", 0)
+            rtp_before = dict(cat.shim[0]["down_rtp"]) if cat.shim else {}
+            await asyncio.sleep(window_s)
+            await cat.collect()
+            times = [t for t, _, _ in cat.video.get("ann", []) if t >= start]
+            sizes = Counter(cat.sizes_from("ann", since=start))
+            gaps = [b - a for a, b in itertools.pairwise([start, *times, start + window_s])]
+            offer = cat.events_of("offer")[-1]["sdp"] if cat.events_of("offer") else ""
+            opus = re.search(r"a=rtpmap:(\d+) opus/48000", offer, re.IGNORECASE)
+            rtp_after = cat.shim[0]["down_rtp"] if cat.shim else {}
+            opus_pt = opus.group(1) if opus else "?"
+            audio_arrived = rtp_after.get(opus_pt, 0) - rtp_before.get(opus_pt, 0)
+            return {
+                "kbps": kbps,
+                "loss": loss,
+                "video_fps": round(len(times) / window_s, 1),
+                "resolution": "x".join(map(str, sizes.most_common(1)[0][0])) if sizes else "-",
+                "freezes_per_min": round(sum(g > 0.3 for g in gaps) * 60 / window_s, 1),
+                "audio_pkts_per_s": round(audio_arrived / window_s, 1),
+                "audio_decoded_per_s": round(
+                    (cat.audio.get("ann", 0) - audio_before) / window_s, 1
+                ),
+                "audio_only_events": sum(not e["video"] for e in cat.events_of("media")),
+            }
+        finally:
+            await bed.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="3 links, no loss, short windows")
+    parser.add_argument("--links", help="comma-separated kbit/s, e.g. 150")
+    parser.add_argument("--losses", help="comma-separated loss shares, e.g. 0.05,0.2")
+    parser.add_argument(
+        "--floor-off-too", action="store_true", help="each link also without the audio floor"
+    )
+    args = parser.parse_args()
+    if not can_make_namespaces():
+        sys.exit("needs root and iproute2 (network namespaces)")
+    if args.quick:
+        links, losses, settle_s, window_s = (2000, 300, 80), (0.0,), 15.0, 15.0
+    else:
+        links, losses, settle_s, window_s = (2000, 600, 300, 150, 80), (0.0, 0.03, 0.1), 20.0, 30.0
+    if args.links:
+        links = tuple(int(x) for x in args.links.split(","))
+    if args.losses:
+        losses = tuple(float(x) for x in args.losses.split(","))
+    floors = (100, 1) if args.floor_off_too else (100,)  # 1 kbit/s: the floor never engages
+    print(
+        "floor  kbit/s  loss  video fps  resolution  freezes/min  audio pkts/s  audio decoded/s"
+        "  audio-only"
+    )
+    for kbps, loss, floor in itertools.product(links, losses, floors):
+        r = await one_link(kbps, loss, settle_s, window_s, audio_floor_kbps=floor)
+        print(
+            f"{'on' if floor > 1 else 'off':>5}"
+            f"  {r['kbps']:>6}  {r['loss']:>4.0%}  {r['video_fps']:>9}  {r['resolution']:>10}"
+            f"  {r['freezes_per_min']:>11}  {r['audio_pkts_per_s']:>12}"
+            f"  {r['audio_decoded_per_s']:>15}  {r['audio_only_events']:>10}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

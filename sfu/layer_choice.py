@@ -1,0 +1,190 @@
+"""Which simulcast layer each subscriber leg gets, and when a link drops to audio only.
+
+aiortc gives no transport-wide congestion control (TWCC), so a leg's
+bandwidth is judged from what its receiver reports: the REMB estimate (the
+SFU stamps abs-send-time on every video packet) and the loss in its receiver
+reports. A delay-based REMB estimate cannot rise far above what the leg
+already receives, so a calm leg is moved up one layer at a time to probe;
+a probe that brings loss or a falling estimate is undone at once and the
+next one waits twice as long.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LegReport:
+    """What the SFU knows about one leg at one moment."""
+
+    estimate_bps: int | None
+    """The subscriber's REMB estimate for this leg (its share of the link)."""
+    loss: float
+    """Fraction of this leg's packets lost (0..1), from the subscriber's receiver reports."""
+    layer_bps: tuple[float, ...]
+    """Bitrate each layer arrives at from the publisher (0: not sending)."""
+    layer_heights: tuple[int | None, ...]
+    """Each layer's picture height, from its keyframes (None: not seen yet)."""
+    tile_height: int | None
+    """How tall the subscriber shows this video, in device pixels (None: not reported)."""
+
+
+HEAVY_LOSS = 0.1
+ACTIVE_BPS = 1000
+"""A layer arriving slower than this is taken as switched off by the publisher."""
+CALM_LOSS = 0.02
+
+
+def tile_cap(layer_heights: tuple[int | None, ...], tile_height: int | None) -> int:
+    """The highest layer worth sending to a tile: the smallest one at least as tall as it."""
+    top = len(layer_heights) - 1
+    if tile_height is None:
+        return top
+    # Before a layer's first keyframe its height is unknown: guess it from the
+    # layers above (browsers halve each step), so a thumbnail never starts on top.
+    known_top = next(
+        (h << (top - i) for i, h in reversed(list(enumerate(layer_heights))) if h), 720
+    )
+    for layer, height in enumerate(layer_heights):
+        if (height or known_top >> (top - layer)) >= tile_height:
+            return layer
+    return top
+
+
+class LayerChooser:
+    """One leg's layer: down at once when the link says so, up one step after a calm spell."""
+
+    def __init__(self, *, up_hold_s: float, max_hold_s: float) -> None:
+        self._up_hold_s = up_hold_s
+        self._max_hold_s = max_hold_s
+        self._hold_s = up_hold_s
+        self._calm_since: float | None = None
+        self._probe: tuple[int, float] | None = None  # (layer probed from, when)
+        self._last_estimate: int | None = None
+
+    def choose(self, current: int, report: LegReport, now: float) -> int:
+        """The layer the leg should forward from now on."""
+        active = [layer for layer, bps in enumerate(report.layer_bps) if bps > ACTIVE_BPS]
+        cap = tile_cap(report.layer_heights, report.tile_height)
+        if not active:
+            return min(current, cap)
+        allowed = [layer for layer in active if layer <= cap] or [active[0]]
+        rate = report.layer_bps[current] if current < len(report.layer_bps) else 0.0
+        estimate, last = report.estimate_bps, self._last_estimate
+        self._last_estimate = estimate
+        # A delay-based estimate trails a step up for a while (it ramps from
+        # what the leg received): only a falling estimate below the rate is overuse.
+        falling = estimate is not None and last is not None and estimate < 0.97 * last
+        # On a busy machine the delay-based estimate also dips on CPU stalls:
+        # only a deep fall counts; loss is the firm signal.
+        congested = report.loss > HEAVY_LOSS or (
+            falling and estimate is not None and rate > 0 and estimate < 0.5 * rate
+        )
+        if congested or current not in allowed or current > cap:
+            self._calm_since = None
+            if self._probe is not None and now - self._probe[1] < 2 * self._up_hold_s:
+                self._hold_s = min(self._hold_s * 2, self._max_hold_s)  # the probe failed
+            self._probe = None
+            budget = report.estimate_bps
+            fitting = [
+                layer
+                for layer in allowed
+                if layer < current or current not in allowed
+                if budget is None or report.layer_bps[layer] <= 0.9 * budget
+            ]
+            return max(fitting) if fitting else allowed[0]
+        higher = [layer for layer in allowed if layer > current]
+        if not higher or report.loss > CALM_LOSS:
+            self._calm_since = None
+            return current
+        if self._probe is not None and now - self._probe[1] >= 2 * self._up_hold_s:
+            self._probe = None
+            self._hold_s = self._up_hold_s  # the last step up held: be quick again
+        if self._calm_since is None:
+            self._calm_since = now
+            return current
+        if now - self._calm_since < self._hold_s:
+            return current
+        self._calm_since = None
+        self._probe = (current, now)
+        # One step at a time: aiortc's REMB estimate can overshoot the link by far.
+        return min(higher)
+
+
+LIMITING_SHARE = 0.8
+"""An estimate under this share of what a link is sent is the link's limit, not the sender's."""
+SOUND_HURT_LOSS = 0.05
+"""Loss on the sound a subscriber gets above which its video is taken to crowd the sound out."""
+
+
+def weak_link_estimate(
+    legs: list[tuple[int, float]], *, floor_bps: int, sound_loss: float
+) -> int | None:
+    """The link's REMB estimate if it shows the link too weak for video, else None.
+
+    `legs` are the video legs' (REMB estimate, bit/s sent). A receiver's
+    delay-based estimate follows what arrives (at most about 1.5 times it,
+    plus 10 kbit/s): a publisher with little to send (a still picture) gets
+    a small estimate on a fast link, and heavy random loss can pull it to the
+    minimum without the link being slow. So a small estimate counts only when
+    it is below what the legs are sent (the link does not carry it) and the
+    SFU either sent at least the floor (the link was tried at that rate) or
+    the subscriber's sound suffers (the video crowds it out). Chrome sends
+    one transport-wide REMB (the same value on every leg), aiortc one per
+    stream: distinct values add up.
+    """
+    if not legs:
+        return None
+    link = sum({estimate for estimate, _ in legs})
+    sent = sum(rate for _, rate in legs)
+    if link >= floor_bps or link >= LIMITING_SHARE * sent:
+        return None
+    if sent < floor_bps and sound_loss <= SOUND_HURT_LOSS:
+        return None
+    return link
+
+
+class AudioFloor:
+    """A subscriber's link judged too weak for any video: audio only, back after a calm spell.
+
+    Under `floor_bps` (in `confirm` updates in a row: one keyframe burst over
+    a slow estimate is no verdict) the link gets audio only; video is tried
+    again (on the lowest layer) after `hold_s`, doubled each time the retry
+    fails at once.
+    """
+
+    def __init__(
+        self, *, floor_bps: int, hold_s: float, max_hold_s: float, confirm: int = 2
+    ) -> None:
+        self.audio_only = False
+        self._confirm = confirm
+        self._below = 0
+        self._floor_bps = floor_bps
+        self._base_hold_s = hold_s
+        self._hold_s = hold_s
+        self._max_hold_s = max_hold_s
+        self._since = 0.0
+        self._retried_at: float | None = None
+
+    def update(self, estimate_bps: int | None, now: float) -> bool:
+        """Take the link's estimate at monotonic `now`; True when `audio_only` changed."""
+        if not self.audio_only:
+            if estimate_bps is None or estimate_bps >= self._floor_bps:
+                self._below = 0
+                if self._retried_at is not None and now - self._retried_at > 2 * self._hold_s:
+                    self._retried_at = None
+                    self._hold_s = self._base_hold_s  # video held: be quick next time
+                return False
+            self._below += 1
+            if self._below < self._confirm:
+                return False
+            self._below = 0
+            if self._retried_at is not None and now - self._retried_at < self._base_hold_s:
+                self._hold_s = min(self._hold_s * 2, self._max_hold_s)
+            self.audio_only, self._since = True, now
+            return True
+        if now - self._since < self._hold_s:
+            return False
+        self.audio_only, self._retried_at = False, now
+        return True

@@ -1,0 +1,145 @@
+"""The egress fan-out: native (C, `_fanout.c`) when built, pure Python otherwise.
+
+`fan_out(packet, legs)` is the one seam in the hot path: `Forwarder.on_packet`
+calls it with each ingress packet and its legs. The Python version calls
+`DownTrack.write` per leg. The native version does the same rewrite, history
+and sender-report bookkeeping in C for every leg that has started, SRTP-protects
+with a native libsrtp session and sends with `sendmmsg`; a leg that has not
+started (waiting for its keyframe) still goes through `DownTrack.write`.
+
+On the native path each leg's `_sink` is a native `Sink`: the leg's outbound
+RTP (forwarded packets and NACK answers alike) is protected only by the native
+session of its DTLS transport, keyed with the same material aiortc derived.
+aiortc's own session keeps protecting RTCP (sender reports, BYE); it never
+protects RTP for a leg's SSRC, because the leg's sender is parked.
+
+The native path is chosen at import when the extension was built; the
+environment variable ``IMR_SFU_NATIVE=0`` forces the Python one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import weakref
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sfu.aiortc_internals import rtp_sender, srtp
+from sfu.aiortc_internals.dtls_transport import DatagramSink
+
+if TYPE_CHECKING:
+    from sfu.aiortc_internals.rtp import RtpPacket
+    from sfu.downtrack import DownTrack
+
+logger = logging.getLogger(__name__)
+
+FanOut = Callable[["RtpPacket", Sequence["DownTrack"]], Any]
+
+try:
+    from sfu.native import _fanout
+except ImportError:  # not built (no compiler or no libsrtp2 headers): the Python path
+    _fanout = None  # type: ignore[assignment]
+
+AVAILABLE = _fanout is not None
+"""Whether the extension was built and imports."""
+
+
+def python_fan_out(packet: RtpPacket, legs: Sequence[DownTrack], layer: int = 0) -> None:
+    """The pure-Python per-leg loop (``layer``: the simulcast layer the packet belongs to)."""
+    for leg in legs:
+        try:
+            leg.write(packet, layer)
+        except Exception:
+            logger.exception(
+                "leg %s <- %s failed on %r", leg.subscriber_id, leg.publisher_id, packet
+            )
+
+
+def _on_error(leg: DownTrack, packet: RtpPacket, exc: BaseException) -> None:
+    logger.error(
+        "leg %s <- %s failed on %r", leg.subscriber_id, leg.publisher_id, packet, exc_info=exc
+    )
+
+
+# One native session per DTLS transport (shared by its bundled legs), with the
+# aiortc session it was keyed alongside (a replaced one means new keys).
+_sessions: weakref.WeakKeyDictionary[Any, tuple[object, Any]] = weakref.WeakKeyDictionary()
+
+
+def _session_for(dtls: Any) -> Any:
+    """The native outbound session of `dtls` (None before DTLS is up); ValueError if unsupported."""
+    current = srtp.transmit_session(dtls)
+    cached = _sessions.get(dtls)
+    if cached is not None and cached[0] is current:
+        return cached[1]
+    keying = srtp.outbound_keying(dtls)
+    if keying is None:
+        return None
+    session = _fanout.Session(keying.profile, keying.key)
+    _sessions[dtls] = (current, session)
+    return session
+
+
+# Legs whose transport negotiated a profile this libsrtp cannot do: aiortc's session sends.
+_refused: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def adopt(leg: DownTrack) -> None:
+    """Give a leg a native sink before it sends anything (no-op if it has one).
+
+    Only aiortc's own sink is replaced: a leg whose sink was wrapped (a lossy link in
+    a test, a pacer) keeps it and is written by ``DownTrack.write``.
+    """
+    if isinstance(leg._sink, _fanout.Sink) or leg in _refused:
+        return
+    if not isinstance(leg._sink, DatagramSink):
+        return
+    sender = leg.transceiver.sender
+    dtls = rtp_sender.sender_dtls(sender)
+
+    def refresh(sink: Any) -> bool:
+        try:
+            session = _session_for(dtls)
+        except ValueError:
+            # A profile this libsrtp cannot do: the leg goes back to aiortc's session.
+            logger.warning("leg %s: native SRTP unavailable, using aiortc's", leg.subscriber_id)
+            leg._sink = DatagramSink(dtls)
+            _refused.add(leg)
+            return False
+        route = srtp.current_route(dtls)
+        if session is None or route is None:
+            return False
+        sink.set_route(session, route.nominated, route.pair, route.sock, route.host, route.port)
+        return True
+
+    sink = _fanout.Sink(dtls, srtp.STATE_ATTRIBUTE, srtp.CONNECTED, refresh)
+    sink.set_report(srtp.sender_report_fields(sender), srtp.REPORT_KEYS)
+    leg._sink = sink  # type: ignore[assignment]  # same ready()/send(data) shape
+
+
+def native_fan_out(packet: RtpPacket, legs: Sequence[DownTrack]) -> None:
+    """The C per-leg loop (see `_fanout.c`)."""
+    _fanout.fan_out(packet, legs)
+
+
+if AVAILABLE:
+    _fanout.configure(adopt, _on_error)
+    Session = _fanout.Session
+    Sink = _fanout.Sink
+
+NATIVE = AVAILABLE and os.environ.get("IMR_SFU_NATIVE", "1") != "0"
+"""Whether the native path is in use."""
+
+fan_out: FanOut = native_fan_out if NATIVE else python_fan_out
+
+
+def use(path: str) -> None:
+    """Switch the fan-out path ("native" or "python") for this process (tests, benchmarks)."""
+    global NATIVE, fan_out
+    if path == "native" and not AVAILABLE:
+        raise RuntimeError("the native fan-out extension is not built")
+    if path not in ("native", "python"):
+        raise ValueError(path)
+    NATIVE = path == "native"
+    fan_out = native_fan_out if NATIVE else python_fan_out

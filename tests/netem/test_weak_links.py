@@ -1,0 +1,70 @@
+"""Subscribers on weak links over the test bed: each gets the layer its link carries."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import Counter
+
+from tests.netem.conftest import MakeTestbed
+from tests.netem.impaired import until
+from tests.netem.test_simulcast import LAYERS, LOW, TOP, decodes
+
+
+async def test_a_300_kbit_subscriber_gets_the_low_layer_while_a_fast_one_gets_the_top(
+    make_testbed: MakeTestbed,
+) -> None:
+    bed = await make_testbed(3)
+    ann = await bed.peer("ann")
+    bob = await bed.peer("bob")
+    cat = await bed.peer("cat")
+    cat.limit(down_kbps=300)
+    await ann.publish(LAYERS)
+
+    await until(lambda: decodes(bob, "ann", TOP, 10), "bob gets the top layer", limit_s=60)
+    await until(lambda: decodes(cat, "ann", LOW, 20), "cat settles on the low layer", limit_s=60)
+
+    window_start = time.monotonic()
+    await asyncio.sleep(8)
+    await bob.collect()
+    await cat.collect()
+    cat_sizes = Counter(cat.sizes_from("ann", since=window_start))
+    bob_sizes = Counter(bob.sizes_from("ann", since=window_start))
+    assert cat_sizes[TOP] == 0, f"the top layer cannot fit 300 kbit/s: {cat_sizes}"
+    assert cat_sizes[LOW] > sum(cat_sizes.values()) / 2, cat_sizes
+    assert bob_sizes[TOP] > sum(bob_sizes.values()) / 2, bob_sizes
+    assert cat.audio.get("ann", 0) > 40 * 8 * 0.8, "audio keeps flowing on the weak link"
+
+
+async def test_an_80_kbit_subscriber_gets_audio_only_is_told_and_keeps_hearing(
+    make_testbed: MakeTestbed,
+) -> None:
+    bed = await make_testbed(2, video_retry_s=30.0)
+    ann = await bed.peer("ann")
+    cat = await bed.peer("cat")
+    cat.limit(down_kbps=80)
+    await ann.publish(LAYERS)
+
+    async def told_audio_only() -> bool:
+        return any(not e["video"] for e in cat.events_of("media"))
+
+    await until(told_audio_only, "cat is told video stopped", limit_s=60)
+    told = next(e for e in cat.events_of("media") if not e["video"])
+    assert told["reason"] == "weak_link" and "hear" in told["text"]
+
+    await asyncio.sleep(2)  # the link's queue drains
+    await cat.collect()
+    start = time.monotonic()
+    before = dict(cat.shim[0]["down_rtp"])
+    await asyncio.sleep(6)
+    await cat.collect()
+    after = cat.shim[0]["down_rtp"]
+    arrived = {int(pt): after[pt] - before.get(pt, 0) for pt in after}
+    offer = cat.events_of("offer")[-1]["sdp"]
+    opus = re.search(r"a=rtpmap:(\d+) opus/48000", offer, re.IGNORECASE)
+    assert opus is not None
+    opus_pt = int(opus.group(1))
+    assert cat.sizes_from("ann", since=start + 1) == [], "no video while audio only"
+    assert arrived.get(opus_pt, 0) / 6 > 45, f"audio packets per second of 50: {arrived}"
+    assert sum(n for pt, n in arrived.items() if pt != opus_pt) < 6, f"video stopped: {arrived}"

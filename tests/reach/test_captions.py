@@ -1,0 +1,87 @@
+"""Live captions: espeak-ng speaks into an aiortc publisher; everyone receives the words as text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imr_live.captions.engine import PocketSphinx, load_engine
+from imr_live.captions.segmenter import FRAME_BYTES, Segmenter
+from tests.live.harness import LiveClient, Server
+from tests.live.test_permissions import admitted_guest
+from tests.reach.speech import publish_wav, speak_to_wav
+
+SENTENCE = "hello everyone welcome to the group"
+KEY_WORDS = {"hello", "everyone"}
+
+
+async def test_spoken_words_reach_everyone_as_captions_and_are_kept_when_all_agreed(
+    media_server: Server, tmp_path: Path
+) -> None:
+    server = media_server
+    clinician = await server.staff("dana")
+    sid = (await clinician.create_session())["id"]
+    leader = await clinician.connect(sid)
+    await leader.ok("join", {"consent": True})
+    ann, ann_id = await admitted_guest(server, leader, await clinician.invite(sid), "Ann")
+    await ann.ok("consent.set", {"recording": True})
+    refused = await ann.call("captions.set", {"on": True})
+    assert refused["error"]["code"] == "forbidden"
+    await leader.ok("captions.set", {"on": True})
+    assert (await leader.call("captions.set", {"on": True}))["error"]["code"] == "conflict"
+    await ann.wait_event("captions.set", on=True)
+
+    wav = speak_to_wav(SENTENCE, tmp_path / "said.wav")
+    pc, _player = await publish_wav(ann, wav)
+    try:
+        # The sentence may come as one caption or several (at pauses): wait for the words.
+        await leader.wait_for(lambda n, _d: n == "caption" and KEY_WORDS <= heard(leader), 240)
+    finally:
+        await pc.close()
+    captions = [d for n, d in leader.received if n == "caption"]
+    assert {c["participant"] for c in captions} == {ann_id}
+    assert all(c["kept"] for c in captions)
+    await ann.wait_for(lambda n, _d: n == "caption" and KEY_WORDS <= heard(ann), 30)
+    kept = [e for e in await server.services.log.read(sid) if e.kind == "caption.said"]
+    assert [(e.actor, e.data["text"]) for e in kept] == [(ann_id, c["text"]) for c in captions]
+
+
+def heard(client: LiveClient) -> set[str]:
+    """Every word of the captions a client received so far."""
+    return {w for n, d in client.received if n == "caption" for w in d["text"].split()}
+
+
+async def test_a_caption_is_not_kept_unless_everyone_present_agreed(media_server: Server) -> None:
+    server = media_server
+    clinician = await server.staff("dana")
+    sid = (await clinician.create_session())["id"]
+    leader = await clinician.connect(sid)
+    await leader.ok("join", {"consent": True})
+    ann, ann_id = await admitted_guest(server, leader, await clinician.invite(sid), "Ann")
+    await ann.ok("consent.set", {"recording": False})
+    captions = server.services.channel.captions
+    await captions.deliver(sid, ann_id, "not while off", 0.0)
+    await leader.ok("captions.set", {"on": True})
+    await captions.deliver(sid, ann_id, "my week was hard", 0.0)
+    caption = await leader.wait_for(lambda n, _d: n == "caption")
+    assert (caption["text"], caption["kept"]) == ("my week was hard", False)
+    assert [d["text"] for n, d in ann.received if n == "caption"] in ([], ["my week was hard"])
+    assert "not while off" not in str(leader.received)
+    kinds = [e.kind for e in await server.services.log.read(sid)]
+    assert "captions.set" in kinds and "caption.said" not in kinds
+
+
+def test_the_segmenter_cuts_an_utterance_at_a_pause_and_drops_clicks() -> None:
+    loud = (b"\x00\x20" * (FRAME_BYTES // 2)) * 25  # 0.5 s of loud
+    quiet = b"\x00\x00" * (FRAME_BYTES // 2) * 30  # 0.6 s of quiet
+    segmenter = Segmenter()
+    assert segmenter.feed(loud, 1.0) is None
+    done = segmenter.feed(quiet, 2.0)
+    assert done is not None and done.speech_end == 1.0
+    assert len(done.pcm) == len(loud) + FRAME_BYTES * 25  # no quiet before: no pre-roll
+    click = (b"\x00\x20" * (FRAME_BYTES // 2)) * 3
+    assert segmenter.feed(click + quiet, 3.0) is None
+
+
+def test_engines_are_chosen_by_name() -> None:
+    assert load_engine("off") is None
+    assert isinstance(load_engine("pocketsphinx"), PocketSphinx)

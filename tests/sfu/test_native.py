@@ -1,0 +1,310 @@
+"""The native fan-out (sfu/native/_fanout.c) does what the Python legs do, byte for byte.
+
+Two legs with the same state, one written by `DownTrack.write` in Python, one
+by the C loop, get the same packet stream (a keyframe start after a wrap of
+the sequence number, padding, marker bits, late and old packets, a mute, an
+audio-level extension); what reaches the wire must be the same SRTP bytes,
+NACK answers included. The native session is checked against aiortc's
+(pylibsrtp) for every SRTP profile aiortc can negotiate.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+from collections.abc import AsyncIterator, Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aiortc import RTCPeerConnection
+from aiortc.rtp import RTCP_RTPFB_NACK, RtcpRtpfbPacket, RtpPacket
+from pylibsrtp import Policy, Session
+
+from sfu import native
+from sfu.aiortc_internals import rtp_sender, srtp
+from sfu.downtrack import DownTrack, ParkedTrack
+from sfu.payloads import keyframe_detector
+from tests.sfu.conftest import Harness, client_pc, eventually
+
+pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="native fan-out not built")
+
+PROFILES = {
+    Policy.SRTP_PROFILE_AES128_CM_SHA1_80: 30,
+    Policy.SRTP_PROFILE_AEAD_AES_128_GCM: 28,
+    Policy.SRTP_PROFILE_AEAD_AES_256_GCM: 44,
+}
+CONNECTED = object()
+
+
+def aiortc_session(profile: int, key: bytes) -> Session:
+    """aiortc's transmit session for `key` (the policy of RTCDtlsTransport._setup_srtp)."""
+    policy = Policy(key=key, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile)
+    policy.allow_repeat_tx = True
+    policy.window_size = 1024
+    return Session(policy)
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_native_session_protects_exactly_like_aiortcs(profile: int) -> None:
+    key = os.urandom(PROFILES[profile])
+    ours, theirs = native.Session(profile, key), aiortc_session(profile, key)
+    for seq in range(65530, 65536 + 40):  # across a rollover of the sequence number
+        packet = struct.pack("!BBHII", 0x80, 96, seq & 0xFFFF, seq * 3000, 1234) + os.urandom(900)
+        assert ours.protect(packet) == theirs.protect(packet)
+
+
+class PythonWire:
+    """The Python leg's sink: aiortc's session, recording what would go out."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.sent: list[bytes] = []
+
+    def ready(self) -> bool:
+        return True
+
+    def send(self, data: bytes) -> bool:
+        self.sent.append(self.session.protect(data))
+        return True
+
+
+class Pair:
+    """A Python leg and a native leg in the same state, fed the same packets."""
+
+    def __init__(self, py: DownTrack, c: DownTrack, profile: int) -> None:
+        key = os.urandom(PROFILES[profile])
+        self.py, self.c = py, c
+        self.wire = PythonWire(aiortc_session(profile, key))
+        py._sink = self.wire  # type: ignore[assignment]
+        self.rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rx.bind(("127.0.0.1", 0))
+        self.rx.settimeout(2)
+        self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.tx.bind(("127.0.0.1", 0))
+        self.holder = SimpleNamespace(state=CONNECTED)
+        sink = native.Sink(self.holder, "state", CONNECTED, None)
+        port = self.rx.getsockname()[1]
+        sink.set_route(native.Session(profile, key), None, None, self.tx, "127.0.0.1", port)
+        sink.set_report(srtp.sender_report_fields(c.transceiver.sender), srtp.REPORT_KEYS)
+        c._sink = sink  # type: ignore[assignment]
+        for attr in ("_leg_ssrc", "_ts_offset", "_last_out_seq"):
+            setattr(c, attr, getattr(py, attr))
+        self.received: list[bytes] = []
+
+    def write(self, packet: RtpPacket) -> None:
+        native.python_fan_out(packet, [self.py])
+        native.native_fan_out(packet, [self.c])
+
+    def drain(self) -> list[bytes]:
+        """Everything the native leg put on the wire so far."""
+        self.rx.setblocking(False)
+        try:
+            while True:
+                self.received.append(self.rx.recv(4096))
+        except BlockingIOError:
+            pass
+        return self.received
+
+    def close(self) -> None:
+        self.rx.close()
+        self.tx.close()
+
+
+@pytest.fixture
+async def pcs() -> AsyncIterator[list[RTCPeerConnection]]:
+    made: list[RTCPeerConnection] = []
+    yield made
+    for pc in made:
+        await pc.close()
+
+
+async def make_leg(pcs: list[RTCPeerConnection], kind: str) -> DownTrack:
+    pc = client_pc()
+    pcs.append(pc)
+    transceiver = pc.addTransceiver(ParkedTrack(kind), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    leg = DownTrack(
+        publisher_id="ann",
+        subscriber_id="bob",
+        transceiver=transceiver,
+        is_keyframe=keyframe_detector("video/vp8") if kind == "video" else None,
+        request_keyframe=lambda _layer: None,
+        history_size=512,
+    )
+    leg.activate()
+    return leg
+
+
+def vp8(seq: int, ts: int, *, key: bool, start: bool = True, size: int = 1000) -> RtpPacket:
+    packet = RtpPacket(payload_type=96, sequence_number=seq & 0xFFFF, timestamp=ts)
+    descriptor = 0x10 if start else 0x00
+    packet.payload = bytes([descriptor, 0x00 if key else 0x01]) + os.urandom(size)
+    return packet
+
+
+def report(leg: DownTrack) -> list[Any]:
+    fields = srtp.sender_report_fields(leg.transceiver.sender)
+    return [fields.get(k) for k in srtp.REPORT_KEYS[1:]]
+
+
+@pytest.fixture(params=sorted(PROFILES))
+def profile(request: pytest.FixtureRequest) -> Iterator[int]:
+    value: int = request.param
+    yield value
+
+
+async def test_video_legs_send_the_same_bytes_on_both_paths(
+    pcs: list[RTCPeerConnection], profile: int
+) -> None:
+    pair = Pair(await make_leg(pcs, "video"), await make_leg(pcs, "video"), profile)
+    for leg in (pair.py, pair.c):
+        leg._abs_id = None  # the send time is the clock's: compared on its own below
+    try:
+        stream: list[RtpPacket] = []
+        seq, ts = 65_500, 4_000_000_000
+        stream += [vp8(seq + i, ts, key=False) for i in range(3)]  # no start before a keyframe
+        seq += 3
+        for frame in range(60):
+            ts = (ts + 3000) & 0xFFFFFFFF
+            for part in range(3):
+                p = vp8(seq, ts, key=frame % 20 == 0, start=part == 0, size=300 + 400 * part)
+                p.marker = int(part == 2)
+                if frame == 7 and part == 1:
+                    p.padding_size = 17
+                stream.append(p)
+                seq += 1
+        stream.append(vp8(seq - 30, ts, key=False))  # a late packet inside the window
+        stream.append(vp8(65_400, ts, key=False))  # older than the leg's start: dropped
+        for i, packet in enumerate(stream):
+            if i == 50:
+                for leg in (pair.py, pair.c):
+                    leg.pause()  # muted: nothing; resumed: restarts on the next keyframe
+            if i == 70:
+                for leg in (pair.py, pair.c):
+                    leg.resume()
+            pair.write(packet)
+
+        received = await _eventually_received(pair, len(pair.wire.sent))
+        assert len(pair.wire.sent) > 100
+        assert received == pair.wire.sent
+        assert pair.c._history == pair.py._history
+        assert (pair.c.packets_sent, pair.c.octets_sent) == (
+            pair.py.packets_sent,
+            pair.py.octets_sent,
+        )
+        assert report(pair.c) == report(pair.py)
+        # What a simulcast layer switch continues from: the last sequence and RTP time sent.
+        assert (pair.c._last_out_seq, pair.c._last_out_ts) == (
+            pair.py._last_out_seq,
+            pair.py._last_out_ts,
+        )
+        assert pair.c._resends == pair.py._resends
+
+        # NACKs: the retransmissions are the very bytes first sent, on both paths.
+        seqs = [struct.unpack_from("!H", d, 2)[0] for d in pair.wire.sent]
+        lost = seqs[-40:-30]
+        latest = dict(zip(seqs, pair.wire.sent, strict=True))  # a late duplicate replaces
+        first_sent = [latest[s] for s in lost]
+        before = len(pair.wire.sent)
+        nack = RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=1, media_ssrc=pair.py._leg_ssrc)
+        nack.lost = lost
+        for leg in (pair.py, pair.c):
+            assert await leg._on_rtcp(nack)
+        again = await _eventually_received(pair, before + len(lost))
+        assert pair.wire.sent[before:] == first_sent
+        assert again[before:] == first_sent
+        assert pair.c.nacks_answered == pair.py.nacks_answered == len(lost)
+    finally:
+        pair.close()
+
+
+async def test_audio_levels_are_rewritten_the_same_way(pcs: list[RTCPeerConnection]) -> None:
+    pair = Pair(await make_leg(pcs, "audio"), await make_leg(pcs, "audio"), 1)
+    pair.py._level_id = pair.c._level_id = 1  # as if the subscriber negotiated audio level
+    try:
+        for i in range(40):
+            packet = RtpPacket(payload_type=111, sequence_number=i, timestamp=960 * i)
+            packet.payload = os.urandom(80)
+            if i % 3:
+                packet.extensions.audio_level = (i % 2 == 0, i)
+            pair.write(packet)
+        received = await _eventually_received(pair, 40)
+        assert received == pair.wire.sent
+        assert any(d[0] & 0x10 for d in pair.c._history if d)  # the extension is there
+    finally:
+        pair.close()
+
+
+async def test_abs_send_time_is_the_send_clock_and_the_rest_matches(
+    pcs: list[RTCPeerConnection],
+) -> None:
+    pair = Pair(await make_leg(pcs, "video"), await make_leg(pcs, "video"), 1)
+    assert pair.c._abs_id is not None  # offered by aiortc for video
+    try:
+        for i in range(5):
+            pair.write(vp8(100 + i, 9000 * i, key=i == 0))
+        await _eventually_received(pair, 5)
+        prefix = len(pair.c._ext_prefix) + 12
+        for a, b in zip(pair.c._history[:], pair.py._history[:], strict=True):
+            if a is None:
+                assert b is None
+                continue
+            assert a[:prefix] == b[:prefix] and a[prefix + 3 :] == b[prefix + 3 :]
+            ours, theirs = (int.from_bytes(x[prefix : prefix + 3], "big") for x in (a, b))
+            assert abs(ours - theirs) < 2**18 // 10  # 6.18 fixed point seconds: within 0.1 s
+    finally:
+        pair.close()
+
+
+async def _eventually_received(pair: Pair, count: int) -> list[bytes]:
+    await eventually(lambda: len(pair.drain()) >= count, 10, f"{count} datagrams")
+    return pair.drain()
+
+
+async def test_live_forwarding_goes_through_native_sinks(
+    harness: Harness, fanout_path: str
+) -> None:
+    ann = await harness.joined("ann", "red")
+    bob = harness.peer("bob")
+    await bob.join()
+    await eventually(lambda: bob.video_frames_from("ann") >= 30, what="bob decodes ann")
+    assert set(bob.colours["ann"]) == {"red"}
+    room = harness.sfu._rooms[harness.room]
+    legs = [leg for fwd in room.participants["ann"].forwarders.values() for leg in fwd.legs]
+    assert legs
+    native_legs = [leg for leg in legs if isinstance(leg._sink, native.Sink)]
+    if fanout_path == "native":
+        assert native_legs == legs
+        sent = sum(leg._sink.stats()[0] for leg in native_legs)  # type: ignore[attr-defined]
+        assert sent >= 30
+    else:
+        assert not native_legs
+    del ann
+    # The seam's keys are aiortc's: both sessions protect a packet to the same bytes.
+    dtls = rtp_sender.sender_dtls(legs[0].transceiver.sender)
+    keying = srtp.outbound_keying(dtls)
+    assert keying is not None
+    probe = struct.pack("!BBHII", 0x80, 96, 7, 7, 0x0BADCAFE) + os.urandom(500)
+    assert native.Session(*keying).protect(probe) == dtls._tx_srtp.protect(probe)
+
+
+async def test_a_profile_native_srtp_cannot_do_falls_back_to_aiortcs_session(
+    harness: Harness, fanout_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if fanout_path != "native":
+        pytest.skip("native path only")
+
+    def unsupported(dtls: Any) -> Any:
+        raise ValueError("SRTP profile 99 is not supported")
+
+    monkeypatch.setattr(native, "_session_for", unsupported)
+    await harness.joined("ann", "green")
+    bob = harness.peer("bob")
+    await bob.join()
+    await eventually(lambda: bob.video_frames_from("ann") >= 30, what="bob decodes ann")
+    assert set(bob.colours["ann"]) == {"green"}
+    room = harness.sfu._rooms[harness.room]
+    legs = [leg for fwd in room.participants["ann"].forwarders.values() for leg in fwd.legs]
+    assert legs and not any(isinstance(leg._sink, native.Sink) for leg in legs)
