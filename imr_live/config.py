@@ -114,7 +114,7 @@ class Config:
     imr_scales_due_days: int = 90
     """Days after a client's last IMR Scales rating (of a version) that the next one is due; the first is due at their first session."""
     captions_engine: str = "pocketsphinx"
-    """Speech engine for live captions, on this server's own CPU: pocketsphinx (ships an English model) or off."""
+    """Speech engine for live captions, in a speech process of its own on this server: pocketsphinx (ships an English model) or off."""
     sfu_settings: SfuConfig = field(default_factory=SfuConfig)
     """The SFU's own settings; its ICE hosts and recordings folder are the two above."""
 

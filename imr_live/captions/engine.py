@@ -12,7 +12,8 @@ RATE = 16_000
 
 
 class SpeechEngine(Protocol):
-    """Turns one utterance into text. Called from a worker thread, one call at a time."""
+    """Turns one utterance into text. Runs in the speech worker process, one call at a time;
+    pickled into it, so an engine holds no open resources until ``load``/``transcribe``."""
 
     name: str
 
@@ -27,6 +28,14 @@ class PocketSphinx:
 
     def __init__(self) -> None:
         self._decoder: Any = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled into the speech worker process without its lock or loaded model."""
+        return {}
+
+    def __setstate__(self, _state: dict[str, Any]) -> None:
+        self._decoder = None
         self._lock = threading.Lock()
 
     def load(self) -> None:

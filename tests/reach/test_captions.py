@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 
+from imr_live.captions.captioner import Captioner
 from imr_live.captions.engine import PocketSphinx, load_engine
-from imr_live.captions.segmenter import FRAME_BYTES, Segmenter
+from imr_live.captions.segmenter import FRAME_BYTES, Segmenter, Utterance
 from tests.live.harness import LiveClient, Server
 from tests.live.test_permissions import admitted_guest
 from tests.reach.speech import publish_wav, speak_to_wav
+from tests.reach.speech_engines import WhereEngine
 
 SENTENCE = "hello everyone welcome to the group"
 KEY_WORDS = {"hello", "everyone"}
@@ -85,3 +89,37 @@ def test_the_segmenter_cuts_an_utterance_at_a_pause_and_drops_clicks() -> None:
 def test_engines_are_chosen_by_name() -> None:
     assert load_engine("off") is None
     assert isinstance(load_engine("pocketsphinx"), PocketSphinx)
+
+
+LOUD = (b"\x00\x20" * (FRAME_BYTES // 2)) * 25  # 0.5 s of speech-loud audio
+QUIET = b"\x00\x00" * (FRAME_BYTES // 2) * 30  # 0.6 s of quiet: the utterance ends
+
+
+async def test_recognition_runs_in_a_speech_worker_process_not_the_servers() -> None:
+    """PocketSphinx holds the GIL while it decodes: in the server's process (it ran in a
+    thread) every session stalled while anyone spoke. It runs in a worker process, and a
+    worker that dies is replaced for the next words."""
+    said: asyncio.Queue[tuple[str, str, str]] = asyncio.Queue()
+
+    async def deliver(room: str, who: str, text: str, _end: float) -> None:
+        await said.put((room, who, text))
+
+    captioner = Captioner(WhereEngine(), deliver)
+    try:
+        listen = captioner.listener_for("room-1")
+        listen("ann", LOUD + QUIET, 1.0)
+        room, who, text = await asyncio.wait_for(said.get(), 60)
+        assert (room, who) == ("room-1", "ann") and text.startswith("heard in ")
+        worker_pid = int(text.removeprefix("heard in "))
+        assert worker_pid != os.getpid()
+
+        # A silent utterance the engine chokes on (its process exits): no caption,
+        # a log line, and the next person's words are recognised by a new worker.
+        captioner._recognise(("room-1", "ben"), Utterance(pcm=b"\x00\x00" * 8000, speech_end=2.0))
+        await asyncio.sleep(0)
+        await asyncio.gather(*captioner._tasks)
+        listen("cy", LOUD + QUIET, 3.0)
+        room, who, text = await asyncio.wait_for(said.get(), 60)
+        assert who == "cy" and int(text.removeprefix("heard in ")) not in (worker_pid, os.getpid())
+    finally:
+        await captioner.close()

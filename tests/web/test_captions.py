@@ -31,6 +31,8 @@ async def test_captions_show_who_said_what_and_hide_names_in_private_mode(
     await check_page(ann, "captions-client")
 
     await leader.get_by_role("button", name="Turn on private group mode").click()
+    # The words come after private mode is on (what a speaker says then is shown without name).
+    await expect(leader.get_by_role("button", name="Turn off private group mode")).to_be_visible()
     await captions.deliver(sid, ben_id, "it helped", 0.0)
     await expect(ann.locator("#caption-lines")).to_contain_text("Group member: it helped")
     await expect(ann.locator("#caption-lines")).not_to_contain_text("Ben")
