@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,24 @@ class SocketPeer(Peer):
         if not ack.get("ok"):
             raise AssertionError(ack)
         return ack
+
+
+COLOURS = ("red", "blue", "green", "yellow")
+
+
+@asynccontextmanager
+async def publishing(*people: tuple[LiveClient, str]) -> AsyncIterator[list[SocketPeer]]:
+    """One media peer per (client, participant id), joined and publishing red, blue, green…
+    in that order; all closed afterwards."""
+    peers = [SocketPeer(client, pid) for client, pid in people]
+    try:
+        for peer, colour in zip(peers, COLOURS, strict=False):
+            await peer.join()
+            await peer.publish(colour)
+        yield peers
+    finally:
+        for peer in peers:
+            await peer.close()
 
 
 async def test_admitted_people_decode_each_others_video(media_server: Server) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from imr_live.domain.roles import StaffRole
 from tests.live.harness import LiveClient, Server, Staff, guest
-from tests.live.test_media_over_live_channel import SocketPeer
+from tests.live.test_media_over_live_channel import SocketPeer, publishing
 from tests.live.test_permissions import lead_and_two_clients
 from tests.live.test_whole_session import admit_all
 from tests.sfu.conftest import eventually
@@ -190,15 +190,8 @@ async def test_a_private_talk_keeps_the_pairs_media_from_the_group_and_brings_it
 ) -> None:
     server = media_server
     clinician, _sid, leader, (ann, ann_id), (ben, ben_id) = await lead_and_two_clients(server)
-    lead_peer, ann_peer, ben_peer = peers = [
-        SocketPeer(leader, clinician.id),
-        SocketPeer(ann, ann_id),
-        SocketPeer(ben, ben_id),
-    ]
-    try:
-        for peer, colour in zip(peers, ("red", "blue", "green"), strict=True):
-            await peer.join()
-            await peer.publish(colour)
+    people = (leader, clinician.id), (ann, ann_id), (ben, ben_id)
+    async with publishing(*people) as (lead_peer, ann_peer, ben_peer):
         for viewer, other in ((ben_peer, clinician.id), (ben_peer, ann_id), (ann_peer, ben_id)):
             await eventually(lambda v=viewer, o=other: v.video_frames_from(o) > 5, what=other)
 
@@ -229,9 +222,6 @@ async def test_a_private_talk_keeps_the_pairs_media_from_the_group_and_brings_it
             seen = viewer.video_frames_from(other)
             await eventually(lambda v=viewer, o=other, s=seen: v.video_frames_from(o) > s + 5)
             assert viewer.audio_frames[other] > 0
-    finally:
-        for peer in peers:
-            await peer.close()
 
 
 def removed(peer: SocketPeer) -> set[tuple[str, str]]:
@@ -249,21 +239,11 @@ async def test_media_joined_after_a_private_talk_began_stays_apart(media_server:
     clinician, _sid, leader, (ann, ann_id), (ben, ben_id) = await lead_and_two_clients(server)
     # No media room exists yet (nobody has joined media) when the talk starts.
     await leader.ok("private_talk.start", {"participant": ann_id})
-    lead_peer, ann_peer, ben_peer = peers = [
-        SocketPeer(leader, clinician.id),
-        SocketPeer(ann, ann_id),
-        SocketPeer(ben, ben_id),
-    ]
-    try:
-        for peer, colour in zip(peers, ("red", "blue", "green"), strict=True):
-            await peer.join()
-            await peer.publish(colour)
+    people = (leader, clinician.id), (ann, ann_id), (ben, ben_id)
+    async with publishing(*people) as (lead_peer, ann_peer, ben_peer):
         await eventually(lambda: lead_peer.video_frames_from(ann_id) > 30, what="the pair")
         await eventually(lambda: ann_peer.video_frames_from(clinician.id) > 30, what="the pair")
         assert received(ben_peer, clinician.id, ann_id) == (0, 0, 0, 0)
         assert received(ann_peer, ben_id) == (0, 0)
         added = {(e["participant"], e["kind"]) for e in ben_peer.events_of("track_added")}
         assert added == set()
-    finally:
-        for peer in peers:
-            await peer.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.live.harness import LiveClient, Server, Staff
-from tests.live.test_media_over_live_channel import SocketPeer
+from tests.live.test_media_over_live_channel import publishing
 from tests.live.test_permissions import admitted_guest, lead_and_two_clients
 from tests.live.test_safety import received
 from tests.sfu.conftest import eventually
@@ -100,15 +100,8 @@ async def test_in_private_mode_a_client_receives_the_leaders_media_but_no_other_
     clinician, _sid, leader, (ann, ann_id), (ben, ben_id) = await lead_and_two_clients(server)
     # Set before any media room exists: the room made by the first media join is private.
     await leader.ok("privacy.mode", {"on": True, "voices": False})
-    lead_peer, ann_peer, ben_peer = peers = [
-        SocketPeer(leader, clinician.id),
-        SocketPeer(ann, ann_id),
-        SocketPeer(ben, ben_id),
-    ]
-    try:
-        for peer, colour in zip(peers, ("red", "blue", "green"), strict=True):
-            await peer.join()
-            await peer.publish(colour)
+    people = (leader, clinician.id), (ann, ann_id), (ben, ben_id)
+    async with publishing(*people) as (lead_peer, ann_peer, ben_peer):
         await eventually(lambda: ann_peer.video_frames_from(clinician.id) > 30, what="lead->Ann")
         await eventually(lambda: ben_peer.video_frames_from(clinician.id) > 30, what="lead->Ben")
         await eventually(
@@ -127,6 +120,3 @@ async def test_in_private_mode_a_client_receives_the_leaders_media_but_no_other_
         await ben.ok("privacy.show_me", {"show": True})
         await eventually(lambda: ann_peer.video_frames_from(ben_id) > 10, what="Ben shown")
         assert received(ben_peer, ann_id) == (0, 0)
-    finally:
-        for peer in peers:
-            await peer.close()

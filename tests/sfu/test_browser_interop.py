@@ -16,26 +16,18 @@ from typing import Any
 import pytest
 
 from tests.sfu.conftest import Harness, eventually
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 
 playwright = pytest.importorskip("playwright.async_api")
 
-CHROMIUM = "/usr/bin/chromium"
 HAVE_CHROMIUM = os.path.exists(CHROMIUM)
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--allow-loopback-in-peer-connection",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
 
 PAGE = """
 <canvas id=c width=160 height=120></canvas>
 <script>
+// Microphone access first, as the room page does: a page allowed the microphone
+// offers its real host addresses (never mDNS names, which the SFU cannot resolve).
+window.mic = navigator.mediaDevices.getUserMedia({audio: true});
 window.videos = {};
 window.sub = null;
 function gathered(pc) {
@@ -44,7 +36,7 @@ function gathered(pc) {
     () => pc.iceGatheringState === 'complete' && r()));
 }
 window.publish = async (colour) => {
-  const mic = await navigator.mediaDevices.getUserMedia({audio: true});
+  const mic = await window.mic;
   const c = document.getElementById('c'), g = c.getContext('2d');
   setInterval(() => { g.fillStyle = colour; g.fillRect(0, 0, 160, 120); }, 50);
   const pc = new RTCPeerConnection({iceServers: []});
@@ -102,13 +94,14 @@ async def page() -> AsyncIterator[Any]:
     if not HAVE_CHROMIUM:
         pytest.skip("no Chromium")
     async with playwright.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page()
             # A loopback origin is a secure context (getUserMedia); no server needed.
             url = "http://127.0.0.1:9/sfu-interop"
             await page.route(url, lambda route: route.fulfill(body=PAGE, content_type="text/html"))
             await page.goto(url)
+            await asyncio.wait_for(page.evaluate("() => window.mic.then(() => true)"), 60)
             yield page
         finally:
             await browser.close()
