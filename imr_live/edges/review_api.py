@@ -168,7 +168,8 @@ async def session_follow_up(request: web.Request) -> web.Response:
         report = await report_of(request, ref, found)
         held = {s.session_id: s.scheduled_at for s in report.sessions}
         practice, goals = report.to_follow_up(session.id)
-        due = scales_due(report, now_us(), services(request).config.imr_scales_due_days)
+        elsewhere = await records(request).last_rated(ref)  # a colleague's sessions count too
+        due = scales_due(report, now_us(), services(request).config.imr_scales_due_days, elsewhere)
         out.append(
             {
                 "participant": invite.id,

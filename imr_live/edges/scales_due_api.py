@@ -39,7 +39,9 @@ async def session_scales_due(request: web.Request) -> web.Response:
     now = now_us()
     due: dict[str, list[dict[str, object]]] = {}
     for ref in refs:
-        report = await report_of(request, ref, await records(request).of_client(ref, account))
+        found = records(request)
+        report = await report_of(request, ref, await found.of_client(ref, account))
+        elsewhere = await found.last_rated(ref)  # a colleague's sessions count too
         due[ref] = [
             {
                 "rater": d.rater,
@@ -47,7 +49,7 @@ async def session_scales_due(request: web.Request) -> web.Response:
                 "last_at": d.last_at,
                 "days_since_last": None if d.last_at is None else (now - d.last_at) // DAY_US,
             }
-            for d in scales_due(report, now, s.config.imr_scales_due_days)
+            for d in scales_due(report, now, s.config.imr_scales_due_days, elsewhere)
             if d.status in SHOWN
         ]
     clients = [

@@ -19,6 +19,7 @@ from imr_live.domain.accounts import Account
 from imr_live.domain.sessions import Session, Sessions
 from imr_live.reports.attendance import SessionAttendance, attendance
 from imr_live.reports.invites import InviteRecord, invites_of
+from imr_live.reports.scale import IMRS, scale_entry
 from imr_live.store.database import Database
 from imr_live.store.session_log import LogEvent, SessionLog
 
@@ -201,6 +202,32 @@ class ReportRecords:
         mine = [s for s in found if s.staff_role(account) is not None]
         mine.sort(key=lambda s: (s.scheduled_at, s.id))
         return await self.many(mine)
+
+    async def last_rated(self, client_ref: str) -> dict[str, int]:
+        """When the client was last rated on the published IMR Scales, per rater (µs), in
+        *any* session of the program, the account's or a colleague's.
+
+        Only the dates leave here, never the ratings, so a lead's reminder that a
+        rating is due does not show one just made in a session they cannot review.
+        """
+        rows = await self.db.fetch(
+            "SELECT DISTINCT session_id FROM invites WHERE client_ref = ? AND role = ?",
+            client_ref,
+            "client",
+        )
+        sids = [r["session_id"] for r in rows]
+        invites = await invites_of(self.db, sids)
+        logs = await self.log.read_many(sids)
+        last: dict[str, int] = {}
+        for sid, events in logs.items():
+            ids = {i.id for i in invites[sid] if i.client_ref == client_ref and i.for_client}
+            for ev in events:
+                if ev.kind != "scale.recorded" or ev.data.get("participant") not in ids:
+                    continue
+                entry = scale_entry(ev)
+                if entry is not None and entry.form == IMRS:
+                    last[entry.rater] = max(last.get(entry.rater, 0), entry.at)
+        return last
 
     async def usernames(self) -> dict[str, str]:
         """Staff account id -> username (for labelling clinicians)."""

@@ -48,8 +48,14 @@ def status_of(due_at: int, now: int) -> str:
     return "soon" if now >= due_at - SOON_DAYS * DAY_US else "ok"
 
 
-def scales_due(report: ClientReport, now: int, every_days: int) -> list[ScaleDue]:
-    """The client's next rating of each version (none when they have no session)."""
+def scales_due(
+    report: ClientReport, now: int, every_days: int, rated_elsewhere: dict[str, int] | None = None
+) -> list[ScaleDue]:
+    """The client's next rating of each version (none when they have no session).
+
+    ``rated_elsewhere``: rater -> the last rating's time in sessions the report does not
+    cover (a colleague's; see ``ReportRecords.last_rated``).
+    """
     live = [s for s in report.sessions if s.status != WITHDRAWN]
     attended = [s.scheduled_at for s in live if s.status == ATTENDED]
     first = min(attended or [s.scheduled_at for s in live], default=None)
@@ -58,6 +64,8 @@ def scales_due(report: ClientReport, now: int, every_days: int) -> list[ScaleDue
     out = []
     for rater in RATERS:
         rated = [e.at for e in report.scale if e.rater == rater and e.form == IMRS]
+        if rated_elsewhere and rater in rated_elsewhere:
+            rated.append(rated_elsewhere[rater])
         last = max(rated, default=None)
         due_at = first if last is None else last + every_days * DAY_US
         out.append(ScaleDue(report.client_ref, rater, last, due_at, status_of(due_at, now)))

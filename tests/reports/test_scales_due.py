@@ -71,3 +71,30 @@ async def test_due_and_overdue_ratings_are_listed(server: Server, chromium: Brow
     await check_page(page, "review-scales-due")
     await page.goto("/review/clients/C-001")
     await expect(page.locator("#scale-due")).to_contain_text("client version due since")
+
+
+async def test_a_rating_in_a_colleagues_session_counts_without_being_shown(server: Server) -> None:
+    """Erin rated Ann (C-001) in her own session today; Dana, who cannot review Erin's
+    session, leads Ann's next one: her room's reminder does not call that rating due,
+    and says nothing about what the rating was."""
+    erin, dana = await server.staff("erin"), await server.staff("dana")
+    theirs = (await erin.create_session())["id"]
+    lead = await erin.connect(theirs)
+    await lead.ok("join")
+    _ann, ann = await come_in(server, lead, await erin.invite(theirs, client_ref="C-001"), "Ann")
+    await lead.ok("scale.record", {"participant": ann, "rater": "clinician", "items": [4] * 15})
+    assert (await dana.api("GET", f"/api/sessions/{theirs}/timeline"))[0] == 403
+
+    sid = (await dana.create_session())["id"]
+    await dana.invite(sid, client_ref="C-001")
+    status, body = await dana.api("GET", f"/api/sessions/{sid}/scales-due")
+    assert status == 200
+    (ann_due,) = body["clients"]
+    assert [(r["rater"], r["status"]) for r in ann_due["ratings"]] == [("client", "due")]
+    assert "items" not in str(body) and "mean" not in str(body)
+    _, follow = await dana.api("GET", f"/api/sessions/{sid}/follow-up")
+    (ann_follow,) = follow["clients"]
+    assert {d["rater"]: d["status"] for d in ann_follow["scales_due"]} == {
+        "client": "due",
+        "clinician": "ok",
+    }
