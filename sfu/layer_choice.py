@@ -34,6 +34,10 @@ HEAVY_LOSS = 0.1
 ACTIVE_BPS = 1000
 """A layer arriving slower than this is taken as switched off by the publisher."""
 CALM_LOSS = 0.02
+PROBE_LOSS = 0.04
+"""Loss on a leg just moved up above which the step up failed."""
+PROBE_FIT = 0.9
+"""A falling estimate under this share of a new layer's rate: the step up failed."""
 
 
 def tile_cap(layer_heights: tuple[int | None, ...], tile_height: int | None) -> int:
@@ -81,6 +85,13 @@ class LayerChooser:
         congested = report.loss > HEAVY_LOSS or (
             falling and estimate is not None and rate > 0 and estimate < 0.5 * rate
         )
+        # A step up is held to a stricter test while it is new: some loss, or an
+        # estimate sinking under the new layer's rate, means the link does not carry
+        # it (a shaper queues and drops only a few per cent; CPU stalls are brief).
+        probing = self._probe is not None and now - self._probe[1] < 2 * self._up_hold_s
+        if probing and not congested:
+            sinking = falling and estimate is not None and estimate < PROBE_FIT * rate
+            congested = report.loss > PROBE_LOSS or sinking
         if congested or current not in allowed or current > cap:
             self._calm_since = None
             if self._probe is not None and now - self._probe[1] < 2 * self._up_hold_s:

@@ -45,6 +45,28 @@ def test_a_failed_step_up_doubles_the_wait_before_the_next() -> None:
     assert chooser.choose(0, report(150_000), 11.5) == 1
 
 
+def test_a_step_up_the_link_cannot_carry_is_undone_without_heavy_loss() -> None:
+    """On a 300 kbit/s link the 300 kbit/s layer (plus the sound) does not fit: a shaper
+    queues and drops a few per cent, and the estimate sinks under the layer's rate. That
+    is a failed probe, not a calm link (CI: the leg stayed on it for most of 8 s)."""
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    chooser.choose(0, report(160_000), 0)
+    assert chooser.choose(0, report(160_000), 3.1) == 1
+    assert chooser.choose(1, report(250_000, loss=0.05), 4) == 0, "the probe brought some loss"
+    chooser.choose(0, report(160_000), 5)
+    assert chooser.choose(0, report(160_000), 11.5) == 1, "tried again after twice the wait"
+    assert chooser.choose(1, report(255_000), 12.5) == 1, "one low estimate: trailing, not yet"
+    assert chooser.choose(1, report(240_000), 13.5) == 0, "still sinking under the rate"
+
+
+def test_a_probe_on_a_fast_link_holds_while_the_estimate_trails_upwards() -> None:
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    chooser.choose(1, report(460_000), 0)
+    assert chooser.choose(1, report(460_000), 3.1) == 2
+    for t, estimate in ((4, 500_000), (5, 540_000), (6, 585_000), (7, 630_000), (8, 680_000)):
+        assert chooser.choose(2, report(estimate), t) == 2, "a rising estimate is no overuse"
+
+
 def test_a_tile_that_shrinks_moves_the_leg_down_without_waiting() -> None:
     chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
     assert chooser.choose(2, report(2_000_000, tile=90), 0) == 0
