@@ -44,6 +44,7 @@ async def test_a_leads_screen_reaches_everyone_and_a_late_joiner(media_server: S
             await late.publish("green")
             await eventually(lambda: late.video_frames_from(lead_screen) > 10, what="Carl sees it")
             assert set(late.colours[lead_screen]) == {"yellow"}
+            await carl.ok("leave")
         finally:
             await late.close()
 
@@ -77,8 +78,8 @@ async def test_a_leads_screen_reaches_everyone_and_a_late_joiner(media_server: S
         await ann_peer.share_screen("blue")
         assert sharing(media_server, sid) == {ann_screen}
         await ann.ok("leave")
-        gone = await leader.wait_event("screen.stopped", participant=ann_id)
-        assert gone["data"]["reason"] == "left"
+        gone = await leader.wait_event("screen.stopped", participant=ann_id, reason="left")
+        assert gone["data"]["by"] == ann_id
         await eventually(lambda: sharing(media_server, sid) == set(), what="the share closed")
         assert (await leader.ok("join"))["state"]["screen"] is None
 
