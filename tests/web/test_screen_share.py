@@ -72,3 +72,45 @@ async def test_the_lead_shares_a_screen_a_client_on_a_phone_sees_large_until_sto
     await expect(stage).to_be_hidden()
     await expect(leader.locator("#screen-stage")).to_be_hidden()
     await expect(leader.get_by_role("button", name="Share screen")).to_be_visible()
+
+
+# The browser's own "Stop sharing" bar ends the captured track: stop the page's screen track
+# and fire `ended` as the browser does (headless Chromium has no such bar to click).
+BROWSER_STOPS_SHARING = """
+() => {
+  for (const pc of window.__pcs) {
+    for (const sender of pc.getSenders()) {
+      const track = sender.track;
+      if (track && track.label.startsWith("screen:")) {
+        track.stop();
+        track.dispatchEvent(new Event("ended"));
+        return true;
+      }
+    }
+  }
+  return false;
+}
+"""
+
+
+async def test_a_client_shares_once_a_lead_allows_it_and_the_browser_can_stop_it(
+    media_server: Server, media_browser: Browser
+) -> None:
+    leader, (link, _second) = await leader_in_room(media_browser, media_server, "Client screen")
+    ann = await client_in_room(media_browser, media_server, leader, link, "Ann", "green")
+    await expect(ann.locator("#btn-screen")).to_be_hidden()
+    await leader.get_by_role("button", name="Let Ann share their screen").click()
+    await expect(ann.locator("#announcer")).to_have_text("A leader lets you share your screen.")
+    await ann.get_by_role("button", name="Share screen").click()
+    await expect(ann.locator("#screen-caption")).to_have_text("You are sharing your screen")
+
+    await expect(leader.locator("#screen-caption")).to_have_text("Ann's screen")
+    await eventually(
+        lambda: share_seen(leader), lambda s: s.get("frames", 0) > 0, "dana decodes Ann's share"
+    )
+    await expect(leader.get_by_role("button", name="Stop sharing Ann's screen")).to_be_visible()
+
+    assert await ann.evaluate(BROWSER_STOPS_SHARING)
+    await expect(leader.locator("#screen-stage")).to_be_hidden()
+    await expect(ann.locator("#screen-stage")).to_be_hidden()
+    await expect(ann.get_by_role("button", name="Share screen")).to_be_visible()

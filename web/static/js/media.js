@@ -170,6 +170,7 @@ class RoomMedia {
   }
 
   async shareScreen(stream) {
+    this.stopScreen(); // never two screens captured at once
     this.screenStream = stream;
     try {
       await this.publishScreen(this.generation);

@@ -27,9 +27,14 @@ export function bindScreen(room) {
 export function screenSnapshot(room, state) {
   room.screen = state.screen ?? null;
   room.screenAllowed = new Set(state.screen_allowed || []);
+  if (!room.you || room.startingShare) return;
+  const mine = room.screen === room.you.id;
   // A reloaded page has no screen to send: end the share the server still holds for us.
-  if (room.you && room.screen === room.you.id && !room.startingShare && !room.sharing) {
-    room.act("screen.stop", {});
+  if (mine && !room.sharing) room.act("screen.stop", {});
+  // Our share ended while we were away (a drop logs it): release the screen here too.
+  if (!mine && room.sharing) {
+    room.sharing = false;
+    room.media.stopScreen();
   }
 }
 
@@ -63,6 +68,11 @@ export function screenHandlers(room) {
 async function toggleShare(room) {
   if (room.screen === room.you.id) {
     room.act("screen.stop", {});
+    return;
+  }
+  if (room.screen !== null) {
+    // The server would refuse it too: say so before the browser asks which screen.
+    showError("room-error", `${room.name(room.screen)} is sharing their screen. One screen at a time: it has to stop first.`);
     return;
   }
   let stream;
