@@ -18,6 +18,7 @@ from sfu.errors import BadMessage
 Emit: TypeAlias = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 """How the SFU reaches a browser: `emit(room_id, participant_id, event.to_wire())`."""
 Kind: TypeAlias = Literal["audio", "video"]
+Source: TypeAlias = Literal["camera", "screen"]
 KINDS: tuple[Kind, ...] = ("audio", "video")
 _ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.:-]{0,127}$")
 
@@ -75,6 +76,9 @@ class Publish(Request):
     SERIALISED = True
     sdp: str
     """The publishing connection's SDP offer."""
+    source: Source = "camera"
+    """`camera` (microphone and camera) or `screen` (a shared screen: video only, its own
+    publishing connection, forwarded as the participant `<id>~screen`)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,19 @@ class IceRestart(Request):
 
     TYPE = "ice_restart"
     SERIALISED = True
+
+
+@dataclass(frozen=True)
+class StopScreen(Request):
+    """Stop forwarding a participant's screen share (theirs, or a lead's decision)."""
+
+    TYPE = "stop_screen"
+    SERIALISED = True
+    target: str
+    """Whose share stops."""
+
+    def __post_init__(self) -> None:
+        check_id(self.target, "target")
 
 
 @dataclass(frozen=True)
@@ -294,7 +311,10 @@ def _allowed(message: dict[str, Any]) -> tuple[str, ...]:
 def _publish(message: dict[str, Any]) -> Publish:
     if message.get("sdp_type", "offer") != "offer":
         raise BadMessage("publish carries an offer")
-    return Publish(_str(message, "sdp"))
+    source = message.get("source", "camera")
+    if source not in ("camera", "screen"):
+        raise BadMessage("'source' must be 'camera' or 'screen'")
+    return Publish(_str(message, "sdp"), source)
 
 
 def _ice_restart(message: dict[str, Any]) -> IceRestart:
@@ -315,6 +335,7 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Request]] = {
     View.TYPE: lambda m: View(_str(m, "publisher"), _int(m, "width"), _int(m, "height")),
     IceRestart.TYPE: _ice_restart,
     Leave.TYPE: lambda m: Leave(),
+    StopScreen.TYPE: lambda m: StopScreen(_str(m, "target")),
     Remove.TYPE: lambda m: Remove(_str(m, "target")),
     Record.TYPE: lambda m: Record(_bool(m, "on"), _allowed(m)),
     Group.TYPE: lambda m: Group(_members(m), _group_name(m)),

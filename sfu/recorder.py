@@ -16,6 +16,8 @@ from typing import Any
 
 import av
 
+from sfu.screen import owner_of
+
 logger = logging.getLogger(__name__)
 
 MS = fractions.Fraction(1, 1000)
@@ -126,7 +128,7 @@ class RoomRecording:
 
     def track(self, participant_id: str, kind: str, mime_type: str) -> TrackRecording | None:
         """The open recording for a track, created if needed; None if not allowed or codec."""
-        if participant_id not in self.allowed:
+        if owner_of(participant_id) not in self.allowed:
             return None
         key = (participant_id, kind)
         current = self._current.get(key)

@@ -38,6 +38,7 @@ from sfu.messages import (
 from sfu.participant import Participant, close_pc, gather_within, new_peer_connection
 from sfu.privacy import OFF, PrivacyPolicy
 from sfu.recorder import RoomRecording
+from sfu.screen import is_screen, owner_of, screen_id
 from sfu.simulcast import parse_simulcast
 from sfu.speaker import DominantSpeaker
 from sfu.supervision import SupervisedLoop
@@ -105,6 +106,8 @@ class Room:
         return Removed(target)
 
     async def _drop(self, pid: str) -> None:
+        if screen_id(pid) in self.participants:
+            await self._drop(screen_id(pid))  # a share ends with its owner
         participant = self.participants.pop(pid)
         self._speaker.forget(pid)
         for forwarder in participant.forwarders.values():
@@ -114,13 +117,17 @@ class Room:
             other.resubscribe()
 
     def _sources(self, subscriber: str) -> list[Forwarder]:
+        # A screen share goes where its owner's camera goes: the owner's group and
+        # privacy decide, and nobody receives their own share back.
+        if is_screen(subscriber):
+            return []  # a share only publishes
         group = self.groups.get(subscriber, "")
         return [
             f
             for pid, p in self.participants.items()
-            if pid != subscriber and self.groups.get(pid, "") == group
+            if owner_of(pid) != subscriber and self.groups.get(owner_of(pid), "") == group
             for f in p.forwarders.values()
-            if self.privacy.forwards(pid, subscriber, f.kind)
+            if self.privacy.forwards(owner_of(pid), subscriber, f.kind)
         ]
 
     def set_group(self, members: list[str], group: str) -> Ok:
@@ -133,9 +140,10 @@ class Room:
                 self.groups[pid] = group
             else:
                 self.groups.pop(pid, None)
-            member = self.participants.get(pid)
-            for forwarder in member.forwarders.values() if member else ():
-                self._attach_recording(forwarder)
+            for media_id in (pid, screen_id(pid)):
+                member = self.participants.get(media_id)
+                for forwarder in member.forwarders.values() if member else ():
+                    self._attach_recording(forwarder)
         for participant in self.participants.values():
             participant.resubscribe()
         return Ok()
@@ -180,6 +188,43 @@ class Room:
             raise NotInRoom(f"{pid} left while publishing")
         await self._replace_publishing(participant, pc, forwarders)
         return PublishAnswer(sdp=pc.localDescription.sdp)
+
+    async def publish_screen(self, pid: str, sdp: str) -> PublishAnswer:
+        """Answer a participant's screen-sharing offer (video only, its own connection).
+
+        The share is forwarded as the pseudo-participant ``<pid>~screen`` (sfu/screen.py);
+        publishing again replaces the earlier share connection.
+        """
+        self._member(pid)
+        sid = screen_id(pid)
+        pc = new_peer_connection(self._config)
+        try:
+            forwarders = await self._accept_offer(sid, pc, sdp)
+            if set(forwarders) != {"video"}:
+                raise BadSdp("a screen share publishes one video track and no audio")
+            await gather_within(pc, await pc.createAnswer(), self._config.gather_timeout_s)
+        except BaseException:
+            await close_pc(pc, self._config.close_timeout_s, sid)
+            raise
+        if pid not in self.participants or self.closed:
+            await close_pc(pc, self._config.close_timeout_s, sid)
+            raise NotInRoom(f"{pid} left while sharing their screen")
+        share = self.participants.get(sid)
+        if share is None:
+            share = self.participants[sid] = Participant(
+                sid, self._config, self._emitter(sid), self._sources
+            )
+        await self._replace_publishing(share, pc, forwarders)
+        logger.info("room %s: %s shares a screen", self.id, pid)
+        return PublishAnswer(sdp=pc.localDescription.sdp)
+
+    async def stop_screen(self, by: str, target: str) -> Ok:
+        """Stop forwarding ``target``'s screen share (nothing to do if there is none)."""
+        self._member(by)
+        if screen_id(target) in self.participants:
+            await self._drop(screen_id(target))
+            logger.info("room %s: %s's screen share stopped", self.id, target)
+        return Ok()
 
     async def _accept_offer(
         self, pid: str, pc: RTCPeerConnection, sdp: str
@@ -328,7 +373,7 @@ class Room:
     def _attach_recording(self, forwarder: Forwarder) -> None:
         if self.recording is None:
             return
-        if self.groups.get(forwarder.publisher_id):
+        if self.groups.get(owner_of(forwarder.publisher_id)):
             # A private talk is never recorded: the log only says that it happened.
             self._end_recording(forwarder)
             return
@@ -355,8 +400,8 @@ class Room:
             logger.exception("room %s: emitting %s to %s failed", self.id, event.TYPE, pid)
 
     async def broadcast(self, event: Event) -> None:
-        """Send one event to every participant."""
-        for pid in list(self.participants):
+        """Send one event to every participant (screen shares are no one's browser)."""
+        for pid in [p for p in self.participants if not is_screen(p)]:
             await self.emit(pid, event)
 
     def _emitter(self, pid: str) -> Callable[[Event], Awaitable[None]]:
@@ -389,6 +434,8 @@ class Room:
                 if video is not None and video.layer_count > 1:
                     video.sample_layers(now)
             for participant in participants:
+                if is_screen(participant.id):
+                    continue  # a share receives nothing
                 await self._check_link(participant)
                 await self._check_floor(participant, now)
                 self._choose_layers(participant, now)

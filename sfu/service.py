@@ -38,6 +38,7 @@ from sfu.messages import (
     Reply,
     Request,
     ServerMute,
+    StopScreen,
     View,
     check_id,
     parse_request,
@@ -139,8 +140,12 @@ async def _dispatch(room: Room, pid: str, request: Request) -> Reply:
     # caller holds the room's lock for SERIALISED requests); answers, mutes
     # and subscription switches never wait behind them.
     match request:
+        case Publish(sdp=sdp, source="screen"):
+            return await room.publish_screen(pid, sdp)
         case Publish(sdp=sdp):
             return await room.publish(pid, sdp)
+        case StopScreen(target=target):
+            return await room.stop_screen(pid, target)
         case Answer(sdp=sdp):
             return await room.apply_answer(pid, sdp)
         case Mute(kind=kind, muted=muted):

@@ -147,6 +147,19 @@ class Spotlight(Command):
     participant: Pid | None
 
 
+class StopScreen(Command):
+    """Stop a screen share: your own (no participant), or anyone's for a lead."""
+
+    participant: Pid | None = None
+
+
+class AllowScreen(Command):
+    """Let a participant share their screen, or take the permission back."""
+
+    participant: Pid
+    allowed: bool = True
+
+
 class GiveAssignment(Command):
     """Give a client a home practice assignment."""
 

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from imr_live.domain.roles import Role
 
 MediaKind = Literal["audio", "video"]
+ScreenStopReason = Literal["stopped", "left", "not_allowed"]
+"""Why a screen share ended: stopped (by the sharer or a lead), the sharer left, or a lead
+took back their permission."""
 JsonObject = dict[str, JsonValue]
 """A JSON object as the log stores it and the wire carries it."""
 
@@ -222,6 +225,28 @@ class VideoSpotlighted(EventData):
 
     KIND = "video.spotlighted"
     participant: str | None
+
+
+class ScreenStarted(About):
+    """Someone began sharing their screen or a window: shown large for everyone."""
+
+    KIND = "screen.started"
+
+
+class ScreenStopped(About):
+    """A screen share ended: stopped by the sharer or a lead, or the sharer left."""
+
+    KIND = "screen.stopped"
+    by: str
+    """Who stopped it (the sharer themselves when they stopped or left)."""
+    reason: ScreenStopReason = "stopped"
+
+
+class ScreenAllowed(About):
+    """A lead let someone share their screen (or took the permission back)."""
+
+    KIND = "screen.allowed"
+    allowed: bool
 
 
 class RecordingStarted(EventData):
@@ -495,6 +520,9 @@ ALL_KINDS: tuple[type[EventData], ...] = (
     MuteRequested,
     MediaMuted,
     VideoSpotlighted,
+    ScreenStarted,
+    ScreenStopped,
+    ScreenAllowed,
     RecordingStarted,
     RecordingStopped,
     AssignmentGiven,

@@ -216,7 +216,7 @@ def _cmd(
     return CommandSpec(name, who, payload, ack, logs, summary, who_text, errors)
 
 
-_LEFT = (e.ParticipantLeft,)
+_LEFT = (e.ParticipantLeft, e.ScreenStopped)
 COMMANDS: dict[str, CommandSpec] = {
     s.name: s
     for s in (
@@ -359,7 +359,7 @@ COMMANDS: dict[str, CommandSpec] = {
             LEADS,
             c.Target,
             Logged,
-            (e.ParticipantRemoved,),
+            (e.ParticipantRemoved, e.ScreenStopped),
             "Remove a guest: their link is turned off, media closed and connections cut.",
             errors=("conflict", "not_found"),
         ),
@@ -379,6 +379,36 @@ COMMANDS: dict[str, CommandSpec] = {
             Logged,
             (e.VideoSpotlighted,),
             "Show one person's video large for everyone, or (null) stop doing so.",
+            errors=("conflict", "not_found"),
+        ),
+        _cmd(
+            "screen.start",
+            SPEAKS,
+            c.Empty,
+            Logged,
+            (e.ScreenStarted,),
+            "Start sharing your screen or a window; then publish it as a `media` "
+            "`publish` with `source: screen`. One share at a time.",
+            who_text="leads; anyone else a lead allowed (screen.allow)",
+            errors=("conflict",),
+        ),
+        _cmd(
+            "screen.stop",
+            SPEAKS,
+            c.StopScreen,
+            Logged,
+            (e.ScreenStopped,),
+            "Stop the screen share: your own, or (leads) anyone's.",
+            who_text="the sharer; leads for anyone",
+            errors=("conflict",),
+        ),
+        _cmd(
+            "screen.allow",
+            LEADS,
+            c.AllowScreen,
+            Logged,
+            (e.ScreenAllowed, e.ScreenStopped),
+            "Let someone share their screen, or take it back (their share stops).",
             errors=("conflict", "not_found"),
         ),
         _cmd(

@@ -58,6 +58,9 @@ class MediaHooks(Protocol):
     async def session_ended(self, session_id: str) -> None:
         """Close the session's media room."""
 
+    async def stop_screen(self, session_id: str, participant_id: str) -> None:
+        """Stop forwarding ``participant_id``'s screen share (none, or no media: nothing)."""
+
     async def set_group(self, session_id: str, by: str, members: list[str], group: str) -> None:
         """Forward ``members``' media only within ``group`` ("" is the whole room)."""
 

@@ -26,6 +26,7 @@ from imr_live.domain.presentation import Presentation
 from imr_live.domain.privacy import Privacy
 from imr_live.domain.recorder import Handler, LiveSession, SessionRecorder
 from imr_live.domain.safety import Safety
+from imr_live.domain.screen_share import ScreenShare
 from imr_live.domain.seat import Seat
 from imr_live.errors import Conflict, Forbidden, InvalidInput
 
@@ -43,6 +44,7 @@ class LiveChannel:
         self.privacy = Privacy(recorder)
         self.captions = Captions(recorder)
         self.pairs = Pairs(recorder)
+        self.screen = ScreenShare(recorder)
         parts = (
             self.membership,
             Conversation(recorder),
@@ -55,6 +57,7 @@ class LiveChannel:
             Polls(recorder),
             Celebrations(recorder),
             self.pairs,
+            self.screen,
         )
         self._handlers: dict[str, Handler] = {}
         for part in parts:
@@ -86,6 +89,10 @@ class LiveChannel:
         if person is None or not person.present:
             raise Conflict("wait until you are admitted", code="not_admitted")
         media = self.recorder.need_media()
+        if message.type == "publish" and (message.model_extra or {}).get("source") == "screen":
+            return await self.screen.publish(
+                seat, lambda: media.signal(seat.session_id, seat.participant_id, message)
+            )
         if message.type != "join":
             return await media.signal(seat.session_id, seat.participant_id, message)
         # A private talk outlives media rooms (made on first join, moved between

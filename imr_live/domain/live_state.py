@@ -158,6 +158,10 @@ class LiveState:
     """Ids of the people in a private talk now (their media is kept apart from the group)."""
     spotlight: str | None = None
     """The person the lead clinician shows large for everyone (None: nobody)."""
+    screen: str | None = None
+    """Who is sharing their screen now (None: nobody)."""
+    screen_allowed: set[str] = field(default_factory=set)
+    """Besides the leads, who a lead let share their screen."""
     private_mode: bool = False
     """Private group mode: group members see only the leads (and interpreters)."""
     private_voices: bool = True
@@ -281,6 +285,8 @@ class LiveState:
             chat=list(self.chat),
             private_talk=list(self.private_talk),
             spotlight=self.spotlight,
+            screen=self.screen,
+            screen_allowed=sorted(self.screen_allowed),
             private_mode=self.private_mode,
             private_voices=self.private_voices,
             captions=self.captions,
@@ -317,6 +323,8 @@ def _set_status(status: str) -> Callable[[LiveState, e.About], None]:
         s.people[d.participant].status = status
         if status != ADMITTED and d.participant in s.hands:
             s.hands.remove(d.participant)
+        if status != ADMITTED and s.screen == d.participant:
+            s.screen = None  # a share never outlives its sharer's presence
 
     return fold
 
@@ -396,6 +404,22 @@ def _spotlighted(s: LiveState, d: e.VideoSpotlighted) -> None:
     s.spotlight = d.participant
 
 
+def _screen_started(s: LiveState, d: e.ScreenStarted) -> None:
+    s.screen = d.participant
+
+
+def _screen_stopped(s: LiveState, d: e.ScreenStopped) -> None:
+    if s.screen == d.participant:
+        s.screen = None
+
+
+def _screen_allowed(s: LiveState, d: e.ScreenAllowed) -> None:
+    if d.allowed:
+        s.screen_allowed.add(d.participant)
+    else:
+        s.screen_allowed.discard(d.participant)
+
+
 def _locked(s: LiveState, d: e.SessionLocked) -> None:
     s.locked = d.locked
 
@@ -442,6 +466,7 @@ def _ended(s: LiveState, _d: e.SessionEnded) -> None:
     s.role_play = None
     s.private_talk = []
     s.captions = False
+    s.screen = None
     s.poll = None
     s.pairs = None
     for p in s.people.values():
@@ -512,6 +537,9 @@ _FOLDS: dict[type[e.EventData], Callable[[LiveState, Any], None]] = {
     e.ConsentSet: _consent,
     e.MediaMuted: _server_muted,
     e.VideoSpotlighted: _spotlighted,
+    e.ScreenStarted: _screen_started,
+    e.ScreenStopped: _screen_stopped,
+    e.ScreenAllowed: _screen_allowed,
     e.AssignmentGiven: _practice_given,
     e.AssignmentReviewed: _practice_reviewed,
     e.GoalNoted: _goal_noted,

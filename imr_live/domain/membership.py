@@ -19,6 +19,7 @@ from imr_live.domain.recorder import (
     is_staff,
 )
 from imr_live.domain.roles import Role
+from imr_live.domain.screen_share import end_on_departure
 from imr_live.domain.seat import Seat
 from imr_live.domain.sessions import SessionStatus
 from imr_live.errors import Conflict, Forbidden, ImrError, InvalidInput, Unavailable
@@ -92,6 +93,7 @@ class Membership:
             if await self.r.coord.connections(session_id, participant_id):
                 return  # came back on another connection meanwhile
             if person.status == ADMITTED:
+                await end_on_departure(self.r, live, participant_id)
                 dropped = departure(e.ParticipantDropped, participant_id, "disconnected", closed_at)
                 await self.r.record(live, participant_id, dropped, ROOM)
                 await self.r.media_gone(session_id, participant_id)
@@ -204,6 +206,7 @@ class Membership:
         """Leave on purpose: out of the room (or the waiting room), media closed."""
         pid = seat.participant_id
         was_waiting = live.state.people[pid].status == WAITING
+        await end_on_departure(self.r, live, pid)
         data = e.ParticipantLeft(participant=pid, reason="left")
         await self.r.record(live, pid, data, STAFF if was_waiting else ROOM)
         await self.r.fanout.leave_room(seat.session_id, pid)
@@ -323,6 +326,7 @@ class Membership:
 
     async def _expel(self, live: LiveSession, by: str, pid: str, reason: str) -> LogEvent:
         """Log a removal, tell the person, close their media and (after the lock) connections."""
+        await end_on_departure(self.r, live, pid)
         data = e.ParticipantRemoved(participant=pid, reason=reason)
         ev = await self.r.record(live, by, data, ROOM)
         session_id = live.state.session_id

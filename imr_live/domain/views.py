@@ -116,6 +116,10 @@ class Snapshot(BaseModel):
     """Ids of the people in a private talk now (empty: none)."""
     spotlight: str | None = None
     """The person the lead clinician shows large for everyone (None: nobody)."""
+    screen: str | None = None
+    """Who is sharing their screen now (None: nobody); shown large for everyone."""
+    screen_allowed: list[str] = []
+    """Besides the leads, who a lead let share their screen."""
     private_mode: bool = False
     """Private group mode: group members see only the leads, interpreters and who chose to show."""
     private_voices: bool = True

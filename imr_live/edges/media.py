@@ -105,6 +105,13 @@ class MediaBridge:
         message = {"type": "server_mute", "target": target, "kind": kind, "muted": muted}
         await self._handle(session_id, by, message)
 
+    async def stop_screen(self, session_id: str, participant_id: str) -> None:
+        """Stop forwarding someone's screen share; asked in their name, so it works whether
+        or not the lead who stops it has media (no share or no media: nothing to stop)."""
+        await self._set_in_room(
+            session_id, participant_id, {"type": "stop_screen", "target": participant_id}
+        )
+
     async def set_group(self, session_id: str, by: str, members: list[str], group: str) -> None:
         """Keep ``members``' media within ``group`` ("" is the whole room); no media room yet
         means nobody's media flows, so there is nothing to keep apart."""

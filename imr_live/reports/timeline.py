@@ -40,6 +40,7 @@ GROUPS: dict[str, frozenset[str]] = {
     "polls": frozenset({"poll.opened", "poll.answered", "poll.closed"}),
     "celebrations": frozenset({"celebration.offered", "celebration.answered"}),
     "pairs": frozenset({"pairs.started", "pairs.visited", "pairs.ended"}),
+    "screen": frozenset({"screen.started", "screen.stopped", "screen.allowed"}),
     "leader_actions": frozenset(
         {
             "session.started",
@@ -254,6 +255,15 @@ _SAY: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
         f"{s} answered the poll: option {', '.join(str(c + 1) for c in d['choices'])}"
     ),
     "poll.closed": _poll_closed,
+    "screen.started": lambda _a, s, _d: f"{s} began sharing their screen",
+    "screen.stopped": lambda a, s, d: (
+        f"{s} left while sharing their screen"
+        if d.get("reason") == "left"
+        else f"{s}'s screen share was stopped" + ("" if a == s else f" by {a}")
+    ),
+    "screen.allowed": lambda a, s, d: (
+        f"{a} {'let' if d.get('allowed') else 'no longer lets'} {s} share their screen"
+    ),
     "celebration.offered": lambda a, s, d: (
         f"{a} asked {s} if the group may celebrate: {d.get('title', '')}"
     ),

@@ -178,6 +178,7 @@ class Peer:
         self.events: list[dict[str, Any]] = []
         self.pub_pc: RTCPeerConnection | None = None
         self.sub_pc: RTCPeerConnection | None = None
+        self.screen_pc: RTCPeerConnection | None = None
         self.mids: dict[str, str] = {}  # mid -> publisher id
         self.colours: dict[str, Counter[str]] = {}  # publisher -> colour counts
         self.audio_frames: Counter[str] = Counter()
@@ -229,6 +230,19 @@ class Peer:
         reply = await self.send({"type": "publish", "sdp": pc.localDescription.sdp})
         self.publish_answer = reply["sdp"]
         await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
+
+    async def share_screen(self, colour: str) -> dict[str, Any]:
+        """Publish a coloured video as this participant's screen share (its own connection)."""
+        pc = client_pc()
+        if self.screen_pc is not None:
+            self._retired.append(self.screen_pc)
+        self.screen_pc = pc
+        pc.addTransceiver(ColourTrack(colour), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        message = {"type": "publish", "source": "screen", "sdp": pc.localDescription.sdp}
+        reply = await self.send(message)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
+        return reply
 
     def emitted(self, event: dict[str, Any]) -> None:
         self.events.append(event)
@@ -294,7 +308,7 @@ class Peer:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for pc in (self.pub_pc, self.sub_pc, *self._retired):
+        for pc in (self.pub_pc, self.sub_pc, self.screen_pc, *self._retired):
             if pc is not None:
                 await pc.close()
 

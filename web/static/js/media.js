@@ -21,15 +21,21 @@
 //   media.setInterpreters(pinned)  interpreters beside the leader: [[participant, words], ...]
 //   media.onQuality(listener)    listener({level, audioOnly}) now and whenever it changes; level:
 //     checking | good | weak | reconnecting | off (media_quality.js)
+//   media.shareScreen(stream)   publish a getDisplayMedia stream as your screen share (after the
+//     server acknowledged `screen.start`); throws with `code` when refused
+//   media.stopScreen()          stop publishing the share and release the screen
+//   media.onScreen(listener)    listener(participant, track | null): a share arrived or went
+//     (participant is the sharer's id; the SFU names the share `<id>~screen`)
 //   media.lost()                 the live channel dropped: say "Reconnecting…" until media flows
 //   media.stop()                 leave, close both connections, release camera and microphone
 //
 // Two connections (docs/sfu.md): `pub` (we offer, sendonly) and `sub` (the SFU offers).
-import { closeConnection, newPeerConnection, publishingOffer, subscribingAnswer } from "./media_pc.js";
+import { closeConnection, newPeerConnection, publishingOffer, screenOffer, subscribingAnswer } from "./media_pc.js";
 import { LinkQuality, LinkSampler, SAMPLE_MS } from "./media_quality.js";
 import { Tiles } from "./media_tiles.js";
 
 const WATCH_ONLY = new Set(["observer"]); // roles that receive media but never publish
+const SCREEN = "~screen"; // the SFU's id of a screen share: `<sharer>~screen`
 
 const RETRY_FIRST_MS = 1000;
 // ICE often recovers from a short glitch by itself; past this, join again.
@@ -79,6 +85,10 @@ class RoomMedia {
     this.sampler = new LinkSampler();
     this.sampleTimer = null;
     this.sampling = false;
+    this.screenStream = null; // the screen this page shares (getDisplayMedia), if any
+    this.screenPc = null;
+    this.screenListeners = [];
+    this.screenShown = null; // whose share this page shows
   }
 
   say(text) { this.note.textContent = text; }
@@ -117,6 +127,7 @@ class RoomMedia {
       await this.send({ type: "join" });
       this.joined = true;
       if (this.stream) await this.publish(generation);
+      if (this.screenStream) await this.republishScreen(generation);
       if (generation !== this.generation) return;
       this.reapply();
       this.sampler.reset();
@@ -137,6 +148,48 @@ class RoomMedia {
     if (generation !== this.generation) return;
     const reply = await this.send({ type: "publish", sdp: offer.sdp });
     if (generation === this.generation) await pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
+  }
+
+  async publishScreen(generation) {
+    closeConnection(this.screenPc);
+    const pc = this.screenPc = newPeerConnection(this.iceServers);
+    const sdp = await screenOffer(pc, this.screenStream);
+    if (generation !== this.generation) return;
+    const reply = await this.send({ type: "publish", source: "screen", sdp });
+    if (generation === this.generation) await pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
+  }
+
+  /** After a reconnect the SFU has no share of ours: send it again, or end it here if refused. */
+  async republishScreen(generation) {
+    try {
+      await this.publishScreen(generation);
+    } catch (err) {
+      if (!(err instanceof MediaRefused)) throw err;
+      this.stopScreen(); // the share was stopped meanwhile
+    }
+  }
+
+  async shareScreen(stream) {
+    this.stopScreen(); // never two screens captured at once
+    this.screenStream = stream;
+    try {
+      await this.publishScreen(this.generation);
+    } catch (err) {
+      this.stopScreen();
+      throw err;
+    }
+  }
+
+  stopScreen() {
+    closeConnection(this.screenPc);
+    this.screenPc = null;
+    if (this.screenStream) this.screenStream.getTracks().forEach((t) => t.stop());
+    this.screenStream = null;
+  }
+
+  screenChanged(participant, track) {
+    this.screenShown = track ? participant : null;
+    for (const listener of this.screenListeners) listener(participant, track);
   }
 
   /** A fresh SFU participant knows nothing of our choices: say them again. */
@@ -223,7 +276,10 @@ class RoomMedia {
         const generation = this.generation; // an offer from before a restart or stop is stale
         this.offers = this.offers.then(() => this.answer(data, generation));
       },
-      track_removed: () => this.tiles.detach(data.participant, data.kind),
+      track_removed: () => {
+        if (data.participant.endsWith(SCREEN)) this.screenChanged(data.participant.slice(0, -SCREEN.length), null);
+        else this.tiles.detach(data.participant, data.kind);
+      },
       speaker: () => this.tiles.setSpeaker(data.participant),
       // Our own mute by the leader is told by the room (the logged media.muted event).
       muted: () => { if (data.participant !== this.you) this.tiles.setMuted(data.participant, data.kind, data.muted); },
@@ -256,7 +312,9 @@ class RoomMedia {
       if (generation !== this.generation) return;
       this.lastAnswer = sdp;
       await this.send({ type: "answer", sdp });
-      this.tiles.keepOnly(new Set(offer.tracks.map((t) => t.participant)));
+      const publishers = new Set(offer.tracks.map((t) => t.participant));
+      this.tiles.keepOnly(publishers);
+      if (this.screenShown && !publishers.has(this.screenShown + SCREEN)) this.screenChanged(null, null);
     } catch (err) {
       if (generation === this.generation) this.failed(err);
     }
@@ -265,6 +323,10 @@ class RoomMedia {
   received({ transceiver, track }) {
     const participant = this.mids.get(transceiver.mid);
     if (!participant) return;
+    if (participant.endsWith(SCREEN)) {
+      this.screenChanged(participant.slice(0, -SCREEN.length), track);
+      return;
+    }
     this.tiles.attach(participant, track.kind, track, () => this.soundBlocked());
   }
 
@@ -335,6 +397,7 @@ class RoomMedia {
     this.pub = this.sub = this.videoSender = null;
     this.mids = new Map();
     this.tiles.keepOnly(new Set());
+    this.screenChanged(null, null);
   }
 
   stop() {
@@ -346,6 +409,7 @@ class RoomMedia {
     window.clearInterval(this.sampleTimer);
     this.retryTimer = this.sampleTimer = null;
     this.closeConnections();
+    this.stopScreen();
     if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
     this.stream = null;
     this.tiles.clear();
@@ -368,6 +432,9 @@ export function createMedia(options) {
     setSpot: (participant, canSpot, onSpot) => media.tiles.setSpot(participant, canSpot, onSpot),
     setInterpreters: (pinned) => media.tiles.setInterpreters(pinned),
     onQuality: (listener) => media.onQuality(listener),
+    shareScreen: (stream) => media.shareScreen(stream),
+    stopScreen: () => media.stopScreen(),
+    onScreen: (listener) => media.screenListeners.push(listener),
     lost: () => { if (media.joined && !media.stopped) media.quality.lost(); },
     stop: () => media.stop(),
   };

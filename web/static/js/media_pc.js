@@ -56,6 +56,19 @@ export async function publishingOffer(pc, stream) {
   return { sdp: pc.localDescription.sdp, video };
 }
 
+/**
+ * Offer to publish a shared screen or window (one video track, sendonly) on its own
+ * connection; the SFU forwards it as the participant `<id>~screen`. Returns the SDP.
+ */
+export async function screenOffer(pc, stream) {
+  const track = stream.getVideoTracks()[0];
+  if ("contentHint" in track) track.contentHint = "detail"; // text stays sharp, frames may drop
+  preferVp8(pc.addTransceiver(track, { direction: "sendonly", streams: [stream] }));
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  return pc.localDescription.sdp;
+}
+
 /** Answer the SFU's subscribing offer, with complete ICE; returns the answer's SDP. */
 export async function subscribingAnswer(pc, sdp) {
   await pc.setRemoteDescription({ type: "offer", sdp });

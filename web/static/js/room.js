@@ -8,6 +8,7 @@ import { bindCaptions, captionHandlers, renderCaptions, showCaption } from "./ro
 import { bindPrivacy, pinnedInterpreters, privacyHandlers, renderPrivacy } from "./room_privacy.js";
 import { bindSessionTools, renderSessionTools } from "./room_session.js";
 import { bindGuest, guestHandlers, renderGuest } from "./room_guest.js";
+import { bindScreen, renderScreen, screenHandlers, screenSnapshot } from "./room_screen.js";
 import { bindTabs } from "./tabs.js";
 import { bindSlideSize } from "./room_view.js";
 import { Lively } from "./lively.js";
@@ -67,6 +68,7 @@ export class Room {
     bindPrivacy(this);
     bindGuest(this);
     bindCaptions(this);
+    bindScreen(this);
     bindTabs($("lead-tabs"));
     bindQuality(this);
   }
@@ -147,6 +149,7 @@ export class Room {
     }
     this.spot = state.spotlight ?? null;
     this.mine.snapshot(state);
+    screenSnapshot(this, state);
     this.seq = state.seq;
     for (const m of state.chat || []) this.addChat(m.actor, m.text, m.seq);
     this.lively.snapshot(state);
@@ -262,6 +265,7 @@ export class Room {
       ...privacyHandlers(this),
       ...guestHandlers(this),
       ...captionHandlers(this),
+      ...screenHandlers(this),
     };
   }
 
@@ -279,6 +283,7 @@ export class Room {
     renderPrivacy(this);
     renderGuest(this);
     renderCaptions(this);
+    renderScreen(this);
     this.records.render();
     this.mine.render();
     if (LEADS.has(this.you.role)) this.renderLeadPanels();
@@ -420,7 +425,7 @@ export class Room {
     ));
     const here = people.filter((p) => p.status === "admitted");
     // The server mutes are part of the key: the row's buttons change with them.
-    renderList($("people-list"), here.map((p) => ({ ...p, muted: this.serverMuted[p.id] || [] })), (p) => this.personRow(p));
+    renderList($("people-list"), here.map((p) => ({ ...p, muted: this.serverMuted[p.id] || [], screen: this.screenAllowed.has(p.id) })), (p) => this.personRow(p));
     this.fillClientSelects(here.filter((p) => p.role === "client"));
     this.renderRolePlayForm(here);
     $("btn-lock").textContent = this.locked ? "Unlock the room" : "Lock the room";
@@ -447,6 +452,10 @@ export class Room {
       el("button", { type: "button", class: "secondary", onclick: () => this.act("media.server_mute", { participant: p.id, kind: "audio", muted: !this.leaderMuted(p.id, "audio") }) },
         this.leaderMuted(p.id, "audio") ? `Let everyone hear ${p.display_name} again` : `Turn off ${p.display_name}'s sound for everyone`),
     );
+    if (SPEAKS.has(p.role) && !LEADS.has(p.role)) {
+      row.append(el("button", { type: "button", class: "secondary", onclick: () => this.act("screen.allow", { participant: p.id, allowed: !p.screen }) },
+        p.screen ? `Stop letting ${p.display_name} share their screen` : `Let ${p.display_name} share their screen`));
+    }
     if (!STAFF.has(p.role)) {
       const confirm = el("span", { class: "row", hidden: true },
         el("button", { type: "button", class: "danger", onclick: () => this.act("participant.remove", { participant: p.id }) }, `Yes, remove ${p.display_name}`),
