@@ -90,6 +90,13 @@ class ShowSlide(Command):
     slide_id: Ref | None = None
 
 
+class ShowHandout(Command):
+    """Show one page of a handout uploaded to this session."""
+
+    handout: Pid
+    page: int = Field(default=1, ge=1, le=1000)
+
+
 class RolePlayRoleIn(Command):
     """A role in a free-form role play."""
 

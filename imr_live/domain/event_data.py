@@ -133,6 +133,23 @@ class SlideShown(EventData):
     count: int
 
 
+class HandoutShown(EventData):
+    """A page of an uploaded handout is shown to everyone (in place of the slide)."""
+
+    KIND = "handout.shown"
+    handout: str
+    title: str
+    page: int
+    """The page shown, 1 for the first."""
+    pages: int
+
+
+class HandoutCleared(Nothing):
+    """The handout is put away; the script's slide shows again."""
+
+    KIND = "handout.cleared"
+
+
 class RolePlayRole(BaseModel):
     """One role in a role play."""
 
@@ -521,6 +538,8 @@ ALL_KINDS: tuple[type[EventData], ...] = (
     PairsStarted,
     PairVisited,
     PairsEnded,
+    HandoutShown,
+    HandoutCleared,
 )
 """Every kind the live channel logs."""
 

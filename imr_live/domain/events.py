@@ -82,6 +82,13 @@ class SlideAck(Logged):
     index: int
 
 
+class HandoutAck(Logged):
+    """A handout page shown."""
+
+    page: int
+    pages: int
+
+
 class AssignmentAck(Logged):
     """Home practice given."""
 
@@ -289,6 +296,25 @@ COMMANDS: dict[str, CommandSpec] = {
             (e.SlideShown,),
             "Show a slide (by index or id) of the session's script or a named deck.",
             errors=("no_script", "not_found"),
+        ),
+        _cmd(
+            "handout.show",
+            LEADS,
+            c.ShowHandout,
+            HandoutAck,
+            (e.HandoutShown,),
+            "Show a page (1 = first) of a handout uploaded to this session, in place of the "
+            "slide; everyone sees it.",
+            errors=("not_found",),
+        ),
+        _cmd(
+            "handout.clear",
+            LEADS,
+            c.Empty,
+            Logged,
+            (e.HandoutCleared,),
+            "Put the handout away: the script's slide shows again.",
+            errors=("out_of_order",),
         ),
         _cmd(
             "roleplay.start",

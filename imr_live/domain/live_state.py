@@ -141,6 +141,8 @@ class LiveState:
     locked: bool = False
     people: dict[str, Person] = field(default_factory=dict)
     slide: e.SlideShown | None = None
+    handout: e.HandoutShown | None = None
+    """The handout page on screen (it covers the slide until cleared or a slide is shown)."""
     role_play: RunningRolePlay | None = None
     hands: list[str] = field(default_factory=list)
     recording: bool = False
@@ -274,6 +276,7 @@ class LiveState:
                 p.hidden_view() if hides and self.hides(p, viewer) else p.view() for p in visible
             ],
             slide=None if self.slide is None else ShownSlide(**self.slide.model_dump()),
+            handout=self.handout,
             role_play=self.role_play,
             hands=list(self.hands),
             recording=self.recording,
@@ -326,7 +329,15 @@ def _renamed(s: LiveState, d: e.ParticipantRenamed) -> None:
 
 
 def _slide(s: LiveState, d: e.SlideShown) -> None:
-    s.slide = d
+    s.slide, s.handout = d, None
+
+
+def _handout(s: LiveState, d: e.HandoutShown) -> None:
+    s.handout = d
+
+
+def _handout_cleared(s: LiveState, _d: e.HandoutCleared) -> None:
+    s.handout = None
 
 
 def _rp_started(s: LiveState, d: e.RolePlayStarted) -> None:
@@ -504,6 +515,8 @@ _FOLDS: dict[type[e.EventData], Callable[[LiveState, Any], None]] = {
     e.ParticipantRemoved: _set_status(REMOVED),
     e.ParticipantRenamed: _renamed,
     e.SlideShown: _slide,
+    e.HandoutShown: _handout,
+    e.HandoutCleared: _handout_cleared,
     e.RolePlayStarted: _rp_started,
     e.RolePlayStepped: _rp_stepped,
     e.RolePlayEnded: _rp_ended,

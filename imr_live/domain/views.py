@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 from imr_live.domain.event_data import (
     CelebrationOffered,
+    HandoutShown,
     PairsStarted,
     PollOpened,
     RolePlayStarted,
@@ -107,6 +108,8 @@ class Snapshot(BaseModel):
     locked: bool
     people: list[PersonView]
     slide: ShownSlide | None
+    handout: HandoutShown | None = None
+    """The handout page shown in place of the slide, if any."""
     role_play: RunningRolePlay | None
     hands: list[str]
     recording: bool
