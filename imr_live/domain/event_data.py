@@ -150,6 +150,40 @@ class HandoutCleared(Nothing):
     KIND = "handout.cleared"
 
 
+class CeremonyStarted(Nothing):
+    """The lead clinician opened a graduation ceremony for the room."""
+
+    KIND = "ceremony.started"
+
+
+class CeremonyAsked(About):
+    """A graduate is asked if their certificate may be shown to everyone (staff and they hear)."""
+
+    KIND = "ceremony.asked"
+
+
+class CeremonyAnswered(About):
+    """A graduate's yes or no to being shown (staff and they hear it)."""
+
+    KIND = "ceremony.answered"
+    yes: bool
+
+
+class CeremonyHonoured(About):
+    """A graduate's certificate is shown to everyone, after their own yes."""
+
+    KIND = "ceremony.honoured"
+    display_name: str
+    headline: str
+    achievement: str
+
+
+class CeremonyEnded(Nothing):
+    """The graduation ceremony is over."""
+
+    KIND = "ceremony.ended"
+
+
 class RolePlayRole(BaseModel):
     """One role in a role play."""
 
@@ -540,6 +574,11 @@ ALL_KINDS: tuple[type[EventData], ...] = (
     PairsEnded,
     HandoutShown,
     HandoutCleared,
+    CeremonyStarted,
+    CeremonyAsked,
+    CeremonyAnswered,
+    CeremonyHonoured,
+    CeremonyEnded,
 )
 """Every kind the live channel logs."""
 
