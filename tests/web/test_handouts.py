@@ -59,6 +59,7 @@ async def test_the_leader_uploads_and_shows_a_handout_everyone_sees(
     await leader.get_by_role("button", name="Show Coping skills").click()
     await picture_shown(alex, "Handout: Coping skills, page 1 of 2")
     await expect(alex.locator("#slide")).to_be_hidden()
+    await expect(alex.locator("#stage")).to_have_attribute("data-slide", "large")
     await expect(alex.locator("#slide-position")).to_have_text(
         "Handout: Coping skills, page 1 of 2"
     )
