@@ -67,6 +67,11 @@ async def test_only_graduates_who_said_yes_are_honoured_in_turn(server: Server) 
     assert sue.events("ceremony.asked") == [] and sue.events("ceremony.answered") == []
     for kind in ("ceremony.asked", "ceremony.answered"):
         assert {e["data"]["participant"] for e in ann.events(kind)} == {ann_id}
+    status, review = await dana.api("GET", f"/api/sessions/{sid}/timeline?groups=ceremony")
+    assert status == 200
+    said = [x["summary"] for x in review["entries"]]
+    assert "Ben said no to showing their certificate" in said
+    assert "dana showed Ann's graduation certificate to everyone" in said
     kinds = [e.kind for e in await server.services.log.read(sid) if e.kind.startswith("ceremony")]
     assert kinds == [
         "ceremony.started",

@@ -99,3 +99,11 @@ async def test_the_room_follows_the_handout_and_a_late_joiner_sees_its_page(
         ),
     ]
     assert ann_id not in {actor for actor, _k, _d in rows}
+    status, review = await dana.api("GET", f"/api/sessions/{sid}/timeline?groups=slides")
+    assert status == 200
+    said = [x["summary"] for x in review["entries"] if x["kind"].startswith("handout.")]
+    assert said[:3] == [
+        "dana showed the handout Coping skills, page 1 of 3",
+        "dana showed the handout Coping skills, page 2 of 3",
+        "dana put the handout away",
+    ]
