@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
@@ -39,6 +40,17 @@ PAGE_HEADERS = {
 """A page picture is shown, never run: no script, no plug-in, no sniffing it as HTML."""
 
 
+_RENDERING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def rendering() -> asyncio.Semaphore:
+    """One handout is drawn at a time per process (per event loop): drawing is CPU work and
+    the live channel shares the process, so a second upload waits its turn."""
+    return _RENDERING.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(1))
+
+
 class TooLarge(InvalidInput):
     """The upload is larger than the server takes (413)."""
 
@@ -58,7 +70,10 @@ async def upload_handout(request: web.Request) -> web.Response:
     limit = services(request).config.handout_max_bytes
     try:
         title, name, data = await _read_upload(request, limit)
-        pages = await asyncio.to_thread(render, data, services(request).config.handout_max_pages)
+        async with rendering():
+            pages = await asyncio.to_thread(
+                render, data, services(request).config.handout_max_pages
+            )
     except ImrError as exc:
         log.info("handout for session %s refused: %s", session.id, exc.code)
         raise

@@ -43,6 +43,14 @@ def png_of(size: tuple[int, int] = (200, 100)) -> bytes:
     return out.getvalue()
 
 
+def jpeg_of(size: tuple[int, int] = (200, 100)) -> bytes:
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x013B] = "Someone private"  # Artist
+    Image.new("RGB", size, "teal").save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
 def _text_chunk(key: str, value: str) -> Any:
     from PIL.PngImagePlugin import PngInfo
 
@@ -102,10 +110,15 @@ async def test_a_pdf_becomes_page_pictures_served_as_inert_pngs(small_server: Se
     assert missing.status == 404
 
 
-async def test_a_picture_is_drawn_again_without_its_metadata(small_server: Server) -> None:
+@pytest.mark.parametrize(("make", "name"), [(png_of, "My steps.png"), (jpeg_of, "My steps.jpg")])
+async def test_a_picture_is_drawn_again_without_its_metadata(
+    small_server: Server, make: Any, name: str
+) -> None:
     dana = await small_server.staff("dana")
     sid = (await dana.create_session())["id"]
-    status, body = await upload(dana, sid, png_of(), "My steps.png")
+    data = make()
+    assert b"Someone private" in data
+    status, body = await upload(dana, sid, data, name)
     assert status == 201, body
     assert (body["handout"]["title"], body["handout"]["pages"]) == ("My steps", 1)
     resp = await dana.http.get(f"/api/handouts/{body['handout']['id']}/pages/1.png")
