@@ -113,6 +113,10 @@ class Config:
     """Seconds between purges of safety checks older than `safety_retention_days`."""
     imr_scales_due_days: int = 90
     """Days after a client's last IMR Scales rating (of a version) that the next one is due; the first is due at their first session."""
+    handout_max_bytes: int = 10 * 1024 * 1024
+    """Largest handout file (PDF, PNG or JPEG) a lead may upload; a larger one is refused (413)."""
+    handout_max_pages: int = 30
+    """Most pages a handout may have (each is kept as a picture)."""
     captions_engine: str = "pocketsphinx"
     """Speech engine for live captions, in a speech process of its own on this server: pocketsphinx (ships an English model) or off."""
     sfu_settings: SfuConfig = field(default_factory=SfuConfig)
@@ -123,6 +127,8 @@ class Config:
             raise ConfigError("attendance_share must be more than 0 and at most 1")
         if self.safety_retention_days <= 0 or self.safety_purge_interval_s <= 0:
             raise ConfigError("safety_retention_days and safety_purge_interval_s must be above 0")
+        if self.handout_max_bytes < 1 or self.handout_max_pages < 1:
+            raise ConfigError("handout_max_bytes and handout_max_pages must be at least 1")
         if self.imr_scales_due_days < 1:
             raise ConfigError("imr_scales_due_days must be at least 1")
         try:

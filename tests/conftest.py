@@ -152,7 +152,7 @@ async def truncate(database_url: str, tmp_path: Path) -> None:
         await db.execute(
             "TRUNCATE accounts, staff_sessions, sessions, invites, session_log, session_heads,"
             " care_plans, fidelity_ratings, safety_checks, session_plans,"
-            " audit_log"
+            " audit_log, handouts, handout_pages"
         )
     finally:
         await db.close()

@@ -90,6 +90,25 @@ class ShowSlide(Command):
     slide_id: Ref | None = None
 
 
+class ShowHandout(Command):
+    """Show one page of a handout uploaded to this session."""
+
+    handout: Pid
+    page: int = Field(default=1, ge=1, le=1000)
+
+
+class StartCeremony(Command):
+    """Open a graduation ceremony for these clients (in the order they are honoured)."""
+
+    graduates: list[Pid] = Field(min_length=1, max_length=20)
+
+
+class AnswerCeremony(Command):
+    """A graduate's yes or no to their certificate being shown to everyone."""
+
+    yes: bool
+
+
 class RolePlayRoleIn(Command):
     """A role in a free-form role play."""
 

@@ -136,6 +136,57 @@ class SlideShown(EventData):
     count: int
 
 
+class HandoutShown(EventData):
+    """A page of an uploaded handout is shown to everyone (in place of the slide)."""
+
+    KIND = "handout.shown"
+    handout: str
+    title: str
+    page: int
+    """The page shown, 1 for the first."""
+    pages: int
+
+
+class HandoutCleared(Nothing):
+    """The handout is put away; the script's slide shows again."""
+
+    KIND = "handout.cleared"
+
+
+class CeremonyStarted(Nothing):
+    """The lead clinician opened a graduation ceremony for the room."""
+
+    KIND = "ceremony.started"
+
+
+class CeremonyAsked(About):
+    """A graduate is asked if their certificate may be shown to everyone (staff and they hear)."""
+
+    KIND = "ceremony.asked"
+
+
+class CeremonyAnswered(About):
+    """A graduate's yes or no to being shown (staff and they hear it)."""
+
+    KIND = "ceremony.answered"
+    yes: bool
+
+
+class CeremonyHonoured(About):
+    """A graduate's certificate is shown to everyone, after their own yes."""
+
+    KIND = "ceremony.honoured"
+    display_name: str
+    headline: str
+    achievement: str
+
+
+class CeremonyEnded(Nothing):
+    """The graduation ceremony is over."""
+
+    KIND = "ceremony.ended"
+
+
 class RolePlayRole(BaseModel):
     """One role in a role play."""
 
@@ -549,6 +600,13 @@ ALL_KINDS: tuple[type[EventData], ...] = (
     PairsStarted,
     PairVisited,
     PairsEnded,
+    HandoutShown,
+    HandoutCleared,
+    CeremonyStarted,
+    CeremonyAsked,
+    CeremonyAnswered,
+    CeremonyHonoured,
+    CeremonyEnded,
 )
 """Every kind the live channel logs."""
 

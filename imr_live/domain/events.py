@@ -82,6 +82,13 @@ class SlideAck(Logged):
     index: int
 
 
+class HandoutAck(Logged):
+    """A handout page shown."""
+
+    page: int
+    pages: int
+
+
 class AssignmentAck(Logged):
     """Home practice given."""
 
@@ -289,6 +296,63 @@ COMMANDS: dict[str, CommandSpec] = {
             (e.SlideShown,),
             "Show a slide (by index or id) of the session's script or a named deck.",
             errors=("no_script", "not_found"),
+        ),
+        _cmd(
+            "handout.show",
+            LEADS,
+            c.ShowHandout,
+            HandoutAck,
+            (e.HandoutShown,),
+            "Show a page (1 = first) of a handout uploaded to this session, in place of the "
+            "slide; everyone sees it.",
+            errors=("not_found",),
+        ),
+        _cmd(
+            "handout.clear",
+            LEADS,
+            c.Empty,
+            Logged,
+            (e.HandoutCleared,),
+            "Put the handout away: the script's slide shows again.",
+            errors=("out_of_order",),
+        ),
+        _cmd(
+            "ceremony.start",
+            LEADER_ONLY,
+            c.StartCeremony,
+            Logged,
+            (e.CeremonyStarted, e.CeremonyAsked),
+            "Open a graduation ceremony: each graduating client (present) is asked if their "
+            "certificate may be shown to everyone.",
+            errors=("conflict", "not_found"),
+        ),
+        _cmd(
+            "ceremony.answer",
+            frozenset({Role.CLIENT}),
+            c.AnswerCeremony,
+            Logged,
+            (e.CeremonyAnswered,),
+            "Say yes (your certificate is shown in turn) or no (only staff hear it).",
+            who_text="a client asked in the running ceremony",
+            errors=("out_of_order",),
+        ),
+        _cmd(
+            "ceremony.next",
+            LEADS,
+            c.Empty,
+            Logged,
+            (e.CeremonyHonoured,),
+            "Show the next graduate who said yes, with their certificate, to everyone.",
+            errors=("out_of_order",),
+        ),
+        _cmd(
+            "ceremony.end",
+            LEADS,
+            c.Empty,
+            Logged,
+            (e.CeremonyEnded,),
+            "End the graduation ceremony.",
+            errors=("out_of_order",),
         ),
         _cmd(
             "roleplay.start",

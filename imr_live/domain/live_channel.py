@@ -16,6 +16,7 @@ from imr_live.domain import events
 from imr_live.domain.captions import Captions
 from imr_live.domain.care_records import CareRecords
 from imr_live.domain.celebrations import Celebrations
+from imr_live.domain.ceremony import Ceremony
 from imr_live.domain.conversation import Conversation
 from imr_live.domain.events import Ack, MediaAck, Welcome
 from imr_live.domain.media_control import MediaControl
@@ -56,6 +57,7 @@ class LiveChannel:
             self.captions,
             Polls(recorder),
             Celebrations(recorder),
+            Ceremony(recorder),
             self.pairs,
             self.screen,
         )

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from imr_live.domain import event_data as e
 from imr_live.domain.roles import HIDDEN_FROM_GUESTS, OPEN_IN_PRIVATE_MODE, Role
 from imr_live.domain.views import (
+    CeremonyView,
     ChatLine,
     GoalView,
     PairsView,
@@ -133,6 +134,33 @@ class OpenPoll:
 
 
 @dataclass(slots=True)
+class RunningCeremony:
+    """The graduation ceremony running now: who was asked, their answers, who was shown."""
+
+    graduates: list[str] = field(default_factory=list)
+    answers: dict[str, bool] = field(default_factory=dict)
+    honoured: list[str] = field(default_factory=list)
+    current: e.CeremonyHonoured | None = None
+
+    def next_ready(self) -> str | None:
+        """The first graduate who said yes and has not been shown yet."""
+        for pid in self.graduates:
+            if self.answers.get(pid) is True and pid not in self.honoured:
+                return pid
+        return None
+
+    def view(self, *, for_staff: bool, viewer: str | None) -> CeremonyView:
+        """The ceremony as ``viewer`` may see it (who said no: staff and that graduate only)."""
+        asked = self.graduates if for_staff else [g for g in self.graduates if g == viewer]
+        return CeremonyView(
+            current=self.current,
+            honoured=list(self.honoured),
+            asked=list(asked),
+            answers={g: a for g, a in self.answers.items() if g in asked},
+        )
+
+
+@dataclass(slots=True)
 class LiveState:
     """Everything a late joiner needs to see the session as it is now."""
 
@@ -141,6 +169,8 @@ class LiveState:
     locked: bool = False
     people: dict[str, Person] = field(default_factory=dict)
     slide: e.SlideShown | None = None
+    handout: e.HandoutShown | None = None
+    """The handout page on screen (it covers the slide until cleared or a slide is shown)."""
     role_play: RunningRolePlay | None = None
     hands: list[str] = field(default_factory=list)
     recording: bool = False
@@ -180,6 +210,8 @@ class LiveState:
     """Celebrations offered and not yet answered, by id."""
     pairs: PairsView | None = None
     """The pairs or triads practising now, with the leads visiting them."""
+    ceremony: RunningCeremony | None = None
+    """The graduation ceremony running now, if any."""
     last_seq: int = 0
 
     def apply(self, event: LogEvent) -> None:
@@ -278,6 +310,7 @@ class LiveState:
                 p.hidden_view() if hides and self.hides(p, viewer) else p.view() for p in visible
             ],
             slide=None if self.slide is None else ShownSlide(**self.slide.model_dump()),
+            handout=self.handout,
             role_play=self.role_play,
             hands=list(self.hands),
             recording=self.recording,
@@ -297,6 +330,9 @@ class LiveState:
             poll=None if self.poll is None else self.poll.view(for_staff=for_staff, viewer=viewer),
             celebration_offers=[c for c in self.celebration_offers.values() if own(c)],
             pairs=self.pairs,
+            ceremony=None
+            if self.ceremony is None
+            else self.ceremony.view(for_staff=for_staff, viewer=viewer),
         )
 
 
@@ -334,7 +370,39 @@ def _renamed(s: LiveState, d: e.ParticipantRenamed) -> None:
 
 
 def _slide(s: LiveState, d: e.SlideShown) -> None:
-    s.slide = d
+    s.slide, s.handout = d, None
+
+
+def _ceremony_started(s: LiveState, _d: e.CeremonyStarted) -> None:
+    s.ceremony = RunningCeremony()
+
+
+def _ceremony_asked(s: LiveState, d: e.CeremonyAsked) -> None:
+    if s.ceremony is not None and d.participant not in s.ceremony.graduates:
+        s.ceremony.graduates.append(d.participant)
+
+
+def _ceremony_answered(s: LiveState, d: e.CeremonyAnswered) -> None:
+    if s.ceremony is not None:
+        s.ceremony.answers[d.participant] = d.yes
+
+
+def _ceremony_honoured(s: LiveState, d: e.CeremonyHonoured) -> None:
+    if s.ceremony is not None:
+        s.ceremony.honoured.append(d.participant)
+        s.ceremony.current = d
+
+
+def _ceremony_ended(s: LiveState, _d: e.CeremonyEnded) -> None:
+    s.ceremony = None
+
+
+def _handout(s: LiveState, d: e.HandoutShown) -> None:
+    s.handout = d
+
+
+def _handout_cleared(s: LiveState, _d: e.HandoutCleared) -> None:
+    s.handout = None
 
 
 def _rp_started(s: LiveState, d: e.RolePlayStarted) -> None:
@@ -529,6 +597,13 @@ _FOLDS: dict[type[e.EventData], Callable[[LiveState, Any], None]] = {
     e.ParticipantRemoved: _set_status(REMOVED),
     e.ParticipantRenamed: _renamed,
     e.SlideShown: _slide,
+    e.HandoutShown: _handout,
+    e.HandoutCleared: _handout_cleared,
+    e.CeremonyStarted: _ceremony_started,
+    e.CeremonyAsked: _ceremony_asked,
+    e.CeremonyAnswered: _ceremony_answered,
+    e.CeremonyHonoured: _ceremony_honoured,
+    e.CeremonyEnded: _ceremony_ended,
     e.RolePlayStarted: _rp_started,
     e.RolePlayStepped: _rp_stepped,
     e.RolePlayEnded: _rp_ended,

@@ -1,10 +1,11 @@
-"""Showing the session script: handout slides and role plays."""
+"""Showing the session script (slides and role plays) and uploaded handouts."""
 
 from __future__ import annotations
 
 from imr_live.domain import commands as c
 from imr_live.domain import event_data as e
-from imr_live.domain.events import Logged, SlideAck
+from imr_live.domain.events import HandoutAck, Logged, SlideAck
+from imr_live.domain.handouts import Handouts
 from imr_live.domain.recorder import Audience, Handler, LiveSession, SessionRecorder
 from imr_live.domain.scripts import RolePlayContent
 from imr_live.domain.seat import Seat
@@ -12,12 +13,15 @@ from imr_live.errors import Conflict, InvalidInput, NotFound
 
 
 class Presentation:
-    """Slides and role plays, driven by leaders and co-leaders."""
+    """Slides, handouts and role plays, driven by leaders and co-leaders."""
 
     def __init__(self, recorder: SessionRecorder) -> None:
         self.r = recorder
+        self.handouts = Handouts(recorder.sessions.db)
         self.handlers: dict[str, Handler] = {
             "slide.show": self.show_slide,
+            "handout.show": self.show_handout,
+            "handout.clear": self.clear_handout,
             "roleplay.start": self.start_role_play,
             "roleplay.step": self.step_role_play,
             "roleplay.end": self.end_role_play,
@@ -35,6 +39,27 @@ class Presentation:
         data = e.SlideShown(deck=deck_ref, slide_id=deck[index], index=index, count=len(deck))
         ev = await self.r.record(live, seat.participant_id, data, Audience.ROOM)
         return SlideAck(seq=ev.seq, slide_id=deck[index], index=index)
+
+    async def show_handout(self, seat: Seat, live: LiveSession, cmd: c.ShowHandout) -> HandoutAck:
+        """Show a page of one of this session's handouts to everyone, in place of the slide."""
+        handout = await self.handouts.get(cmd.handout)
+        if handout.session_id != seat.session_id:
+            raise NotFound("no such handout")
+        if cmd.page > handout.pages:
+            raise InvalidInput(f"page: this handout has pages 1 to {handout.pages}")
+        await self.handouts.mark_shown(handout.id)  # before anyone is told to fetch it
+        data = e.HandoutShown(
+            handout=handout.id, title=handout.title, page=cmd.page, pages=handout.pages
+        )
+        ev = await self.r.record(live, seat.participant_id, data, Audience.ROOM)
+        return HandoutAck(seq=ev.seq, page=cmd.page, pages=handout.pages)
+
+    async def clear_handout(self, seat: Seat, live: LiveSession, _cmd: c.Empty) -> Logged:
+        """Put the handout away: the slide shows again."""
+        if live.state.handout is None:
+            raise Conflict("no handout is showing", code="out_of_order")
+        ev = await self.r.record(live, seat.participant_id, e.HandoutCleared(), Audience.ROOM)
+        return Logged(seq=ev.seq)
 
     async def start_role_play(self, seat: Seat, live: LiveSession, cmd: c.StartRolePlay) -> Logged:
         """Start a role play with its roles cast to people in the room."""

@@ -6,6 +6,8 @@ from pydantic import BaseModel, ConfigDict
 
 from imr_live.domain.event_data import (
     CelebrationOffered,
+    CeremonyHonoured,
+    HandoutShown,
     PairsStarted,
     PollOpened,
     RolePlayStarted,
@@ -92,6 +94,20 @@ class PollView(PollOpened):
     """Who chose what: staff only."""
 
 
+class CeremonyView(BaseModel):
+    """The graduation ceremony running now, as one viewer may see it."""
+
+    model_config = ConfigDict(frozen=True)
+    current: CeremonyHonoured | None = None
+    """The graduate shown now, with their certificate (None: none yet)."""
+    honoured: list[str] = []
+    """Graduates shown so far, in turn."""
+    asked: list[str] = []
+    """Graduates asked: every one for staff, yourself if you were asked, else none."""
+    answers: dict[str, bool] = {}
+    """Their yes or no, as far as the viewer may know (staff: all; a graduate: their own)."""
+
+
 class PairsView(PairsStarted):
     """The pairs practising now, and which lead is visiting which group."""
 
@@ -107,6 +123,8 @@ class Snapshot(BaseModel):
     locked: bool
     people: list[PersonView]
     slide: ShownSlide | None
+    handout: HandoutShown | None = None
+    """The handout page shown in place of the slide, if any."""
     role_play: RunningRolePlay | None
     hands: list[str]
     recording: bool
@@ -139,3 +157,5 @@ class Snapshot(BaseModel):
     """Celebrations waiting for a client's yes or no: their own, or all of them for staff."""
     pairs: PairsView | None = None
     """The pairs or triads practising now, if any (their media stays within each group)."""
+    ceremony: CeremonyView | None = None
+    """The graduation ceremony running now, if any."""

@@ -23,7 +23,7 @@ from imr_live.domain.safety_retention import SafetyRetention
 from imr_live.domain.scripts import ScriptLibrary
 from imr_live.domain.sessions import Sessions
 from imr_live.domain.turn import TurnCredentials, turn_credentials
-from imr_live.edges import http_api, metrics, pages, review_api
+from imr_live.edges import handouts_api, http_api, metrics, pages, review_api
 from imr_live.edges.keys import SERVICES, SIO
 from imr_live.edges.live_socket import LiveSocket, SocketFanout
 from imr_live.edges.media import MediaBridge
@@ -86,6 +86,7 @@ def create_app(config: Config, scripts: ScriptLibrary | None = None) -> web.Appl
     sio.attach(app)
     app[SIO] = sio
     app.router.add_routes(http_api.routes)
+    app.router.add_routes(handouts_api.routes)
     pages.setup(app)
     review_api.setup(app)
     root = CompositionRoot(config, scripts, sio, metrics.setup(app))

@@ -54,8 +54,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except ImrError as exc:
         log.info("%s %s refused: %s", request.method, request.match_info.route.resource, exc.code)
-        if not request.path.startswith("/api/"):
-            raise web.HTTPException(text=exc.message) from exc  # pages show plain text
+        if not request.path.startswith("/api/"):  # pages show plain text
+            return web.Response(text=exc.message, status=exc.status)
         return web.json_response({"error": exc.as_dict()}, status=exc.status)
 
 

@@ -10,7 +10,9 @@ token is in no other URL); the JSON is ``POST /api/my-imr`` with the token in
 the body. The client's certificates (modules finished, graduation) open under
 the same link, ``/join/<token>/my-imr/certificates/<code>``: only a code of a
 certificate this client earned opens one, and each opening is audited. The page
-links to them relatively, so it still holds no token.
+links to them relatively, so it still holds no token. Handouts shown in sessions the
+client attended open the same way, ``/join/<token>/my-imr/handouts/<id>`` (pictures
+of its pages below it).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from typing import Any
 from aiohttp import web
 
 from imr_live.domain.care_plans import CarePlans
+from imr_live.domain.handouts import Handout, Handouts
 from imr_live.domain.join_links import Invite
 from imr_live.domain.roles import Role
 from imr_live.domain.sessions import SessionStatus
+from imr_live.edges.handouts_api import page_response
 from imr_live.edges.http_api import json_body, services
 from imr_live.edges.pages import render
 from imr_live.edges.review_common import curriculum, records
@@ -107,6 +111,7 @@ async def my_record(request: web.Request, invite: Invite) -> dict[str, Any]:
             "certificates": empty,
             "next_sessions": empty,
             "sessions_attended": 0,
+            "handouts": empty,
         }
     report, held = await own_report(request, ref)
     plans = await CarePlans(s.db, s.sessions).current(ref)
@@ -145,7 +150,53 @@ async def my_record(request: web.Request, invite: Invite) -> dict[str, Any]:
         "graduated": report.progress.graduated,
         "sessions_attended": report.count(ATTENDED),
         "next_sessions": [{"title": x.title, "scheduled_at": x.scheduled_at} for x in upcoming],
+        "handouts": [
+            {"id": h.id, "title": h.title, "pages": h.pages}
+            for h in await own_handouts(request, report)
+        ],
     }
+
+
+async def own_handouts(request: web.Request, report: ClientReport) -> list[Handout]:
+    """Handouts a lead showed in the sessions this client attended."""
+    attended = [s.session_id for s in report.sessions if s.status == ATTENDED]
+    return await Handouts(services(request).db).shown_in(attended)
+
+
+async def own_handout(request: web.Request) -> tuple[Invite, Handout]:
+    """The handout in the URL, if it is one of the link's client's own (NotFound otherwise)."""
+    invite = await client_link(request, request.match_info["token"][:200])
+    if not invite.client_ref:
+        raise NotFound("this link has no record behind it")
+    report, _held = await own_report(request, invite.client_ref)
+    wanted = request.match_info["handout_id"][:40]
+    mine = [h for h in await own_handouts(request, report) if h.id == wanted]
+    if not mine:
+        raise NotFound("no handout of yours has this name")
+    return invite, mine[0]
+
+
+@routes.get("/join/{token}/my-imr/handouts/{handout_id}")
+async def my_handout(request: web.Request) -> web.Response:
+    """One of the client's handouts: its pages as pictures, one under the other."""
+    try:
+        invite, handout = await own_handout(request)
+    except ImrError as exc:
+        return render(
+            request, "link_problem.html", exc.status, title="Link not working", code=exc.code
+        )
+    await AuditLog(services(request).db).record(
+        invite.id, "view.handout", f"client:{invite.client_ref}"
+    )
+    return render(request, "my_handout.html", title=handout.title, handout=handout)
+
+
+@routes.get(r"/join/{token}/my-imr/handouts/{handout_id}/pages/{page:\d{1,4}}.png")
+async def my_handout_page(request: web.Request) -> web.Response:
+    """One page picture of one of the client's handouts."""
+    _invite, handout = await own_handout(request)
+    store = Handouts(services(request).db)
+    return page_response(await store.page(handout, int(request.match_info["page"])))
 
 
 @routes.post("/api/my-imr")

@@ -95,17 +95,24 @@ async def session_for_leads(request: web.Request) -> Session:
     A join page sends its token in ``X-Join-Token``; the link must be valid, open
     this session and carry the co-leader role (clients and others are refused).
     """
+    _lead, session = await lead_in_session(request)
+    return session
+
+
+async def lead_in_session(request: web.Request) -> tuple[str, Session]:
+    """The lead asking (account id, or a co-leader's invite id) and the session in the URL
+    (see ``session_for_leads``)."""
     token = request.headers.get(JOIN_TOKEN_HEADER)
     if token is None:
-        _account, session = await session_for_staff(request, lead=True)
-        return session
+        account, session = await session_for_staff(request, lead=True)
+        return account.id, session
     found = services(request)
     session = await found.sessions.get(request.match_info["session_id"])
     invite = await found.links.check(token[:200], session)
     if invite.session_id != session.id or invite.role is not Role.CO_LEADER:
-        log.info("script refused to invite %s (%s)", invite.id, invite.role.value)
-        raise Forbidden("only the session's leaders get its script")
-    return session
+        log.info("leads' request refused to invite %s (%s)", invite.id, invite.role.value)
+        raise Forbidden("only the session's leaders may do this")
+    return invite.id, session
 
 
 def _role_plays(scripts: ScriptLibrary, ref: str) -> list[dict[str, Any]]:

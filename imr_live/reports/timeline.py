@@ -24,7 +24,7 @@ GROUPS: dict[str, frozenset[str]] = {
             "guest.introduced",
         }
     ),
-    "slides": frozenset({"slide.shown"}),
+    "slides": frozenset({"slide.shown", "handout.shown", "handout.cleared"}),
     "role_plays": frozenset({"roleplay.started", "roleplay.stepped", "roleplay.ended"}),
     "hands": frozenset({"hand.raised", "hand.lowered"}),
     "chat": frozenset({"chat.sent"}),
@@ -41,6 +41,15 @@ GROUPS: dict[str, frozenset[str]] = {
     "celebrations": frozenset({"celebration.offered", "celebration.answered"}),
     "pairs": frozenset({"pairs.started", "pairs.visited", "pairs.ended"}),
     "screen": frozenset({"screen.started", "screen.stopped", "screen.allowed"}),
+    "ceremony": frozenset(
+        {
+            "ceremony.started",
+            "ceremony.asked",
+            "ceremony.answered",
+            "ceremony.honoured",
+            "ceremony.ended",
+        }
+    ),
     "leader_actions": frozenset(
         {
             "session.started",
@@ -215,6 +224,17 @@ _SAY: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
     "participant.removed": lambda a, s, _d: f"{s} was removed by {a}",
     "participant.renamed": lambda a, s, d: f"{a} renamed {s} to {d['display_name']}",
     "slide.shown": lambda _a, _s, d: f"Slide {d['index'] + 1} of {d['count']} shown",
+    "handout.shown": lambda a, _s, d: (
+        f"{a} showed the handout {d.get('title', '')}, page {d.get('page')} of {d.get('pages')}"
+    ),
+    "handout.cleared": lambda a, _s, _d: f"{a} put the handout away",
+    "ceremony.started": lambda a, _s, _d: f"{a} started a graduation ceremony",
+    "ceremony.asked": lambda a, s, _d: f"{a} asked {s} if their certificate may be shown",
+    "ceremony.answered": lambda _a, s, d: (
+        f"{s} said {'yes' if d.get('yes') else 'no'} to showing their certificate"
+    ),
+    "ceremony.honoured": lambda a, s, _d: f"{a} showed {s}'s graduation certificate to everyone",
+    "ceremony.ended": lambda a, _s, _d: f"{a} ended the graduation ceremony",
     "roleplay.stepped": lambda a, _s, d: f"{a} moved the role play to step {d['step'] + 1}",
     "roleplay.ended": lambda a, _s, _d: f"{a} ended the role play",
     "hand.raised": lambda _a, s, _d: f"{s} raised a hand",

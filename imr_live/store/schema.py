@@ -224,6 +224,30 @@ CREATE TABLE IF NOT EXISTS guest_windows (
 """
 """A guest speaker's join link with a time window: inside it they skip the waiting room."""
 
+V8_HANDOUTS = """
+CREATE TABLE IF NOT EXISTS handouts (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    uploaded_at BIGINT NOT NULL,
+    first_shown_at BIGINT
+);
+CREATE INDEX IF NOT EXISTS handouts_by_session ON handouts (session_id);
+CREATE TABLE IF NOT EXISTS handout_pages (
+    handout_id TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    png BYTEA NOT NULL,
+    PRIMARY KEY (handout_id, page)
+);
+"""
+"""Handouts a lead uploaded to a session, as PNG page images rendered on the server (the
+uploaded file itself is not kept); ``first_shown_at`` is set when a lead first shows one in
+the room (from then on the session's people, and its clients in My IMR, may open it)."""
+
 MIGRATIONS = (
     Migration(1, V1_TABLES),
     Migration(2, V2_SESSION_HEADS, sign_existing_heads),
@@ -232,6 +256,7 @@ MIGRATIONS = (
     Migration(5, V5_CARE_RECORDS),
     Migration(6, V6_INTERPRETER_INVITES),
     Migration(7, V7_GUEST_WINDOWS),
+    Migration(8, V8_HANDOUTS),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -103,7 +103,7 @@ function enter(consent) {
     },
   });
   const safety = new RoomSafety({ conn });
-  room = new Room({ conn, media, onGone: () => showOnly(STEPS, "gone") });
+  room = new Room({ conn, media, onGone: () => showOnly(STEPS, "gone"), headers: { "X-Join-Token": token } });
   // A co-leader who came by link leads too; the server checks the link's role.
   const leadsGetScript = scriptForLeads(room, { "X-Join-Token": token });
   let soundOnlyApplied = false;

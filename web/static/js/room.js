@@ -12,6 +12,7 @@ import { bindScreen, renderScreen, screenHandlers, screenSnapshot } from "./room
 import { bindTabs } from "./tabs.js";
 import { bindSlideSize } from "./room_view.js";
 import { Lively } from "./lively.js";
+import { RoomHandouts } from "./room_handouts.js";
 
 const LEADS = new Set(["leader", "co_leader"]);
 const PLAYS = /^Plays (the [^.,]+)/; // a role description naming the part, e.g. "Plays the friend."
@@ -37,7 +38,9 @@ const GONE = {
 
 /** One live room on this page. */
 export class Room {
-  constructor({ conn, media, onGone }) {
+  /** headers: how this page proves who it is to the HTTP API ({"X-Join-Token": ...} on a
+   * join link; none for staff, whose cookie goes along). */
+  constructor({ conn, media, onGone, headers = {} }) {
     this.conn = conn;
     this.media = media;
     this.onGone = onGone || (() => {});
@@ -62,6 +65,7 @@ export class Room {
     this.mine = new MyRecords(this);
     this.deny = new DenyDialog(this);
     this.lively = new Lively(this); // polls and celebrations
+    this.handouts = new RoomHandouts(this, headers);
     this.bind();
     bindSlideSize();
     bindSessionTools(this);
@@ -81,6 +85,7 @@ export class Room {
     this.records.enter(welcome);
     $("room-title").textContent = welcome.session.title || "Live session";
     this.applySnapshot(welcome.state);
+    this.handouts.entered(welcome.session.id);
     const lead = LEADS.has(this.you.role);
     $("lead-panels").hidden = !lead;
     $("room-grid").classList.toggle("lead", lead);
@@ -153,6 +158,7 @@ export class Room {
     this.seq = state.seq;
     for (const m of state.chat || []) this.addChat(m.actor, m.text, m.seq);
     this.lively.snapshot(state);
+    this.handouts.snapshot(state);
     this.renderAll();
   }
 
@@ -175,6 +181,7 @@ export class Room {
     this.mine.event(ev.kind, ev.data);
     this.records.event(ev);
     this.lively.event(ev);
+    this.handouts.event(ev);
     this.renderAll();
   }
 
@@ -275,6 +282,7 @@ export class Room {
     if (!this.you || this.gone) return;
     this.renderStatus();
     this.renderSlide();
+    this.handouts.render();
     this.renderRolePlay();
     this.renderVideos();
     this.renderLeaderAway();
@@ -299,13 +307,13 @@ export class Room {
   renderSlide() {
     const box = $("slide");
     const key = this.slide ? `${this.slide.deck}|${this.slide.index}` : "";
+    $("slide-position").textContent = this.slide ? `Slide ${this.slide.index + 1} of ${this.slide.count}` : "";
     if (box.dataset.key === key) return;
     box.dataset.key = key;
     if (!this.slide) {
       box.replaceChildren(el("p", {}, LEADS.has(this.you.role)
         ? "No slide shown yet. Press \"Next slide\" to show the first one."
         : "No slide yet. The leader will show one soon."));
-      $("slide-position").textContent = "";
       return;
     }
     const content = this.slide.content || {};
@@ -316,7 +324,6 @@ export class Room {
         el("ul", {}, (content.points || []).map((p) => el("li", {}, p))),
       );
     }
-    $("slide-position").textContent = `Slide ${this.slide.index + 1} of ${this.slide.count}`;
   }
 
   renderSlideControls() {

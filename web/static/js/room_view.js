@@ -9,21 +9,26 @@ const WORDS = {
   large: ["Make the slide smaller", "The slide is large. The videos are smaller."],
 };
 
+function show(size, say) {
+  $("stage").dataset.slide = size;
+  $("slide-size").textContent = WORDS[size][0];
+  if (say) announce(WORDS[size][1]);
+}
+
 /** The "Make the slide bigger / smaller" button on the slide. */
 export function bindSlideSize() {
-  const stage = $("stage");
-  const button = $("slide-size");
-  const show = (size, say) => {
-    stage.dataset.slide = size;
-    button.textContent = WORDS[size][0];
-    if (say) announce(WORDS[size][1]);
-  };
   show(stored() === "large" ? "large" : "small", false);
-  button.addEventListener("click", () => {
-    const size = stage.dataset.slide === "large" ? "small" : "large";
+  $("slide-size").addEventListener("click", () => {
+    const size = $("stage").dataset.slide === "large" ? "small" : "large";
     show(size, true);
     try { window.localStorage.setItem(KEY, size); } catch { /* private mode: this page only */ }
   });
+}
+
+/** A handout comes up large (its small print needs the room); the button still makes it
+ * smaller, and the person's own stored choice is left as it was. */
+export function enlargeSlide() {
+  show("large", false);
 }
 
 function stored() {
