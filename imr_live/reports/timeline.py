@@ -50,8 +50,11 @@ GROUPS: dict[str, frozenset[str]] = {
             "ceremony.ended",
         }
     ),
+    "privacy": frozenset({"privacy.mode_set", "privacy.chosen"}),
+    "captions": frozenset({"captions.set", "caption.said"}),
     "leader_actions": frozenset(
         {
+            "video.spotlighted",
             "session.started",
             "session.ended",
             "session.locked",
@@ -293,6 +296,22 @@ _SAY: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
     "pairs.visited": lambda a, _s, d: (
         f"{a} visited {d['group']}" if d.get("group") else f"{a} came back from the pairs"
     ),
+    "video.spotlighted": lambda a, s, d: (
+        f"{a} showed {s} large to everyone" if d.get("participant") else f"{a} ended the large view"
+    ),
+    "privacy.mode_set": lambda a, _s, d: (
+        f"{a} turned private group mode "
+        + ("on" + ("" if d.get("voices", True) else " (group members do not hear each other)"))
+        if d.get("on")
+        else f"{a} turned private group mode off"
+    ),
+    "privacy.chosen": lambda _a, s, d: (
+        f"{s} chose to be seen by the group"
+        if d.get("show")
+        else f"{s} chose to stay hidden from the group"
+    ),
+    "captions.set": lambda a, _s, d: f"{a} turned live captions {'on' if d.get('on') else 'off'}",
+    "caption.said": lambda _a, s, d: f"{s} (caption): {d.get('text', '')[:CHAT_PREVIEW]}",
     "module.completed": lambda a, s, d: (
         f"{a} marked {s}'s module {d.get('module')} completed: {d.get('reason', '')}"
     ),

@@ -80,3 +80,14 @@ def test_a_removed_client_left_early_and_slides_last_until_the_end() -> None:
     slide = timeline(log, ["slides"])[0]
     assert slide.summary == "Slide 3 of 9 shown for 1 h 0 min" and slide.duration_s == 3600
     assert [for_humans(s) for s in (40, 240, 3900)] == ["40 s", "4 min", "1 h 5 min"]
+
+
+def test_every_kind_the_live_channel_logs_has_words_and_a_filter_group() -> None:
+    """A reviewer reads each logged event in words and can filter to it; five kinds
+    (spotlight, private mode and captions) were shown as 'name: kind' under 'other'."""
+    from imr_live.domain.events import KINDS
+    from imr_live.reports.timeline import _GROUP_OF, _SAY
+
+    special = {"roleplay.started", "pairs.started", "pairs.ended"}  # described with the roster
+    assert [k for k in KINDS if k not in _SAY and k not in special] == []
+    assert [k for k in KINDS if k not in _GROUP_OF] == []
