@@ -38,6 +38,9 @@ PROBE_LOSS = 0.04
 """Loss on a leg just moved up above which the step up failed."""
 PROBE_FIT = 0.9
 """A falling estimate under this share of a new layer's rate: the step up failed."""
+OVERUSE_REPORTS = 3
+"""Reports in a row of an estimate under ``PROBE_FIT`` of the layer's rate, not climbing,
+after which the leg moves down (any time, not only after a step up)."""
 
 
 def tile_cap(layer_heights: tuple[int | None, ...], tile_height: int | None) -> int:
@@ -66,6 +69,8 @@ class LayerChooser:
         self._calm_since: float | None = None
         self._probe: tuple[int, float] | None = None  # (layer probed from, when)
         self._last_estimate: int | None = None
+        self._overused = 0
+        """Reports in a row with the estimate under the layer's rate and not climbing."""
 
     def choose(self, current: int, report: LegReport, now: float) -> int:
         """The layer the leg should forward from now on."""
@@ -85,6 +90,14 @@ class LayerChooser:
         congested = report.loss > HEAVY_LOSS or (
             falling and estimate is not None and rate > 0 and estimate < 0.5 * rate
         )
+        # A leg whose estimate stays under its layer's rate without climbing (a
+        # trailing estimate climbs some 8 % a second) is on a link that does not
+        # carry the layer: once the probe window is over nothing else would say so
+        # while a shaper queues and drops a few per cent.
+        rising = estimate is not None and last is not None and estimate > 1.02 * last
+        short = estimate is not None and rate > 0 and estimate < PROBE_FIT * rate
+        self._overused = self._overused + 1 if short and not rising else 0
+        congested = congested or self._overused >= OVERUSE_REPORTS
         # A step up is held to a stricter test while it is new: some loss, or an
         # estimate sinking under the new layer's rate, means the link does not carry
         # it (a shaper queues and drops only a few per cent; CPU stalls are brief).
@@ -94,6 +107,7 @@ class LayerChooser:
             congested = report.loss > PROBE_LOSS or sinking
         if congested or current not in allowed or current > cap:
             self._calm_since = None
+            self._overused = 0
             if self._probe is not None and now - self._probe[1] < 2 * self._up_hold_s:
                 self._hold_s = min(self._hold_s * 2, self._max_hold_s)  # the probe failed
             self._probe = None
@@ -106,7 +120,7 @@ class LayerChooser:
             ]
             return max(fitting) if fitting else allowed[0]
         higher = [layer for layer in allowed if layer > current]
-        if not higher or report.loss > CALM_LOSS:
+        if not higher or report.loss > CALM_LOSS or short:
             self._calm_since = None
             return current
         if self._probe is not None and now - self._probe[1] >= 2 * self._up_hold_s:

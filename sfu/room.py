@@ -14,6 +14,7 @@ from sfu.aiortc_internals import rtp_transceiver
 from sfu.aiortc_internals.peer_connection import offer_has_no_usable_codec
 from sfu.captions import AudioTap, PcmListener
 from sfu.config import SfuConfig
+from sfu.downtrack import DownTrack
 from sfu.errors import BadSdp, MutedByLeader, NotInRoom, RoomClosed, UnsupportedCodec
 from sfu.forwarder import FORWARDED_MIME_TYPES, Forwarder
 from sfu.layer_choice import HEAVY_LOSS, LayerChooser, LegReport, weak_link_estimate
@@ -494,9 +495,8 @@ class Room:
             forwarder = participant.leg_source(track_id)
             if forwarder is None:
                 continue
-            sharing = sum(1 for _, other in legs if other.estimate_bps == leg.estimate_bps)
             report = LegReport(
-                estimate_bps=None if leg.estimate_bps is None else leg.estimate_bps // sharing,
+                estimate_bps=_share_of(leg, [other for _, other in legs]),
                 loss=leg.fraction_lost,
                 layer_bps=forwarder.layer_bps,
                 layer_heights=tuple(forwarder.layer_heights),
@@ -576,3 +576,20 @@ def _toggle(kinds: set[str], kind: str, on: bool) -> None:
         kinds.add(kind)
     else:
         kinds.discard(kind)
+
+
+def _share_of(leg: DownTrack, legs: list[DownTrack]) -> int | None:
+    """The part of a subscriber's estimate this leg may use.
+
+    aiortc subscribers estimate each stream on its own; Chromium sends one estimate
+    for all its video (the same value on every leg): a leg then gets what the
+    others do not use now, and at least an equal share. (An equal split alone made
+    a spotlighted top layer next to four thumbnails look like overuse.)
+    """
+    if leg.estimate_bps is None:
+        return None
+    others = [o for o in legs if o is not leg and o.estimate_bps == leg.estimate_bps]
+    if not others:
+        return leg.estimate_bps
+    left = leg.estimate_bps - int(sum(o.send_bps for o in others))
+    return max(left, leg.estimate_bps // (len(others) + 1))

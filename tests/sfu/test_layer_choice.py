@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from sfu.errors import BadMessage
@@ -57,6 +59,19 @@ def test_a_step_up_the_link_cannot_carry_is_undone_without_heavy_loss() -> None:
     assert chooser.choose(0, report(160_000), 11.5) == 1, "tried again after twice the wait"
     assert chooser.choose(1, report(255_000), 12.5) == 1, "one low estimate: trailing, not yet"
     assert chooser.choose(1, report(240_000), 13.5) == 0, "still sinking under the rate"
+
+
+def test_an_estimate_that_stays_under_the_layers_rate_moves_the_leg_down() -> None:
+    """After the probe window: a leg kept on a layer its estimate does not climb to
+    (a shaper queueing, a few per cent of loss) goes down after three reports."""
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    assert chooser.choose(1, report(290_000), 0) == 1
+    for t, estimate in ((10, 262_000), (11, 260_000)):
+        assert chooser.choose(1, report(estimate, loss=0.03), t) == 1, "not yet"
+    assert chooser.choose(1, report(258_000, loss=0.03), 12) == 0
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    for t, estimate in ((10, 262_000), (11, 240_000), (12, 262_000), (13, 261_000)):
+        assert chooser.choose(1, report(estimate), t) == 1, "a dip and a climb: no verdict"
 
 
 def test_a_probe_on_a_fast_link_holds_while_the_estimate_trails_upwards() -> None:
@@ -128,3 +143,24 @@ def test_an_estimate_below_what_the_link_was_sent_at_the_floor_is_a_weak_link() 
     assert weak_link_estimate(same, floor_bps=100_000, sound_loss=0.0) == 60_000
     assert weak_link_estimate([(150_000, 400_000.0)], floor_bps=100_000, sound_loss=0.3) is None
     assert weak_link_estimate([], floor_bps=100_000, sound_loss=0.3) is None
+
+
+class _Leg:
+    def __init__(self, estimate: int | None, send: float) -> None:
+        self.estimate_bps, self.send_bps = estimate, send
+
+
+def test_one_estimate_for_all_legs_is_shared_by_what_the_others_use() -> None:
+    """Chromium's one estimate over five legs: a spotlighted top layer beside four
+    thumbnails gets what the thumbnails leave, not a fifth (which looked like overuse)."""
+    from sfu.room import _share_of
+
+    top, thumbs = _Leg(1_800_000, 800_000), [_Leg(1_800_000, 100_000) for _ in range(4)]
+    legs: list[Any] = [top, *thumbs]
+    assert _share_of(top, legs) == 1_400_000
+    assert _share_of(thumbs[0], legs) == 1_800_000 - 800_000 - 300_000
+    tight = [_Leg(1_000_000, 300_000) for _ in range(5)]
+    assert _share_of(tight[0], list(tight)) == 200_000, "a full link: an equal share at least"
+    alone = _Leg(400_000, 300_000)
+    assert _share_of(alone, [alone, _Leg(250_000, 100_000)]) == 400_000, "its own estimate"
+    assert _share_of(_Leg(None, 0), legs) is None
