@@ -25,8 +25,11 @@ async def test_a_300_kbit_subscriber_gets_the_low_layer_while_a_fast_one_gets_th
     await until(lambda: decodes(bob, "ann", TOP, 10), "bob gets the top layer", limit_s=60)
     await until(lambda: decodes(cat, "ann", LOW, 20), "cat settles on the low layer", limit_s=60)
 
+    # The weak leg still tries the next layer now and then (to find a link that got
+    # better); each try costs a second or two on it, and the tries space out (3, 6,
+    # 12 s...). Over 16 s the low layer must be most of what it got, the top none.
     window_start = time.monotonic()
-    await asyncio.sleep(8)
+    await asyncio.sleep(16)
     await bob.collect()
     await cat.collect()
     cat_sizes = Counter(cat.sizes_from("ann", since=window_start))
@@ -34,7 +37,7 @@ async def test_a_300_kbit_subscriber_gets_the_low_layer_while_a_fast_one_gets_th
     assert cat_sizes[TOP] == 0, f"the top layer cannot fit 300 kbit/s: {cat_sizes}"
     assert cat_sizes[LOW] > sum(cat_sizes.values()) / 2, cat_sizes
     assert bob_sizes[TOP] > sum(bob_sizes.values()) / 2, bob_sizes
-    assert cat.audio.get("ann", 0) > 40 * 8 * 0.8, "audio keeps flowing on the weak link"
+    assert cat.audio.get("ann", 0) > 40 * 16 * 0.8, "audio keeps flowing on the weak link"
 
 
 async def test_an_80_kbit_subscriber_gets_audio_only_is_told_and_keeps_hearing(
