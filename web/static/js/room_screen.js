@@ -121,6 +121,7 @@ function showShare(room, participant, track) {
 
 /** The button, the stage and its caption, from the state. */
 export function renderScreen(room) {
+  if (!room.you) return; // not in the room (yet, or any more): nothing of ours to show
   const me = room.you.id;
   const lead = LEADS.has(room.you.role);
   const mine = room.screen === me;
