@@ -132,8 +132,8 @@ class ClipPlayer:
         self.playing = False
 
     def seek(self, offset: float) -> None:
-        """Go to ``offset`` seconds; keeps playing if it was playing."""
-        if self.playing:
+        """Go to ``offset`` seconds; keeps playing if it was playing (or had played to its end)."""
+        if self.playing or self.ended:
             self.play(offset)
         else:
             self.position = max(0.0, min(offset, self.duration))
