@@ -26,6 +26,7 @@ export class RoomClips {
     $("clip-seek").addEventListener("change", (e) => {
       this.room.act("clip.seek", { seconds: Number(e.target.value) });
     });
+    $("clip-form").addEventListener("submit", (e) => { e.preventDefault(); this.upload(); });
     room.media.onClip((clip, tracks) => this.showTracks(clip, tracks));
     this.timer = window.setInterval(() => this.tick(), 1000);
   }
@@ -79,9 +80,12 @@ export class RoomClips {
     }
   }
 
+  path() {
+    return `/api/sessions/${encodeURIComponent(this.sessionId)}/clips`;
+  }
+
   async load() {
-    const path = `/api/sessions/${encodeURIComponent(this.sessionId)}/clips`;
-    const resp = await api("GET", path, undefined, this.headers);
+    const resp = await api("GET", this.path(), undefined, this.headers);
     if (resp.ok) this.list = resp.body.clips;
     else showError("clip-error", errorText(resp.body.error));
     this.render();
@@ -129,6 +133,9 @@ export class RoomClips {
     }
     if (!this.lead) return;
     const list = $("clip-list");
+    const key = JSON.stringify(this.list);
+    if (list.dataset.key === key) return;
+    list.dataset.key = key;
     list.replaceChildren(
       ...this.list.map((clip) =>
         el("li", {},
@@ -137,5 +144,37 @@ export class RoomClips {
             `Play ${clip.title} for everyone`))),
     );
     $("clip-empty").hidden = this.list.length > 0;
+  }
+
+  /** Upload a WebM or MP4 video for this session; the server checks it before keeping it. */
+  async upload() {
+    const file = $("clip-file").files[0];
+    showError("clip-error", "");
+    if (!file) {
+      showError("clip-error", "Choose a WebM or MP4 video first.");
+      return;
+    }
+    const form = new FormData();
+    form.append("title", $("clip-name").value);
+    form.append("file", file);
+    $("clip-progress").textContent = "Uploading the video…";
+    let resp;
+    try {
+      resp = await fetch(this.path(), { method: "POST", body: form, headers: this.headers, credentials: "same-origin" });
+    } catch {
+      $("clip-progress").textContent = "";
+      showError("clip-error", "We could not reach the server. Please check your internet connection.");
+      return;
+    }
+    const body = await resp.json().catch(() => ({}));
+    $("clip-progress").textContent = "";
+    if (resp.status !== 201) {
+      showError("clip-error", errorText(body.error));
+      return;
+    }
+    this.list.push(body.clip);
+    $("clip-progress").textContent = `Uploaded: ${body.clip.title}.`;
+    $("clip-form").reset();
+    this.render();
   }
 }
