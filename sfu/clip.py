@@ -21,6 +21,7 @@ from typing import Any
 import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
+from av.bitstream import BitStreamFilterContext
 
 logger = logging.getLogger(__name__)
 
@@ -158,31 +159,45 @@ class ClipPlayer:
         try:
             with av.open(str(self.path)) as container:
                 streams = [s for s in (container.streams.video[:1] + container.streams.audio[:1])]
+                annexb = None
+                if self.video_codec == "h264":
+                    # MP4 keeps H.264 as length-prefixed units with SPS/PPS aside; RTP
+                    # packetizing wants start codes and SPS/PPS before each keyframe.
+                    annexb = BitStreamFilterContext("h264_mp4toannexb", streams[0])
                 if offset > 0:
                     container.seek(int(offset * av.time_base), backward=True, any_frame=False)
                 first: float | None = None
                 start = loop.time()
                 if self._origin is None:
                     self._origin = start
-                for packet in container.demux(*streams):
-                    if packet.pts is None or not packet.size or packet.time_base is None:
-                        continue
-                    kind = packet.stream.type
+                for demuxed in container.demux(*streams):
+                    kind = demuxed.stream.type
                     track = self.tracks.get(kind)
-                    if track is None:
+                    if track is None or demuxed.pts is None or demuxed.time_base is None:
                         continue
-                    at = float(packet.pts * packet.time_base)
-                    if first is None:
-                        first = at
-                    due = start + (at - first)
-                    wait = due - loop.time() - READ_AHEAD_S
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                    out = _TIME_BASE[kind]
-                    packet.pts = packet.dts = int((due - self._origin) / out)
-                    packet.time_base = out
-                    self.position = min(at, self.duration)
-                    track.queue.put_nowait(packet)
+                    if not demuxed.size:
+                        continue
+                    packets = [demuxed]
+                    if annexb is not None and kind == "video":
+                        packets = annexb.filter(demuxed)
+                    for packet in packets:
+                        if packet.pts is None or packet.time_base is None:
+                            continue
+                        # Sent in decoding order (dts), stamped with showing time (pts).
+                        at = float(packet.pts * packet.time_base)
+                        sent = at if packet.dts is None else float(packet.dts * packet.time_base)
+                        if first is None:
+                            first = sent
+                        due = start + (sent - first)
+                        wait = due - loop.time() - READ_AHEAD_S
+                        if wait > 0:
+                            await asyncio.sleep(wait)
+                        out = _TIME_BASE[kind]
+                        stamp = start + (at - first) - self._origin
+                        packet.pts = packet.dts = int(stamp / out)
+                        packet.time_base = out
+                        self.position = min(at, self.duration)
+                        track.queue.put_nowait(packet)
             self.ended, self.playing = True, False
             logger.info("clip %s ended", self.path.name)
         except asyncio.CancelledError:

@@ -39,6 +39,8 @@ def make_clip(
             vstream.pix_fmt = "yuv420p"
             vstream.codec_context.gop_size = fps
             vstream.bit_rate = 200_000
+            if video == "libx264":  # what browsers decode over WebRTC: no B-frames
+                vstream.codec_context.options = {"profile": "baseline", "bf": "0"}
         y, u, v = YUV[colour]
         frames = int(seconds * fps) if vstream is not None else 0
         chunks = int(seconds * 48000) // samples if astream is not None else 0
