@@ -117,6 +117,10 @@ class Config:
     """Largest handout file (PDF, PNG or JPEG) a lead may upload; a larger one is refused (413)."""
     handout_max_pages: int = 30
     """Most pages a handout may have (each is kept as a picture)."""
+    clip_max_bytes: int = 50 * 1024 * 1024
+    """Largest recovery video (WebM VP8/Opus or MP4 H.264/Opus) a lead may upload; a larger one is refused (413)."""
+    clips_dir: Path | None = None
+    """Folder of shipped recovery videos (WebM or MP4) every session may play; a `<name>.txt` beside a video gives its title."""
     captions_engine: str = "pocketsphinx"
     """Speech engine for live captions, in a speech process of its own on this server: pocketsphinx (ships an English model) or off."""
     sfu_settings: SfuConfig = field(default_factory=SfuConfig)
@@ -127,6 +131,8 @@ class Config:
             raise ConfigError("attendance_share must be more than 0 and at most 1")
         if self.safety_retention_days <= 0 or self.safety_purge_interval_s <= 0:
             raise ConfigError("safety_retention_days and safety_purge_interval_s must be above 0")
+        if self.clip_max_bytes < 1:
+            raise ConfigError("clip_max_bytes must be at least 1")
         if self.handout_max_bytes < 1 or self.handout_max_pages < 1:
             raise ConfigError("handout_max_bytes and handout_max_pages must be at least 1")
         if self.imr_scales_due_days < 1:

@@ -63,3 +63,9 @@ class CaptionsUnavailable(SfuError):
     """This media server has no speech engine, so it cannot caption."""
 
     code = "captions_unavailable"
+
+
+class BadClip(SfuError):
+    """The clip file cannot be played without re-encoding, or is missing."""
+
+    code = "bad_clip"

@@ -167,6 +167,46 @@ class StopScreen(Request):
         check_id(self.target, "target")
 
 
+ClipAction: TypeAlias = Literal["play", "keep", "pause", "resume", "seek", "stop"]
+CLIP_ACTIONS: tuple[str, ...] = ("play", "keep", "pause", "resume", "seek", "stop")
+
+
+@dataclass(frozen=True)
+class Clip(Request):
+    """Play, pause, resume, seek or stop a clip file in the room (sfu/clip.py).
+
+    Only the app sends this (browsers' media messages never reach it); ``path`` is the
+    clip file the app stored, read by the SFU process.
+    """
+
+    TYPE = "clip"
+    SERIALISED = True
+    action: ClipAction
+    clip: str
+    path: str = ""
+    offset: float | None = None
+
+    def __post_init__(self) -> None:
+        check_id(self.clip, "clip")
+        if self.action in ("play", "keep") and not self.path.startswith("/"):
+            raise BadMessage("'path' must be an absolute file path")
+        if self.offset is not None and not 0 <= self.offset <= 24 * 3600:
+            raise BadMessage("'offset' must be 0 or more seconds")
+
+
+def _clip(message: dict[str, Any]) -> Clip:
+    action = message.get("action")
+    if action not in CLIP_ACTIONS:
+        raise BadMessage(f"'action' must be one of {', '.join(CLIP_ACTIONS)}")
+    offset = message.get("offset")
+    if offset is not None and (not isinstance(offset, int | float) or isinstance(offset, bool)):
+        raise BadMessage("'offset' must be a number of seconds")
+    path = message.get("path", "")
+    if not isinstance(path, str):
+        raise BadMessage("'path' must be a string")
+    return Clip(action, _str(message, "clip"), path, None if offset is None else float(offset))
+
+
 @dataclass(frozen=True)
 class Leave(Request):
     """Leave the room."""
@@ -336,6 +376,7 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], Request]] = {
     IceRestart.TYPE: _ice_restart,
     Leave.TYPE: lambda m: Leave(),
     StopScreen.TYPE: lambda m: StopScreen(_str(m, "target")),
+    Clip.TYPE: _clip,
     Remove.TYPE: lambda m: Remove(_str(m, "target")),
     Record.TYPE: lambda m: Record(_bool(m, "on"), _allowed(m)),
     Group.TYPE: lambda m: Group(_members(m), _group_name(m)),
@@ -381,6 +422,18 @@ class TrackInfo:
             "mid": self.mid,
             "track_id": self.track_id,
         }
+
+
+@dataclass(frozen=True)
+class ClipState(Message):
+    """Reply to `clip`: where the clip is (``gone``: stopped and removed)."""
+
+    TYPE = "clip"
+    clip: str
+    playing: bool
+    position: float
+    duration: float
+    gone: bool = False
 
 
 @dataclass(frozen=True)
@@ -538,5 +591,5 @@ Event: TypeAlias = (
     | MediaChanged
 )
 Reply: TypeAlias = (
-    Joined | Left | Removed | PublishAnswer | Muted | AudioOnlyChanged | Ok | Recording
+    Joined | Left | Removed | PublishAnswer | Muted | AudioOnlyChanged | Ok | Recording | ClipState
 )

@@ -6,22 +6,25 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
 from sfu.aiortc_internals import rtp_transceiver
 from sfu.aiortc_internals.peer_connection import offer_has_no_usable_codec
 from sfu.captions import AudioTap, PcmListener
+from sfu.clip import ClipPlayer, ClipRefused, clip_id, is_clip
 from sfu.config import SfuConfig
 from sfu.downtrack import DownTrack
-from sfu.errors import BadSdp, MutedByLeader, NotInRoom, RoomClosed, UnsupportedCodec
+from sfu.errors import BadClip, BadSdp, MutedByLeader, NotInRoom, RoomClosed, UnsupportedCodec
 from sfu.forwarder import FORWARDED_MIME_TYPES, Forwarder
 from sfu.layer_choice import HEAVY_LOSS, LayerChooser, LegReport, weak_link_estimate
 from sfu.messages import (
     VIDEO_BACK_TEXT,
     VIDEO_PAUSED_TEXT,
     AudioOnlyChanged,
+    ClipState,
     Emit,
     Event,
     Joined,
@@ -39,7 +42,7 @@ from sfu.messages import (
 from sfu.participant import Participant, close_pc, gather_within, new_peer_connection
 from sfu.privacy import OFF, PrivacyPolicy
 from sfu.recorder import RoomRecording
-from sfu.screen import is_screen, owner_of, screen_id
+from sfu.screen import is_media_only, owner_of, screen_id
 from sfu.simulcast import parse_simulcast
 from sfu.speaker import DominantSpeaker
 from sfu.supervision import SupervisedLoop
@@ -68,6 +71,8 @@ class Room:
         """Private group mode: whose media a group member may receive (sfu/privacy.py)."""
         self.captions: PcmListener | None = None
         """Where a captioned room's decoded audio goes (sfu/captions.py); None: not captioned."""
+        self.clips: dict[str, tuple[ClipPlayer, RTCPeerConnection]] = {}
+        """Playing clips (clip id -> player and its publishing connection), sfu/clip.py."""
         self.closed = False
         self.lock = asyncio.Lock()
         """Held by the service around joins, publishing and departures."""
@@ -111,6 +116,8 @@ class Room:
             await self._drop(screen_id(pid))  # a share ends with its owner
         participant = self.participants.pop(pid)
         self._speaker.forget(pid)
+        if is_clip(pid):
+            await self._close_clip(pid)
         for forwarder in participant.forwarders.values():
             self._end_recording(forwarder)
         await participant.close()
@@ -120,15 +127,17 @@ class Room:
     def _sources(self, subscriber: str) -> list[Forwarder]:
         # A screen share goes where its owner's camera goes: the owner's group and
         # privacy decide, and nobody receives their own share back.
-        if is_screen(subscriber):
-            return []  # a share only publishes
+        # A clip is the lead's material for the whole room: everyone outside a private
+        # group gets it, private mode or not (it shows nobody of the group).
+        if is_media_only(subscriber):
+            return []  # a share or a clip only publishes
         group = self.groups.get(subscriber, "")
         return [
             f
             for pid, p in self.participants.items()
             if owner_of(pid) != subscriber and self.groups.get(owner_of(pid), "") == group
             for f in p.forwarders.values()
-            if self.privacy.forwards(owner_of(pid), subscriber, f.kind)
+            if is_clip(pid) or self.privacy.forwards(owner_of(pid), subscriber, f.kind)
         ]
 
     def set_group(self, members: list[str], group: str) -> Ok:
@@ -226,6 +235,91 @@ class Room:
             await self._drop(screen_id(target))
             logger.info("room %s: %s's screen share stopped", self.id, target)
         return Ok()
+
+    async def clip(
+        self, action: str, clip: str, path: str = "", offset: float | None = None
+    ) -> ClipState:
+        """Play, pause, resume, seek or stop a clip published as ``clip~<clip>``.
+
+        ``keep`` plays it from ``offset`` only if the room does not have it yet (a room made
+        after the app started the clip); otherwise it changes nothing.
+
+        One clip at a time: playing another stops the first. The file's packets are
+        forwarded as they are (sfu/clip.py); it is never recorded (the file is known).
+        """
+        self._check_open()
+        cid = clip_id(clip)
+        if action in ("play", "keep"):
+            for other in [c for c in self.clips if c != cid]:
+                await self._drop(other)
+            if cid not in self.clips:
+                await self._start_clip(cid, path)
+                self.clips[cid][0].play(offset or 0.0)
+            elif action == "play":
+                self.clips[cid][0].play(offset or 0.0)
+        elif action == "stop":
+            if cid in self.participants:
+                await self._drop(cid)
+            return ClipState(clip=clip, playing=False, position=0.0, duration=0.0, gone=True)
+        else:
+            if cid not in self.clips:
+                raise NotInRoom(f"clip {clip} is not playing in room {self.id}")
+            player = self.clips[cid][0]
+            if action == "pause":
+                player.pause()
+            elif action == "resume":
+                player.play(offset)
+            elif action == "seek":
+                player.seek(offset or 0.0)
+        player = self.clips[cid][0]
+        return ClipState(
+            clip=clip,
+            playing=player.playing,
+            position=round(player.position, 3),
+            duration=player.duration,
+        )
+
+    async def _start_clip(self, cid: str, path: str) -> None:
+        try:
+            player = ClipPlayer(Path(path))
+        except ClipRefused as exc:
+            raise BadClip(str(exc)) from exc
+        out = new_peer_connection(self._config)
+        pc = new_peer_connection(self._config)
+        try:
+            for kind, track in player.tracks.items():
+                transceiver = out.addTransceiver(track, direction="sendonly")
+                if kind == "video":
+                    mime = f"video/{player.video_codec}".lower()
+                    transceiver.setCodecPreferences(
+                        [
+                            c
+                            for c in RTCRtpSender.getCapabilities("video").codecs
+                            if c.mimeType.lower() == mime
+                        ]
+                    )
+            await gather_within(out, await out.createOffer(), self._config.gather_timeout_s)
+            forwarders = await self._accept_offer(cid, pc, out.localDescription.sdp)
+            await gather_within(pc, await pc.createAnswer(), self._config.gather_timeout_s)
+            await out.setRemoteDescription(pc.localDescription)
+        except BaseException:
+            await player.stop()
+            await close_pc(out, self._config.close_timeout_s, cid)
+            await close_pc(pc, self._config.close_timeout_s, cid)
+            raise
+        self.clips[cid] = (player, out)
+        clip = self.participants[cid] = Participant(
+            cid, self._config, self._emitter(cid), self._sources
+        )
+        await self._replace_publishing(clip, pc, forwarders)
+        logger.info("room %s: clip %s publishing", self.id, cid)
+
+    async def _close_clip(self, cid: str) -> None:
+        player, out = self.clips.pop(cid, (None, None))
+        if player is not None:
+            await player.stop()
+        if out is not None:
+            await close_pc(out, self._config.close_timeout_s, cid)
 
     async def _accept_offer(
         self, pid: str, pc: RTCPeerConnection, sdp: str
@@ -374,6 +468,8 @@ class Room:
     def _attach_recording(self, forwarder: Forwarder) -> None:
         if self.recording is None:
             return
+        if is_clip(forwarder.publisher_id):
+            return  # a clip is a known file, not a person: never recorded
         if self.groups.get(owner_of(forwarder.publisher_id)):
             # A private talk is never recorded: the log only says that it happened.
             self._end_recording(forwarder)
@@ -401,8 +497,8 @@ class Room:
             logger.exception("room %s: emitting %s to %s failed", self.id, event.TYPE, pid)
 
     async def broadcast(self, event: Event) -> None:
-        """Send one event to every participant (screen shares are no one's browser)."""
-        for pid in [p for p in self.participants if not is_screen(p)]:
+        """Send one event to every participant (shares and clips are no one's browser)."""
+        for pid in [p for p in self.participants if not is_media_only(p)]:
             await self.emit(pid, event)
 
     def _emitter(self, pid: str) -> Callable[[Event], Awaitable[None]]:
@@ -435,8 +531,8 @@ class Room:
                 if video is not None and video.layer_count > 1:
                     video.sample_layers(now)
             for participant in participants:
-                if is_screen(participant.id):
-                    continue  # a share receives nothing
+                if is_media_only(participant.id):
+                    continue  # a share or a clip receives nothing
                 await self._check_link(participant)
                 await self._check_floor(participant, now)
                 self._choose_layers(participant, now)
@@ -562,6 +658,8 @@ class Room:
             await loop.close()
         # Everyone at once: each close waits on its connections (up to
         # close_timeout_s), so one after another made ending a group slow.
+        for cid in list(self.clips):
+            await self._close_clip(cid)
         participants, self.participants = list(self.participants.values()), {}
         results = await asyncio.gather(
             *(participant.close() for participant in participants), return_exceptions=True

@@ -25,3 +25,8 @@ def is_screen(pid: str) -> bool:
 def owner_of(pid: str) -> str:
     """The participant a media identity belongs to (itself for a real participant)."""
     return pid.removesuffix(SCREEN_SUFFIX)
+
+
+def is_media_only(pid: str) -> bool:
+    """True for a media identity with no browser behind it (a screen share or a clip)."""
+    return "~" in pid

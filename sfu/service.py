@@ -25,6 +25,7 @@ from sfu.messages import (
     Answer,
     AudioOnly,
     Captions,
+    Clip,
     Emit,
     Group,
     IceRestart,
@@ -144,6 +145,8 @@ async def _dispatch(room: Room, pid: str, request: Request) -> Reply:
             return await room.publish_screen(pid, sdp)
         case Publish(sdp=sdp):
             return await room.publish(pid, sdp)
+        case Clip(action=action, clip=clip, path=path, offset=offset):
+            return await room.clip(action, clip, path, offset)
         case StopScreen(target=target):
             return await room.stop_screen(pid, target)
         case Answer(sdp=sdp):

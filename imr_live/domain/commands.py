@@ -179,6 +179,20 @@ class AllowScreen(Command):
     allowed: bool = True
 
 
+class PlayClip(Command):
+    """Play a recovery video (a shipped one or one uploaded to this session) to everyone."""
+
+    clip: Annotated[
+        str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_\-]+$")
+    ]
+
+
+class SeekClip(Command):
+    """Move the playing (or paused) video to ``seconds`` from its start."""
+
+    seconds: Annotated[float, Field(ge=0, le=24 * 3600, allow_inf_nan=False)]
+
+
 class GiveAssignment(Command):
     """Give a client a home practice assignment."""
 

@@ -300,6 +300,49 @@ class ScreenAllowed(About):
     allowed: bool
 
 
+class ClipEvent(EventData):
+    """Where a recovery video is, as of ``at_us`` (a late joiner works out where it is now)."""
+
+    clip: str
+    position: float = 0.0
+    """Seconds into the video at ``at_us``."""
+    at_us: int = 0
+    """When this happened (microseconds since the epoch)."""
+
+
+class ClipStarted(ClipEvent):
+    """A lead began playing a recovery video to everyone (through the media server)."""
+
+    KIND = "clip.started"
+    title: str
+    duration: float
+    """The video's length in seconds."""
+
+
+class ClipPaused(ClipEvent):
+    """A lead paused the video (``position``: where it stopped)."""
+
+    KIND = "clip.paused"
+
+
+class ClipResumed(ClipEvent):
+    """A lead let the paused video go on from ``position``."""
+
+    KIND = "clip.resumed"
+
+
+class ClipSought(ClipEvent):
+    """A lead moved the video to ``position`` (it plays on if it was playing)."""
+
+    KIND = "clip.sought"
+
+
+class ClipStopped(ClipEvent):
+    """A lead stopped the video: it is gone from everyone's screen."""
+
+    KIND = "clip.stopped"
+
+
 class RecordingStarted(EventData):
     """Recording began for the people present who consented."""
 
@@ -574,6 +617,11 @@ ALL_KINDS: tuple[type[EventData], ...] = (
     ScreenStarted,
     ScreenStopped,
     ScreenAllowed,
+    ClipStarted,
+    ClipPaused,
+    ClipResumed,
+    ClipSought,
+    ClipStopped,
     RecordingStarted,
     RecordingStopped,
     AssignmentGiven,

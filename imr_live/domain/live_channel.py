@@ -17,6 +17,7 @@ from imr_live.domain.captions import Captions
 from imr_live.domain.care_records import CareRecords
 from imr_live.domain.celebrations import Celebrations
 from imr_live.domain.ceremony import Ceremony
+from imr_live.domain.clips import Clips, ClipStore
 from imr_live.domain.conversation import Conversation
 from imr_live.domain.events import Ack, MediaAck, Welcome
 from imr_live.domain.media_control import MediaControl
@@ -38,7 +39,7 @@ EDGE_COMMANDS = frozenset({"join", "media"})
 class LiveChannel:
     """Runs every live session of this node."""
 
-    def __init__(self, recorder: SessionRecorder) -> None:
+    def __init__(self, recorder: SessionRecorder, clips: ClipStore | None = None) -> None:
         self.recorder = recorder
         self.membership = Membership(recorder)
         self.safety = Safety(recorder)
@@ -46,6 +47,7 @@ class LiveChannel:
         self.captions = Captions(recorder)
         self.pairs = Pairs(recorder)
         self.screen = ScreenShare(recorder)
+        self.clips = Clips(recorder, clips)
         parts = (
             self.membership,
             Conversation(recorder),
@@ -60,6 +62,7 @@ class LiveChannel:
             Ceremony(recorder),
             self.pairs,
             self.screen,
+            self.clips,
         )
         self._handlers: dict[str, Handler] = {}
         for part in parts:
@@ -108,6 +111,7 @@ class LiveChannel:
         await self.safety.keep_apart(live)
         await self.privacy.keep_private(live, seat.participant_id)
         await self.captions.keep_captioned(live, seat.participant_id)
+        await self.clips.keep_playing(live, seat.participant_id)
         return ack
 
     async def command(self, seat: Seat, name: str, payload: Any) -> Ack:

@@ -17,10 +17,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from imr_live.domain import event_data as e
+from imr_live.domain.clock import SECOND_US, now_us
 from imr_live.domain.roles import HIDDEN_FROM_GUESTS, OPEN_IN_PRIVATE_MODE, Role
 from imr_live.domain.views import (
     CeremonyView,
     ChatLine,
+    ClipView,
     GoalView,
     PairsView,
     PersonView,
@@ -161,6 +163,34 @@ class RunningCeremony:
 
 
 @dataclass(slots=True)
+class RunningClip:
+    """The recovery video on screen: where it was at ``at_us`` and whether it plays on."""
+
+    clip: str
+    title: str
+    duration: float
+    playing: bool
+    position: float
+    at_us: int
+
+    def position_at(self, now: int) -> float:
+        """Seconds into the video at ``now`` (it stops at its end)."""
+        went = max(0, now - self.at_us) / SECOND_US if self.playing else 0.0
+        return round(min(self.duration, self.position + went), 3)
+
+    def view(self, now: int) -> ClipView:
+        """The video as a late joiner gets it."""
+        position = self.position_at(now)
+        return ClipView(
+            clip=self.clip,
+            title=self.title,
+            duration=self.duration,
+            playing=self.playing and position < self.duration,
+            position=position,
+        )
+
+
+@dataclass(slots=True)
 class LiveState:
     """Everything a late joiner needs to see the session as it is now."""
 
@@ -192,6 +222,8 @@ class LiveState:
     """Who is sharing their screen now (None: nobody)."""
     screen_allowed: set[str] = field(default_factory=set)
     """Besides the leads, who a lead let share their screen."""
+    clip: RunningClip | None = None
+    """The recovery video playing or paused now (None: none)."""
     private_mode: bool = False
     """Private group mode: group members see only the leads (and interpreters)."""
     private_voices: bool = True
@@ -320,6 +352,7 @@ class LiveState:
             spotlight=self.spotlight,
             screen=self.screen,
             screen_allowed=sorted(self.screen_allowed),
+            clip=None if self.clip is None else self.clip.view(now_us()),
             private_mode=self.private_mode,
             private_voices=self.private_voices,
             captions=self.captions,
@@ -481,6 +514,26 @@ def _screen_stopped(s: LiveState, d: e.ScreenStopped) -> None:
         s.screen = None
 
 
+def _clip_started(s: LiveState, d: e.ClipStarted) -> None:
+    s.clip = RunningClip(d.clip, d.title, d.duration, True, d.position, d.at_us)
+
+
+def _clip_moved(playing: bool | None) -> Callable[[LiveState, e.ClipEvent], None]:
+    def fold(s: LiveState, d: e.ClipEvent) -> None:
+        if s.clip is None or s.clip.clip != d.clip:
+            return
+        s.clip.position, s.clip.at_us = d.position, d.at_us
+        if playing is not None:
+            s.clip.playing = playing
+
+    return fold
+
+
+def _clip_stopped(s: LiveState, d: e.ClipStopped) -> None:
+    if s.clip is not None and s.clip.clip == d.clip:
+        s.clip = None
+
+
 def _screen_allowed(s: LiveState, d: e.ScreenAllowed) -> None:
     if d.allowed:
         s.screen_allowed.add(d.participant)
@@ -535,6 +588,7 @@ def _ended(s: LiveState, _d: e.SessionEnded) -> None:
     s.private_talk = []
     s.captions = False
     s.screen = None
+    s.clip = None
     s.poll = None
     s.pairs = None
     for p in s.people.values():
@@ -615,6 +669,11 @@ _FOLDS: dict[type[e.EventData], Callable[[LiveState, Any], None]] = {
     e.ScreenStarted: _screen_started,
     e.ScreenStopped: _screen_stopped,
     e.ScreenAllowed: _screen_allowed,
+    e.ClipStarted: _clip_started,
+    e.ClipPaused: _clip_moved(False),
+    e.ClipResumed: _clip_moved(True),
+    e.ClipSought: _clip_moved(None),
+    e.ClipStopped: _clip_stopped,
     e.AssignmentGiven: _practice_given,
     e.AssignmentReviewed: _practice_reviewed,
     e.GoalNoted: _goal_noted,

@@ -115,6 +115,19 @@ class PairsView(PairsStarted):
     """Lead id -> the group they are in now."""
 
 
+class ClipView(BaseModel):
+    """The recovery video on screen: where it is now, so a late joiner starts there."""
+
+    model_config = ConfigDict(frozen=True)
+    clip: str
+    title: str
+    duration: float
+    playing: bool
+    """False: paused (or played to its end)."""
+    position: float
+    """Seconds into the video when this snapshot was made."""
+
+
 class Snapshot(BaseModel):
     """The session as a late or reconnecting joiner must see it (the fold of the log)."""
 
@@ -138,6 +151,8 @@ class Snapshot(BaseModel):
     """Who is sharing their screen now (None: nobody); shown large for everyone."""
     screen_allowed: list[str] = []
     """Besides the leads, who a lead let share their screen."""
+    clip: ClipView | None = None
+    """The recovery video playing or paused now (None: none); shown large for everyone."""
     private_mode: bool = False
     """Private group mode: group members see only the leads, interpreters and who chose to show."""
     private_voices: bool = True

@@ -23,13 +23,14 @@ from imr_live.domain.safety_retention import SafetyRetention
 from imr_live.domain.scripts import ScriptLibrary
 from imr_live.domain.sessions import Sessions
 from imr_live.domain.turn import TurnCredentials, turn_credentials
-from imr_live.edges import handouts_api, http_api, metrics, pages, review_api
+from imr_live.edges import clips_api, handouts_api, http_api, metrics, pages, review_api
 from imr_live.edges.keys import SERVICES, SIO
 from imr_live.edges.live_socket import LiveSocket, SocketFanout
 from imr_live.edges.media import MediaBridge
 from imr_live.edges.wire import GuardedPacket
 from imr_live.errors import ConfigError
 from imr_live.media.backend import MediaBackend
+from imr_live.media.clips import ClipLibrary
 from imr_live.media.rpc import RemoteSfu
 from imr_live.media.socketio_redis import ClosingRedisManager
 from imr_live.services import Services
@@ -87,6 +88,7 @@ def create_app(config: Config, scripts: ScriptLibrary | None = None) -> web.Appl
     app[SIO] = sio
     app.router.add_routes(http_api.routes)
     app.router.add_routes(handouts_api.routes)
+    app.router.add_routes(clips_api.routes)
     pages.setup(app)
     review_api.setup(app)
     root = CompositionRoot(config, scripts, sio, metrics.setup(app))
@@ -194,7 +196,7 @@ class CompositionRoot:
             media=self.bridge,
             ice_servers_for=None if turn is None else _ice_servers(turn),
         )
-        channel = LiveChannel(recorder)
+        channel = LiveChannel(recorder, ClipLibrary(config.data_dir / "clips", config.clips_dir))
         if self.captioner is not None:
             self.captioner.deliver = channel.captions.deliver
         coord.on_lost = channel.connection_lost

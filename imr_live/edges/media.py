@@ -112,6 +112,24 @@ class MediaBridge:
             session_id, participant_id, {"type": "stop_screen", "target": participant_id}
         )
 
+    async def clip(
+        self,
+        session_id: str,
+        by: str,
+        action: str,
+        clip: str,
+        path: str = "",
+        offset: float | None = None,
+    ) -> None:
+        """Play, keep, pause, resume, seek or stop a clip in the media room; no media room
+        (yet) means nobody receives media: the first media join starts it (``keep``)."""
+        message: dict[str, Any] = {"type": "clip", "action": action, "clip": clip}
+        if path:
+            message["path"] = path
+        if offset is not None:
+            message["offset"] = offset
+        await self._set_in_room(session_id, by, message)
+
     async def set_group(self, session_id: str, by: str, members: list[str], group: str) -> None:
         """Keep ``members``' media within ``group`` ("" is the whole room); no media room yet
         means nobody's media flows, so there is nothing to keep apart."""

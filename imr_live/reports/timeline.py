@@ -41,6 +41,9 @@ GROUPS: dict[str, frozenset[str]] = {
     "celebrations": frozenset({"celebration.offered", "celebration.answered"}),
     "pairs": frozenset({"pairs.started", "pairs.visited", "pairs.ended"}),
     "screen": frozenset({"screen.started", "screen.stopped", "screen.allowed"}),
+    "videos": frozenset(
+        {"clip.started", "clip.paused", "clip.resumed", "clip.sought", "clip.stopped"}
+    ),
     "ceremony": frozenset(
         {
             "ceremony.started",
@@ -214,6 +217,12 @@ def _review(a: str, s: str, d: dict[str, Any]) -> str:
     return f"{a} reviewed {s}'s home assignment ({done}){note}"
 
 
+def _clock(d: dict[str, Any]) -> str:
+    """A video position as minutes:seconds."""
+    seconds = int(float(d.get("position") or 0))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
 _SAY: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
     "session.started": lambda a, _s, _d: f"{a} started the session",
     "session.ended": lambda a, _s, _d: f"{a} ended the session",
@@ -287,6 +296,11 @@ _SAY: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
     "screen.allowed": lambda a, s, d: (
         f"{a} {'let' if d.get('allowed') else 'no longer lets'} {s} share their screen"
     ),
+    "clip.started": lambda a, _s, d: f"{a} played the video {d.get('title', '')}",
+    "clip.paused": lambda a, _s, d: f"{a} paused the video at {_clock(d)}",
+    "clip.resumed": lambda a, _s, d: f"{a} let the video go on from {_clock(d)}",
+    "clip.sought": lambda a, _s, d: f"{a} moved the video to {_clock(d)}",
+    "clip.stopped": lambda a, _s, d: f"{a} stopped the video at {_clock(d)}",
     "celebration.offered": lambda a, s, d: (
         f"{a} asked {s} if the group may celebrate: {d.get('title', '')}"
     ),

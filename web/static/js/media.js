@@ -26,6 +26,8 @@
 //   media.stopScreen()          stop publishing the share and release the screen
 //   media.onScreen(listener)    listener(participant, track | null): a share arrived or went
 //     (participant is the sharer's id; the SFU names the share `<id>~screen`)
+//   media.onClip(listener)      listener(clip, tracks): the recovery video's tracks (a Map of
+//     kind -> track; empty when it went). The SFU names a clip `clip~<id>`.
 //   media.lost()                 the live channel dropped: say "Reconnecting…" until media flows
 //   media.stop()                 leave, close both connections, release camera and microphone
 //
@@ -36,6 +38,7 @@ import { Tiles } from "./media_tiles.js";
 
 const WATCH_ONLY = new Set(["observer"]); // roles that receive media but never publish
 const SCREEN = "~screen"; // the SFU's id of a screen share: `<sharer>~screen`
+const CLIP = "clip~"; // the SFU's id of a recovery video: `clip~<clip id>`
 
 const RETRY_FIRST_MS = 1000;
 // ICE often recovers from a short glitch by itself; past this, join again.
@@ -89,6 +92,9 @@ class RoomMedia {
     this.screenPc = null;
     this.screenListeners = [];
     this.screenShown = null; // whose share this page shows
+    this.clipListeners = [];
+    this.clipShown = null; // the clip whose tracks this page has
+    this.clipTracks = new Map(); // kind -> track of the shown clip
   }
 
   say(text) { this.note.textContent = text; }
@@ -187,6 +193,23 @@ class RoomMedia {
     this.screenStream = null;
   }
 
+  /** A clip track arrived (track) or went (null; kind null: all of it). */
+  clipChanged(participant, kind, track) {
+    if (track) {
+      if (this.clipShown !== participant) this.clipTracks = new Map();
+      this.clipShown = participant;
+      this.clipTracks.set(kind, track);
+    } else if (this.clipShown === participant) {
+      if (kind) this.clipTracks.delete(kind);
+      else this.clipTracks.clear();
+      if (this.clipTracks.size === 0) this.clipShown = null;
+    } else {
+      return;
+    }
+    const clip = this.clipShown ? this.clipShown.slice(CLIP.length) : participant.slice(CLIP.length);
+    for (const listener of this.clipListeners) listener(clip, new Map(this.clipTracks));
+  }
+
   screenChanged(participant, track) {
     this.screenShown = track ? participant : null;
     for (const listener of this.screenListeners) listener(participant, track);
@@ -277,7 +300,8 @@ class RoomMedia {
         this.offers = this.offers.then(() => this.answer(data, generation));
       },
       track_removed: () => {
-        if (data.participant.endsWith(SCREEN)) this.screenChanged(data.participant.slice(0, -SCREEN.length), null);
+        if (data.participant.startsWith(CLIP)) this.clipChanged(data.participant, data.kind, null);
+        else if (data.participant.endsWith(SCREEN)) this.screenChanged(data.participant.slice(0, -SCREEN.length), null);
         else this.tiles.detach(data.participant, data.kind);
       },
       speaker: () => this.tiles.setSpeaker(data.participant),
@@ -315,6 +339,7 @@ class RoomMedia {
       const publishers = new Set(offer.tracks.map((t) => t.participant));
       this.tiles.keepOnly(publishers);
       if (this.screenShown && !publishers.has(this.screenShown + SCREEN)) this.screenChanged(null, null);
+      if (this.clipShown && !publishers.has(this.clipShown)) this.clipChanged(this.clipShown, null, null);
     } catch (err) {
       if (generation === this.generation) this.failed(err);
     }
@@ -323,6 +348,10 @@ class RoomMedia {
   received({ transceiver, track }) {
     const participant = this.mids.get(transceiver.mid);
     if (!participant) return;
+    if (participant.startsWith(CLIP)) {
+      this.clipChanged(participant, track.kind, track);
+      return;
+    }
     if (participant.endsWith(SCREEN)) {
       this.screenChanged(participant.slice(0, -SCREEN.length), track);
       return;
@@ -398,6 +427,7 @@ class RoomMedia {
     this.mids = new Map();
     this.tiles.keepOnly(new Set());
     this.screenChanged(null, null);
+    if (this.clipShown) this.clipChanged(this.clipShown, null, null);
   }
 
   stop() {
@@ -435,6 +465,7 @@ export function createMedia(options) {
     shareScreen: (stream) => media.shareScreen(stream),
     stopScreen: () => media.stopScreen(),
     onScreen: (listener) => media.screenListeners.push(listener),
+    onClip: (listener) => media.clipListeners.push(listener),
     lost: () => { if (media.joined && !media.stopped) media.quality.lost(); },
     stop: () => media.stop(),
   };

@@ -13,6 +13,7 @@ import { bindTabs } from "./tabs.js";
 import { bindSlideSize } from "./room_view.js";
 import { Lively } from "./lively.js";
 import { RoomHandouts } from "./room_handouts.js";
+import { RoomClips } from "./room_clips.js";
 
 const LEADS = new Set(["leader", "co_leader"]);
 const PLAYS = /^Plays (the [^.,]+)/; // a role description naming the part, e.g. "Plays the friend."
@@ -66,6 +67,7 @@ export class Room {
     this.deny = new DenyDialog(this);
     this.lively = new Lively(this); // polls and celebrations
     this.handouts = new RoomHandouts(this, headers);
+    this.clips = new RoomClips(this, headers);
     this.bind();
     bindSlideSize();
     bindSessionTools(this);
@@ -86,6 +88,7 @@ export class Room {
     $("room-title").textContent = welcome.session.title || "Live session";
     this.applySnapshot(welcome.state);
     this.handouts.entered(welcome.session.id);
+    this.clips.entered(welcome.session.id);
     const lead = LEADS.has(this.you.role);
     $("lead-panels").hidden = !lead;
     $("room-grid").classList.toggle("lead", lead);
@@ -159,6 +162,7 @@ export class Room {
     for (const m of state.chat || []) this.addChat(m.actor, m.text, m.seq);
     this.lively.snapshot(state);
     this.handouts.snapshot(state);
+    this.clips.snapshot(state);
     this.renderAll();
   }
 
@@ -182,6 +186,7 @@ export class Room {
     this.records.event(ev);
     this.lively.event(ev);
     this.handouts.event(ev);
+    this.clips.event(ev);
     this.renderAll();
   }
 
@@ -283,6 +288,7 @@ export class Room {
     this.renderStatus();
     this.renderSlide();
     this.handouts.render();
+    this.clips.render();
     this.renderRolePlay();
     this.renderVideos();
     this.renderLeaderAway();
