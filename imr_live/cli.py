@@ -208,7 +208,9 @@ def cmd_phone(args: argparse.Namespace) -> int:
 
     config: Config = args.config
     if not config.phone_gateway_key:
-        print("error: the phone gateway needs PHONE_GATEWAY_KEY (the server's too)", file=sys.stderr)
+        print(
+            "error: the phone gateway needs PHONE_GATEWAY_KEY (the server's too)", file=sys.stderr
+        )
         return 2
     host, _, port = args.sip_peer.rpartition(":")
     low, _, high = args.rtp_ports.partition("-")
