@@ -63,6 +63,10 @@ SAY = {
 }
 
 
+GONE = ("denied", "removed", "closed", "disconnect")
+"""Live-channel messages after which the caller is no longer in the session."""
+
+
 @dataclass
 class GatewayConfig:
     """Where the gateway listens and which server it joins."""
@@ -97,6 +101,8 @@ class Prompts:
     def __init__(self, voice: str) -> None:
         self.voice = voice
         self._cache: dict[str, bytes] = {}
+        self.said: list[str] = []
+        """Every text played to a caller, in order (slide titles and fixed prompts only)."""
 
     async def get(self, text: str) -> bytes:
         if text not in self._cache:
@@ -122,7 +128,9 @@ class Line:
 
     async def say(self, key_or_text: str, wait: bool = True) -> None:
         """Queue a prompt (a SAY key or plain text); with ``wait``, until it has played."""
-        pcm = await self.prompts.get(SAY.get(key_or_text, key_or_text))
+        text = SAY.get(key_or_text, key_or_text)
+        pcm = await self.prompts.get(text)
+        self.prompts.said.append(text)
         self._spoken.clear()
         self._speech += pcm + bytes(LINE_FRAME * 2 * 10)
         if wait:
@@ -366,6 +374,11 @@ class PhoneGateway:
                 await self._answer(line, guest, data)
 
         sio.on("*", record)
+
+        async def dropped() -> None:
+            guest.messages.put_nowait(("disconnect", None))
+
+        sio.on("disconnect", dropped)
         await sio.connect(
             self.config.server, auth={"token": token}, transports=["websocket"], wait_timeout=10
         )
@@ -383,7 +396,7 @@ class PhoneGateway:
                 event, _data = await line.until(guest.messages.get())
                 if event == "admitted":
                     break
-                if event in ("denied", "removed", "disconnect"):
+                if event in GONE:
                     await guest.close()
                     await line.say("denied")
                     return None
@@ -465,8 +478,10 @@ class PhoneGateway:
 
     async def _gone(self, guest: Guest) -> None:
         while True:
-            event, _data = await guest.messages.get()
-            if event in ("removed", "session.ended", "disconnect"):
+            event, data = await guest.messages.get()
+            if event in GONE:
+                return
+            if event == "event" and isinstance(data, dict) and data.get("kind") == "session.ended":
                 return
 
     async def _slide_title(self, guest: Guest) -> str:

@@ -218,6 +218,12 @@ class ListeningPeer(SocketPeer):
     def __init__(self, client: LiveClient, pid: str) -> None:
         super().__init__(client, pid)
         self.loud_frames: dict[str, int] = {}
+        self.loudness: dict[str, list[bool]] = {}
+        """Per publisher: whether each decoded audio frame had sound."""
+
+    def quiet_lately(self, publisher: str, frames: int = 25) -> bool:
+        recent = self.loudness.get(publisher, [])[-frames:]
+        return len(recent) == frames and not any(recent)
 
     async def _consume(self, track: Any, mid: str | None) -> None:
         from aiortc.mediastreams import MediaStreamError
@@ -230,7 +236,9 @@ class ListeningPeer(SocketPeer):
             publisher = self.mids.get(mid or "", "?")
             if isinstance(frame, av.AudioFrame):
                 pcm = bytes(frame.planes[0])[: frame.samples * 2 * len(frame.layout.channels)]
-                if audioop.rms(pcm, 2) > 300:
+                loud = audioop.rms(pcm, 2) > 300
+                self.loudness.setdefault(publisher, []).append(loud)
+                if loud:
                     self.loud_frames[publisher] = self.loud_frames.get(publisher, 0) + 1
 
 
@@ -245,7 +253,7 @@ async def test_a_caller_with_the_right_pin_waits_is_admitted_and_talks_with_the_
         await lead_peer.publish(None, speaking=True)  # a 440 Hz tone
         async with (
             gateway_for(server) as (gateway, sipp_port),
-            caller(gateway, sipp_port, "caller_hangs_up.xml", hold_ms=40000) as (phone, sipp),
+            caller(gateway, sipp_port, "caller_hangs_up.xml", hold_ms=25000) as (phone, sipp),
         ):
             await eventually(lambda: phone.loud() > 10, 30, "the welcome prompt")
             await phone.press(PIN + "#")
@@ -268,6 +276,18 @@ async def test_a_caller_with_the_right_pin_waits_is_admitted_and_talks_with_the_
             )
             await phone.press("*9")
             await leader.wait_event("hand.raised", participant=pid)
+
+            await phone.press("*6")
+            await eventually(lambda: lead_peer.quiet_lately(pid), 30, "the caller muted")
+            await phone.press("*6")
+            await eventually(lambda: not lead_peer.quiet_lately(pid, 5), 30, "unmuted again")
+
+            shown = await leader.ok("slide.show", {"index": 1})
+            title = (await leader.ok("join"))["state"]["slide"]["content"]["title"]
+            assert shown and title
+            await phone.press("*1")
+            said = gateway.prompts.said
+            await eventually(lambda: f"The slide is: {title}" in said, 30, "the slide's title")
 
             _, err = await asyncio.wait_for(sipp.communicate(), 90)
             assert sipp.returncode == 0, err.decode()
