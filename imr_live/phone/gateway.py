@@ -272,19 +272,24 @@ class PhoneGateway:
             self._phone = None
 
     def _incoming(self, call: Any) -> None:
-        """pyVoIP's thread: hand the call to the event loop and return."""
+        """pyVoIP's thread for this call: run the call on the event loop, return at its end.
+
+        pyVoIP forgets a call whose thread has ended (its port clean-up runs whenever
+        another call ends), and would then miss the caller's BYE: so this thread lives
+        as long as the call.
+        """
         assert self._loop is not None
         number = next(self._numbers)
-        done = threading.Event()
+        finished = threading.Event()
 
         def begin() -> None:
             task = self._loop.create_task(self.handle(call, number))  # type: ignore[union-attr]
             self.calls.add(task)
             task.add_done_callback(self.calls.discard)
-            done.set()
+            task.add_done_callback(lambda _t: finished.set())
 
         self._loop.call_soon_threadsafe(begin)
-        done.wait(5)
+        finished.wait()
 
     async def handle(self, call: Any, number: int) -> None:
         """One call from answer to hang-up."""
