@@ -29,6 +29,9 @@ ROOM_RATE = 48000
 FRAME_S = 0.02
 LINE_FRAME = 160
 """Samples in 20 ms of line audio."""
+MIX_HOLD_FRAMES = 4
+"""Most 20 ms frames of one room track waiting for the mix: older audio is dropped, so a
+sender whose clock runs a little fast cannot build up delay towards the caller."""
 
 
 def line_to_pcm(data: bytes) -> bytes:
@@ -132,7 +135,8 @@ class CallerTrack(MediaStreamTrack):
 
 
 class RoomMix:
-    """The room's audio tracks, each turned into 8 kHz mono, mixed 20 ms at a time."""
+    """The room's audio tracks, each turned into 8 kHz mono, mixed 20 ms at a time (each
+    holds at most ``MIX_HOLD_FRAMES``)."""
 
     def __init__(self) -> None:
         self._buffers: dict[int, bytearray] = {}
@@ -155,7 +159,7 @@ class RoomMix:
                     continue
                 for out in resampler.resample(frame):
                     buffer += bytes(out.planes[0])[: out.samples * 2]
-                excess = len(buffer) - 10 * LINE_FRAME * 2
+                excess = len(buffer) - MIX_HOLD_FRAMES * LINE_FRAME * 2
                 if excess > 0:
                     del buffer[:excess]
         finally:

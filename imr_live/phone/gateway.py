@@ -177,7 +177,19 @@ class Line:
             chunks = [speech]
             if self.mix is not None:
                 chunks.append(self.mix.take())
-            self.call.write_audio(pcm_to_line(mix(chunks, size)))
+            if self._backlog() <= 2 * LINE_FRAME:
+                # pyVoIP's sender keeps its own (slightly slower) clock: write only when it
+                # has taken what we gave, or the delay to the caller grows all call long.
+                self.call.write_audio(pcm_to_line(mix(chunks, size)))
+
+    def _backlog(self) -> int:
+        """Line audio written to pyVoIP but not sent yet (bytes; 0 when unknown)."""
+        try:
+            rtp = self.call.RTPClients[0]
+            written = rtp.outOffset - rtp.pmout.offset
+            return int(written - rtp.pmout.buffer.tell())
+        except (AttributeError, IndexError):
+            return 0
 
     def _state(self) -> str:
         return str(self.call.state.name)
