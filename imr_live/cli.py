@@ -50,6 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
     webp.set_defaults(func=cmd_web)
     sfup = sub.add_parser("sfu", help="an SFU worker process (needs REDIS_URL)")
     sfup.set_defaults(func=cmd_sfu)
+    phonep = sub.add_parser(
+        "phone", help="the phone gateway: SIP callers join sessions by phone PIN (docs/phone.md)"
+    )
+    phonep.add_argument("--server", default="http://127.0.0.1:8080", help="the IMR Live server")
+    phonep.add_argument("--sip-host", default="127.0.0.1", help="address to take SIP calls on")
+    phonep.add_argument("--sip-port", type=int, default=5070, help="UDP port for SIP")
+    phonep.add_argument(
+        "--sip-peer",
+        default="127.0.0.1:5060",
+        help="host:port of the SIP trunk or PBX the calls come from (replies go there)",
+    )
+    phonep.add_argument("--rtp-ports", default="10000-20000", help="UDP ports for call audio")
+    phonep.set_defaults(func=cmd_phone)
 
     user = sub.add_parser("user", help="staff accounts").add_subparsers(
         dest="user_cmd", required=True
@@ -187,6 +200,38 @@ def cmd_web(args: argparse.Namespace) -> int:
         return 2
     args.config = args.config.with_overrides(sfu_workers=True)
     return cmd_serve(args)
+
+
+def cmd_phone(args: argparse.Namespace) -> int:
+    """Run the phone gateway until stopped (needs `pip install 'imr-live[phone]'`)."""
+    from imr_live.phone.gateway import GatewayConfig, serve
+
+    config: Config = args.config
+    if not config.phone_gateway_key:
+        print(
+            "error: the phone gateway needs PHONE_GATEWAY_KEY (the server's too)", file=sys.stderr
+        )
+        return 2
+    host, _, port = args.sip_peer.rpartition(":")
+    low, _, high = args.rtp_ports.partition("-")
+    if not host or not port.isdigit() or not low.isdigit() or not high.isdigit():
+        print("error: --sip-peer is host:port and --rtp-ports low-high", file=sys.stderr)
+        return 2
+    gateway = GatewayConfig(
+        server=args.server.rstrip("/"),
+        gateway_key=config.phone_gateway_key,
+        sip_host=args.sip_host,
+        sip_port=args.sip_port,
+        peer_host=host,
+        peer_port=int(port),
+        rtp_low=int(low),
+        rtp_high=int(high),
+    )
+    try:
+        asyncio.run(serve(gateway))
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def cmd_sfu(args: argparse.Namespace) -> int:

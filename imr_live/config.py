@@ -83,6 +83,8 @@ class Config:
     """Run the SFU in this process (0 turns media off)."""
     sfu_workers: bool = False
     """Send media to `imr-live sfu` worker processes through Redis (`imr-live web` sets it)."""
+    phone_gateway_key: str = field(default="", metadata={"env": "PHONE_GATEWAY_KEY"})
+    """Shared secret of the phone gateway (`imr-live phone`); empty: phone PINs cannot be used to join."""
     media_call_limit_s: float = 15.0
     """Seconds the live channel waits for one media server call; a slower one goes on by itself and the session carries on (its people get `unavailable`)."""
     ice_hosts: tuple[str, ...] = ("127.0.0.1",)

@@ -31,6 +31,8 @@ class Join(Command):
 
     display_name: Name | None = None
     consent: bool | None = None
+    via: Literal["phone"] | None = None
+    """How they take part, when not from a browser: "phone" for the phone gateway."""
 
 
 class Empty(Command):

@@ -72,6 +72,8 @@ class ParticipantJoined(About):
     """An interpreter's language (only for interpreters)."""
     interprets_for: str | None = None
     """Whom an interpreter interprets for (absent: the whole group)."""
+    via: str | None = None
+    """"phone" for someone who called in through the phone gateway (absent: a browser)."""
 
 
 class ParticipantAdmitted(About):

@@ -71,6 +71,8 @@ class Person:
     """A group member who chose to be seen by the group in private mode."""
     initials: str | None = None
     """What a hidden group member chose to be called instead of "Group member"."""
+    via: str | None = None
+    """"phone" when they called in through the phone gateway."""
 
     @property
     def present(self) -> bool:
@@ -93,6 +95,7 @@ class Person:
             language=self.language,
             interprets_for=self.interprets_for,
             shown=self.shown,
+            via=self.via,
         )
 
     def hidden_view(self) -> PersonView:
@@ -377,6 +380,7 @@ def _joined(s: LiveState, d: e.ParticipantJoined) -> None:
         WAITING,
         language=d.language,
         interprets_for=d.interprets_for,
+        via=d.via,
     )
     if not d.waiting:
         _admitted(s, d)

@@ -151,7 +151,11 @@ class Membership:
             await self.r.append(live, seat.participant_id, e.SessionStarted())
             await self.r.sessions.set_status(seat.session_id, SessionStatus.LIVE)
         data = e.ParticipantJoined(
-            participant=seat.participant_id, role=seat.role, display_name=name, waiting=waits
+            participant=seat.participant_id,
+            role=seat.role,
+            display_name=name,
+            waiting=waits,
+            via=cmd.via,
         )
         if seat.role is Role.INTERPRETER:
             data = await self._interpreting(seat, data)

@@ -34,6 +34,8 @@ class PersonView(BaseModel):
     """A group member who chose to let the group see them in private mode."""
     hidden: bool = False
     """True when private group mode hides this group member's name and video from you."""
+    via: str | None = None
+    """"phone" when they called in through the phone gateway (shown as "on the phone")."""
 
 
 class ShownSlide(SlideShown):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,6 +12,7 @@ from aiohttp import web
 
 from imr_live.curriculum import Curriculum
 from imr_live.domain.accounts import Account
+from imr_live.domain.phone_pins import PhonePins
 from imr_live.domain.roles import LEADS, StaffRole
 from imr_live.domain.sessions import Session
 from imr_live.edges import addresses
@@ -21,6 +23,7 @@ from imr_live.errors import (
     ImrError,
     InvalidInput,
     NotAuthenticated,
+    NotFound,
     Unavailable,
 )
 from imr_live.reports.session_plans import chosen_plan, store_plan
@@ -355,3 +358,39 @@ async def readyz(request: web.Request) -> web.Response:
     except Unavailable as exc:
         return web.json_response({"ok": False, "reason": exc.message}, status=503)
     return web.json_response({"ok": True})
+
+
+@routes.put("/api/sessions/{session_id}/invites/{invite_id}/phone")
+async def set_phone_pin(request: web.Request) -> web.Response:
+    """Give a join link a phone PIN and the name its caller joins with (leads only)."""
+    _account, session = await session_for_staff(request, lead=True)
+    s = services(request)
+    invite = await s.links.get(request.match_info["invite_id"])
+    if invite.session_id != session.id:
+        raise Forbidden("that invite is not for this session")
+    body = await json_body(request)
+    pin, name = body.get("pin"), body.get("display_name")
+    if not isinstance(pin, str) or not isinstance(name, str):
+        raise InvalidInput("give pin (6-10 digits) and display_name as text")
+    await PhonePins(s.db, s.links).set(invite, pin, name)
+    return web.json_response({"ok": True, "invite": invite.as_dict() | {"phone_pin": True}})
+
+
+@routes.post("/api/phone/pin")
+async def resolve_phone_pin(request: web.Request) -> web.Response:
+    """The phone gateway trades a caller's PIN for their join link's token and name."""
+    s = services(request)
+    key = s.config.phone_gateway_key
+    given = staff_token(request) or ""
+    if not key or not hmac.compare_digest(key.encode(), given.encode()):
+        raise NotAuthenticated("only the phone gateway may do this")
+    body = await json_body(request)
+    pin = body.get("pin")
+    if not isinstance(pin, str):
+        raise InvalidInput("pin: the digits the caller typed")
+    try:
+        token, name = await PhonePins(s.db, s.links).resolve(pin)
+    except (NotAuthenticated, NotFound):
+        log.info("phone PIN refused")
+        raise NotAuthenticated("that PIN is not right", code="bad_pin") from None
+    return web.json_response({"token": token, "display_name": name})

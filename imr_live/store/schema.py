@@ -248,6 +248,16 @@ CREATE TABLE IF NOT EXISTS handout_pages (
 uploaded file itself is not kept); ``first_shown_at`` is set when a lead first shows one in
 the room (from then on the session's people, and its clients in My IMR, may open it)."""
 
+V9_PHONE_PINS = """
+CREATE TABLE IF NOT EXISTS phone_pins (
+    invite_id TEXT PRIMARY KEY,
+    pin_hash TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL
+);
+"""
+"""A join link's phone PIN (a keyed hash, never the digits) and the name the phone gateway
+joins with. No phone number is stored."""
+
 MIGRATIONS = (
     Migration(1, V1_TABLES),
     Migration(2, V2_SESSION_HEADS, sign_existing_heads),
@@ -257,6 +267,7 @@ MIGRATIONS = (
     Migration(6, V6_INTERPRETER_INVITES),
     Migration(7, V7_GUEST_WINDOWS),
     Migration(8, V8_HANDOUTS),
+    Migration(9, V9_PHONE_PINS),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -216,9 +216,10 @@ export class Room {
       "participant.joined": (d) => {
         this.people.set(d.participant, {
           id: d.participant, role: d.role, display_name: d.display_name,
-          status: d.waiting ? "waiting" : "admitted", consent: null,
+          status: d.waiting ? "waiting" : "admitted", consent: null, via: d.via,
         });
-        announce(d.waiting ? `${d.display_name} is waiting to come in.` : `${d.display_name} joined.`);
+        const phone = d.via === "phone" ? " on the phone" : "";
+        announce(d.waiting ? `${d.display_name} is waiting to come in${phone}.` : `${d.display_name} joined${phone}.`);
       },
       "participant.admitted": (d) => this.arrived(d.participant, "was let in"),
       "participant.rejoined": (d) => this.arrived(d.participant, "is back"),
@@ -425,7 +426,7 @@ export class Room {
     const waiting = people.filter((p) => p.status === "waiting");
     $("waiting-empty").hidden = waiting.length > 0;
     renderList($("waiting-list"), waiting, (p) => el("li", { class: "person" },
-      el("span", { class: "name" }, `${p.display_name} (${ROLE_WORDS[p.role] || p.role})`),
+      el("span", { class: "name" }, `${p.display_name} (${ROLE_WORDS[p.role] || p.role}${p.via === "phone" ? ", on the phone" : ""})`),
       el("button", { type: "button", onclick: () => this.act("waiting.admit", { participant: p.id }) }, `Admit ${p.display_name}`),
       el("button", { type: "button", class: "secondary", onclick: (e) => this.deny.ask(p, e.currentTarget) }, `Deny ${p.display_name}`),
     ));
@@ -449,7 +450,7 @@ export class Room {
   personRow(p) {
     const me = p.id === this.you.id;
     const row = el("li", { class: "person", "data-participant": p.id },
-      el("span", { class: "name" }, `${p.display_name}${me ? " (you)" : ""} – ${ROLE_WORDS[p.role] || p.role}${p.consent === true ? ", agreed to recording" : ""}${this.leaderMuted(p.id, "audio") ? ", sound turned off for everyone" : ""}`));
+      el("span", { class: "name" }, `${p.display_name}${me ? " (you)" : ""} – ${ROLE_WORDS[p.role] || p.role}${p.via === "phone" ? ", on the phone" : ""}${p.consent === true ? ", agreed to recording" : ""}${this.leaderMuted(p.id, "audio") ? ", sound turned off for everyone" : ""}`));
     if (me) return row;
     const renameForm = el("form", { class: "row", hidden: true },
       el("label", { for: `rename-${p.id}`, class: "visually-hidden" }, `New name for ${p.display_name}`),

@@ -1,0 +1,522 @@
+"""The phone gateway (`imr-live phone`): SIP callers join live sessions by phone PIN.
+
+SIP and RTP (G.711, RFC 2833/4733 key presses) come from pyVoIP, a registry package
+(``pip install imr-live[phone]``); this module never parses SIP itself. pyVoIP talks to
+one SIP peer: the clinic's trunk or PBX (or, in tests, SIPp on loopback). Each answered
+call becomes a guest on the live channel (python-socketio, like a browser) and, once
+admitted, an aiortc peer of the SFU: the caller's voice is published, and the room's
+audio tracks are mixed into the one stream a phone can take.
+
+No phone number is stored or logged; a call is named in logs by a short counter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import threading
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import socketio
+from aiortc import (
+    MediaStreamTrack,
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+
+from imr_live.phone.audio import (
+    FRAME_S,
+    LINE_FRAME,
+    CallerTrack,
+    RoomMix,
+    line_to_pcm,
+    mix,
+    pcm_to_line,
+    speak,
+)
+
+log = logging.getLogger("imr_live.phone")
+
+SAY = {
+    "welcome": "Welcome to I M R Live. Please type your phone PIN, then press the hash key.",
+    "again": "That PIN is not right. Please try again.",
+    "refused": "Sorry, that PIN is not right. Goodbye.",
+    "consent": "This group may be recorded. Press 1 if you agree. Press 2 if you do not.",
+    "wait": "Please wait. The leader will let you in.",
+    "in": "You are in the group. Press star 6 to mute. Press star 9 to raise your hand. "
+    "Press star 1 to hear the slide.",
+    "denied": "The leader did not let you in. Goodbye.",
+    "muted": "You are muted.",
+    "unmuted": "You are not muted.",
+    "hand_up": "Your hand is up.",
+    "hand_down": "Your hand is down.",
+    "no_slide": "There is no slide now.",
+    "trouble": "Sorry, something went wrong. Please call again later. Goodbye.",
+}
+
+
+GONE = ("denied", "removed", "closed", "disconnect")
+"""Live-channel messages after which the caller is no longer in the session."""
+
+
+@dataclass
+class GatewayConfig:
+    """Where the gateway listens and which server it joins."""
+
+    server: str = "http://127.0.0.1:8080"
+    gateway_key: str = ""
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5070
+    peer_host: str = "127.0.0.1"
+    """The SIP peer (trunk, PBX or test tool) calls come from and replies go to."""
+    peer_port: int = 5060
+    rtp_low: int = 10000
+    rtp_high: int = 20000
+    pin_tries: int = 3
+    digit_timeout_s: float = 20.0
+    voice: str = "en-us"
+
+
+def _import_pyvoip() -> Any:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from pyVoIP.VoIP import VoIP
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise RuntimeError("the phone gateway needs pyVoIP: pip install 'imr-live[phone]'") from exc
+    return VoIP
+
+
+class Prompts:
+    """Spoken prompts, made once by espeak-ng."""
+
+    def __init__(self, voice: str) -> None:
+        self.voice = voice
+        self._cache: dict[str, bytes] = {}
+        self.said: list[str] = []
+        """Every text played to a caller, in order (slide titles and fixed prompts only)."""
+
+    async def get(self, text: str) -> bytes:
+        if text not in self._cache:
+            self._cache[text] = await asyncio.to_thread(speak, text, self.voice)
+        return self._cache[text]
+
+
+class Line:
+    """One answered call: a 20 ms clock moving audio both ways, and the keys pressed."""
+
+    def __init__(self, call: Any, prompts: Prompts) -> None:
+        self.call = call
+        self.prompts = prompts
+        self.keys: asyncio.Queue[str] = asyncio.Queue()
+        self.ended = asyncio.Event()
+        self.muted = False
+        self.mix: RoomMix | None = None
+        self.caller: CallerTrack | None = None
+        self.heard_from_caller = 0
+        self._speech = bytearray()
+        self._spoken = asyncio.Event()
+        self._task = asyncio.create_task(self._clock())
+
+    async def say(self, key_or_text: str, wait: bool = True) -> None:
+        """Queue a prompt (a SAY key or plain text); with ``wait``, until it has played."""
+        text = SAY.get(key_or_text, key_or_text)
+        pcm = await self.prompts.get(text)
+        self.prompts.said.append(text)
+        self._spoken.clear()
+        self._speech += pcm + bytes(LINE_FRAME * 2 * 10)
+        if wait:
+            await self.until(self._spoken.wait())
+
+    async def until(self, awaitable: Awaitable[Any]) -> Any:
+        """Await something, but stop (CallEnded) when the caller hangs up first."""
+        task = asyncio.ensure_future(awaitable)
+        ended = asyncio.create_task(self.ended.wait())
+        await asyncio.wait({task, ended}, return_when=asyncio.FIRST_COMPLETED)
+        ended.cancel()
+        if not task.done():
+            task.cancel()
+            raise CallEnded
+        return task.result()
+
+    async def key(self, within_s: float) -> str | None:
+        """The next key pressed, or None after ``within_s`` seconds."""
+        try:
+            return await self.until(asyncio.wait_for(self.keys.get(), within_s))  # type: ignore[no-any-return]
+        except TimeoutError:
+            return None
+
+    async def _clock(self) -> None:
+        loop = asyncio.get_running_loop()
+        start, n = loop.time(), 0
+        size = LINE_FRAME * 2
+        while not self.ended.is_set():
+            n += 1
+            await asyncio.sleep(max(0.0, start + n * FRAME_S - loop.time()))
+            if self._state() != "ANSWERED":
+                self.ended.set()
+                break
+            for key in self.call.get_dtmf(16):
+                self.keys.put_nowait(key)
+            heard = line_to_pcm(self.call.read_audio(LINE_FRAME, False))
+            if self.caller is not None and not self.muted:
+                self.caller.feed(heard)
+            self.heard_from_caller += 1
+            speech = bytes(self._speech[:size])
+            del self._speech[:size]
+            if not self._speech:
+                self._spoken.set()
+            chunks = [speech]
+            if self.mix is not None:
+                chunks.append(self.mix.take())
+            if self._backlog() <= 2 * LINE_FRAME:
+                # pyVoIP's sender keeps its own (slightly slower) clock: write only when it
+                # has taken what we gave, or the delay to the caller grows all call long.
+                self.call.write_audio(pcm_to_line(mix(chunks, size)))
+
+    def _backlog(self) -> int:
+        """Line audio written to pyVoIP but not sent yet (bytes; 0 when unknown)."""
+        try:
+            rtp = self.call.RTPClients[0]
+            written = rtp.outOffset - rtp.pmout.offset
+            return int(written - rtp.pmout.buffer.tell())
+        except (AttributeError, IndexError):
+            return 0
+
+    def _state(self) -> str:
+        return str(self.call.state.name)
+
+    async def hang_up(self) -> None:
+        self.ended.set()
+        await self._stop_clock()
+        if self._state() == "ANSWERED":
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.call.hangup)
+
+    async def _stop_clock(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+class CallEnded(Exception):
+    """The caller hung up."""
+
+
+@dataclass
+class Guest:
+    """The caller's place on the live channel and in the SFU."""
+
+    sio: socketio.AsyncClient
+    messages: asyncio.Queue[tuple[str, Any]] = field(default_factory=asyncio.Queue)
+    pub_pc: RTCPeerConnection | None = None
+    sub_pc: RTCPeerConnection | None = None
+    last_offer: str = ""
+    last_answer: str = ""
+
+    async def call(self, event: str, data: Any = None) -> dict[str, Any]:
+        ack: dict[str, Any] = await self.sio.call(event, data, timeout=15)
+        return ack
+
+    async def close(self) -> None:
+        for pc in (self.pub_pc, self.sub_pc):
+            if pc is not None:
+                await pc.close()
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+def _pc() -> RTCPeerConnection:
+    return RTCPeerConnection(
+        RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+    )
+
+
+class PhoneGateway:
+    """Answers SIP calls and brings each caller into their session."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        self.prompts = Prompts(config.voice)
+        self._numbers = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._phone: Any = None
+        self.calls: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Listen for SIP on the configured port (in pyVoIP's threads)."""
+        self._loop = asyncio.get_running_loop()
+        voip = _import_pyvoip()
+        c = self.config
+        phone = voip.VoIPPhone(
+            c.peer_host,
+            c.peer_port,
+            "imr-live",
+            "",
+            myIP=c.sip_host,
+            callCallback=self._incoming,
+            sipPort=c.sip_port,
+            rtpPortLow=c.rtp_low,
+            rtpPortHigh=c.rtp_high,
+        )
+        phone.sip.register = lambda: True  # calls come from the peer: nothing to register with
+        await asyncio.to_thread(phone.start)
+        self._phone = phone
+        # a few prompts made ahead, so the first caller does not wait for espeak-ng
+        for key in ("welcome", "again", "refused"):
+            await self.prompts.get(SAY[key])
+        log.info("phone gateway listening for SIP on %s:%d", c.sip_host, c.sip_port)
+
+    async def stop(self) -> None:
+        for task in list(self.calls):
+            task.cancel()
+        await asyncio.gather(*self.calls, return_exceptions=True)
+        if self._phone is not None:
+            await asyncio.to_thread(self._phone.stop)
+            self._phone = None
+
+    def _incoming(self, call: Any) -> None:
+        """pyVoIP's thread for this call: run the call on the event loop, return at its end.
+
+        pyVoIP forgets a call whose thread has ended (its port clean-up runs whenever
+        another call ends), and would then miss the caller's BYE: so this thread lives
+        as long as the call.
+        """
+        assert self._loop is not None
+        number = next(self._numbers)
+        finished = threading.Event()
+
+        def begin() -> None:
+            task = self._loop.create_task(self.handle(call, number))  # type: ignore[union-attr]
+            self.calls.add(task)
+            task.add_done_callback(self.calls.discard)
+            task.add_done_callback(lambda _t: finished.set())
+
+        self._loop.call_soon_threadsafe(begin)
+        finished.wait()
+
+    async def handle(self, call: Any, number: int) -> None:
+        """One call from answer to hang-up."""
+        name = f"call {number}"
+        log.info("%s: answered", name)
+        await asyncio.to_thread(call.answer)
+        line = Line(call, self.prompts)
+        guest: Guest | None = None
+        try:
+            found = await self._ask_pin(line)
+            if found is None:
+                log.info("%s: PIN refused", name)
+                await line.say("refused")
+                return
+            token, display_name = found
+            consent = await self._ask_consent(line)
+            guest = await self._join(line, token, display_name, consent)
+            if guest is None:
+                return
+            log.info("%s: in the room", name)
+            await self._in_room(line, guest)
+        except CallEnded:
+            log.info("%s: the caller hung up", name)
+        except Exception:
+            log.exception("%s: failed", name)
+            with contextlib.suppress(Exception):
+                await line.say("trouble")
+        finally:
+            if guest is not None:
+                with contextlib.suppress(Exception):
+                    if guest.sio.connected:
+                        await guest.call("leave")
+                await guest.close()
+            if line.mix is not None:
+                await line.mix.close()
+            if line.caller is not None:
+                line.caller.stop()
+            await line.hang_up()
+            log.info("%s: ended", name)
+
+    async def _ask_pin(self, line: Line) -> tuple[str, str] | None:
+        for attempt in range(self.config.pin_tries):
+            await line.say("welcome" if attempt == 0 else "again", wait=False)
+            digits = ""
+            while len(digits) < 10:
+                key = await line.key(self.config.digit_timeout_s)
+                if key is None or key == "#":
+                    break
+                if key.isdigit():
+                    digits += key
+            found = await self._resolve(digits)
+            if found is not None:
+                return found
+        return None
+
+    async def _resolve(self, pin: str) -> tuple[str, str] | None:
+        headers = {"Authorization": f"Bearer {self.config.gateway_key}"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"{self.config.server}/api/phone/pin", json={"pin": pin}, headers=headers
+            ) as resp,
+        ):
+            body = await resp.json()
+            if resp.status == 200:
+                return str(body["token"]), str(body["display_name"])
+            if resp.status == 401 and body.get("error", {}).get("code") == "bad_pin":
+                return None
+            raise RuntimeError(f"the server refused the gateway ({resp.status})")
+
+    async def _ask_consent(self, line: Line) -> bool | None:
+        await line.say("consent", wait=False)
+        while True:
+            key = await line.key(self.config.digit_timeout_s)
+            if key in ("1", "2", None):
+                return None if key is None else key == "1"
+
+    async def _join(
+        self, line: Line, token: str, display_name: str, consent: bool | None
+    ) -> Guest | None:
+        sio = socketio.AsyncClient(reconnection=False)
+        guest = Guest(sio)
+
+        async def record(event: str, data: Any = None) -> None:
+            guest.messages.put_nowait((event, data))
+            if event == "media" and isinstance(data, dict) and data.get("type") == "offer":
+                await self._answer(line, guest, data)
+
+        sio.on("*", record)
+
+        async def dropped() -> None:
+            guest.messages.put_nowait(("disconnect", None))
+
+        sio.on("disconnect", dropped)
+        await sio.connect(
+            self.config.server, auth={"token": token}, transports=["websocket"], wait_timeout=10
+        )
+        payload: dict[str, Any] = {"display_name": display_name, "via": "phone"}
+        if consent is not None:
+            payload["consent"] = consent
+        ack = await guest.call("join", payload)
+        if not ack.get("ok"):
+            await guest.close()
+            await line.say("denied")
+            return None
+        if ack["status"] == "waiting":
+            await line.say("wait", wait=False)
+            while True:
+                event, _data = await line.until(guest.messages.get())
+                if event == "admitted":
+                    break
+                if event in GONE:
+                    await guest.close()
+                    await line.say("denied")
+                    return None
+        await self._media(line, guest)
+        await line.say("in", wait=False)
+        return guest
+
+    async def _media(self, line: Line, guest: Guest) -> None:
+        ack = await guest.call("media", {"type": "join"})
+        if not ack.get("ok"):
+            raise RuntimeError(f"media join refused: {ack.get('error')}")
+        line.mix = RoomMix()
+        line.caller = CallerTrack()
+        pc = guest.pub_pc = _pc()
+        pc.addTransceiver(line.caller, direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        reply = await guest.call("media", {"type": "publish", "sdp": pc.localDescription.sdp})
+        if not reply.get("ok"):
+            raise RuntimeError(f"publish refused: {reply.get('error')}")
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
+
+    async def _answer(self, line: Line, guest: Guest, offer: dict[str, Any]) -> None:
+        """Answer the SFU's subscribing offer; every new audio track goes into the mix."""
+        if guest.sub_pc is not None and offer["sdp"] == guest.last_offer:
+            await guest.call("media", {"type": "answer", "sdp": guest.last_answer})
+            return
+        guest.last_offer = offer["sdp"]
+        if offer.get("new_pc") and guest.sub_pc is not None:
+            await guest.sub_pc.close()
+            guest.sub_pc = None
+        if guest.sub_pc is None:
+            guest.sub_pc = _pc()
+
+            def on_track(track: MediaStreamTrack) -> None:
+                if track.kind == "audio" and line.mix is not None:
+                    line.mix.add(track)
+
+            guest.sub_pc.on("track", on_track)
+        pc = guest.sub_pc
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        guest.last_answer = pc.localDescription.sdp
+        await guest.call("media", {"type": "answer", "sdp": guest.last_answer})
+
+    async def _in_room(self, line: Line, guest: Guest) -> None:
+        """Keys while in the room: *6 mute, *9 hand, *1 the slide's title."""
+        hand = False
+        star = False
+        while True:
+            key = await line.until(self._next_key_or_gone(line, guest))
+            if key is None:
+                return
+            if key == "*":
+                star = True
+                continue
+            if not star:
+                continue
+            star = False
+            if key == "6":
+                line.muted = not line.muted
+                await line.say("muted" if line.muted else "unmuted", wait=False)
+            elif key == "9":
+                ack = await guest.call("hand.lower" if hand else "hand.raise", {})
+                if ack.get("ok"):
+                    hand = not hand
+                await line.say("hand_up" if hand else "hand_down", wait=False)
+            elif key == "1":
+                await line.say(await self._slide_title(guest), wait=False)
+
+    async def _next_key_or_gone(self, line: Line, guest: Guest) -> str | None:
+        """The next key, or None when the server let the caller go (removed, ended)."""
+        key_task = asyncio.create_task(line.keys.get())
+        gone = asyncio.create_task(self._gone(guest))
+        done, _ = await asyncio.wait({key_task, gone}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (key_task, gone):
+            if task not in done:
+                task.cancel()
+        return key_task.result() if key_task in done else None
+
+    async def _gone(self, guest: Guest) -> None:
+        while True:
+            event, data = await guest.messages.get()
+            if event in GONE:
+                return
+            if event == "event" and isinstance(data, dict) and data.get("kind") == "session.ended":
+                return
+
+    async def _slide_title(self, guest: Guest) -> str:
+        ack = await guest.call("join", {"via": "phone"})
+        slide = (ack.get("state") or {}).get("slide")
+        content = (slide or {}).get("content") or {}
+        title = content.get("title")
+        return f"The slide is: {title}" if title else SAY["no_slide"]
+
+
+async def serve(config: GatewayConfig, stop: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Run the gateway until cancelled (or until ``stop`` returns)."""
+    gateway = PhoneGateway(config)
+    await gateway.start()
+    try:
+        if stop is None:
+            await asyncio.Event().wait()
+        else:
+            await stop()
+    finally:
+        await gateway.stop()

@@ -1,0 +1,297 @@
+"""The phone gateway on loopback: SIPp places the call, the test is the phone's audio.
+
+SIPp (Debian's ``sip-tester``) does the SIP side of the caller; its INVITE names this
+test's UDP port for media, so the test hears what the gateway sends (G.711 u-law RTP)
+and speaks into the call (a 1 kHz tone, RFC 4733 key presses) itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+import shutil
+import socket
+import struct
+import warnings
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, cast
+
+import av
+import pytest
+
+from imr_live.phone.gateway import GatewayConfig, PhoneGateway
+from tests.conftest import free_port
+from tests.live.harness import LiveClient, Server, start_server
+from tests.live.test_media_over_live_channel import SocketPeer
+from tests.sfu.conftest import eventually
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import audioop
+
+pytest.importorskip("pyVoIP", reason="pip install 'imr-live[phone]'")
+if shutil.which("sipp") is None:
+    pytest.skip("needs SIPp (apt-get install sip-tester)", allow_module_level=True)
+
+HERE = Path(__file__).parent
+KEY = "phone-gateway-key-" + "k" * 20
+PIN = "246810"
+
+
+def goertzel_share(pcm: bytes, freq: float, rate: int = 8000) -> float:
+    """How much of a chunk's energy is at ``freq`` (0..1)."""
+    samples = struct.unpack(f"<{len(pcm) // 2}h", pcm)
+    n = len(samples)
+    total = sum(s * s for s in samples)
+    if total == 0:
+        return 0.0
+    coeff = 2 * math.cos(2 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for s in samples:
+        s1, s2 = s + coeff * s1 - s2, s1
+    power = s1 * s1 + s2 * s2 - coeff * s1 * s2
+    return min(1.0, 2 * power / (n * total))
+
+
+class Phone(asyncio.DatagramProtocol):
+    """The caller's handset: hears the gateway's RTP, sends a tone and key presses."""
+
+    def __init__(self) -> None:
+        self.heard: list[bytes] = []  # decoded 16-bit PCM, one RTP packet each
+        self.transport: asyncio.DatagramTransport | None = None
+        self.gateway: tuple[str, int] | None = None
+        self.seq = random.randint(0, 1000)
+        self.ts = random.randint(0, 10000)
+        self.ssrc = random.randint(1, 2**31)
+        self.talking = False
+        self._tone = audioop.lin2ulaw(
+            struct.pack(
+                "<160h", *(int(6000 * math.sin(2 * math.pi * 1000 * i / 8000)) for i in range(160))
+            ),
+            2,
+        )
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if len(data) > 12 and data[1] & 0x7F == 0:
+            self.heard.append(audioop.ulaw2lin(data[12:], 2))
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # the gateway's RTP port closes when the call ends
+
+    def loud(self, share_at: float | None = None) -> int:
+        """Packets heard with sound (and mostly at ``share_at`` Hz, when given)."""
+        return sum(
+            1
+            for pcm in self.heard
+            if audioop.rms(pcm, 2) > 300
+            and (share_at is None or goertzel_share(pcm, share_at) > 0.6)
+        )
+
+    def _send(self, pt: int, payload: bytes, marker: bool = False, advance: bool = True) -> None:
+        assert self.transport is not None and self.gateway is not None
+        header = struct.pack(
+            "!BBHII", 0x80, (0x80 if marker else 0) | pt, self.seq & 0xFFFF, self.ts, self.ssrc
+        )
+        self.seq += 1
+        self.transport.sendto(header + payload, self.gateway)
+        if advance:
+            self.ts += 160
+
+    async def talk(self) -> None:
+        """A 1 kHz tone every 20 ms while ``talking``."""
+        while True:
+            await asyncio.sleep(0.02)
+            if self.talking:
+                self._send(0, self._tone)
+
+    async def press(self, keys: str) -> None:
+        """RFC 4733 telephone events, one key after another."""
+        for key in keys:
+            event = "0123456789*#".index(key)
+            for i in range(3):
+                end = 0x80 if i == 2 else 0
+                self._send(
+                    101, struct.pack("!BBH", event, end | 10, 800), marker=i == 0, advance=False
+                )
+                await asyncio.sleep(0.02)
+            self.ts += 800
+            await asyncio.sleep(0.15)
+
+
+@contextlib.asynccontextmanager
+async def gateway_for(server: Server, **settings: Any) -> AsyncIterator[tuple[PhoneGateway, int]]:
+    sipp_port = free_port()
+    config = GatewayConfig(
+        server=server.url,
+        gateway_key=KEY,
+        sip_port=free_port(),
+        peer_port=sipp_port,
+        rtp_low=(rtp := free_port()),
+        rtp_high=rtp,
+        **settings,
+    )
+    gateway = PhoneGateway(config)
+    await gateway.start()
+    try:
+        yield gateway, sipp_port
+    finally:
+        await gateway.stop()
+
+
+@contextlib.asynccontextmanager
+async def caller(
+    gateway: PhoneGateway, sipp_port: int, scenario: str, hold_ms: int = 0
+) -> AsyncIterator[tuple[Phone, asyncio.subprocess.Process]]:
+    loop = asyncio.get_running_loop()
+    rtp_port = free_port()
+    transport, phone = await loop.create_datagram_endpoint(
+        Phone, local_addr=("127.0.0.1", rtp_port), family=socket.AF_INET
+    )
+    phone.gateway = ("127.0.0.1", gateway.config.rtp_low)
+    talker = asyncio.create_task(phone.talk())
+    args = ["sipp", f"127.0.0.1:{gateway.config.sip_port}", "-sf", str(HERE / scenario)]
+    args += ["-m", "1", "-p", str(sipp_port), "-i", "127.0.0.1", "-mi", "127.0.0.1"]
+    args += ["-key", "rtp_port", str(rtp_port), "-nostdin", "-timeout", "90s"]
+    if hold_ms:
+        args += ["-d", str(hold_ms)]
+    sipp = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        yield phone, sipp
+    finally:
+        if sipp.returncode is None:
+            sipp.kill()
+            await sipp.wait()
+        talker.cancel()
+        transport.close()
+
+
+async def session_with_phone_pin(server: Server) -> tuple[LiveClient, str, str]:
+    """dana leads a session; Pat's link has the phone PIN. Returns leader, session, Pat's id."""
+    clinician = await server.staff("dana")
+    sid = (await clinician.create_session(script_ref="recovery-strategies/1"))["id"]
+    leader = await clinician.connect(sid)
+    await leader.ok("join")
+    status, invites = await clinician.api(
+        "POST", f"/api/sessions/{sid}/invites", json={"role": "client"}
+    )
+    assert status == 201
+    pid = invites["invite"]["id"]
+    status, body = await clinician.api(
+        "PUT", f"/api/sessions/{sid}/invites/{pid}/phone", json={"pin": PIN, "display_name": "Pat"}
+    )
+    assert status == 200, body
+    return leader, sid, pid
+
+
+async def test_a_wrong_pin_is_refused_out_loud_and_the_gateway_hangs_up(tmp_path: Path) -> None:
+    server = await start_server(tmp_path, sfu=True, phone_gateway_key=KEY)
+    try:
+        leader, sid, _pid = await session_with_phone_pin(server)
+        async with (
+            gateway_for(server, pin_tries=1) as (gateway, sipp_port),
+            caller(gateway, sipp_port, "gateway_hangs_up.xml") as (phone, sipp),
+        ):
+            await eventually(lambda: phone.loud() > 10, 30, "the welcome prompt")
+            await phone.press("999999#")
+            _, err = await asyncio.wait_for(sipp.communicate(), 60)
+            assert sipp.returncode == 0, err.decode()  # it got the gateway's BYE
+            spoken = phone.loud()
+            assert spoken > 100, "welcome and refusal were spoken"
+        joined = [e for e in await server.services.log.read(sid) if e.kind == "participant.joined"]
+        assert len(joined) == 1, "only the leader came in"
+        await leader.close()
+    finally:
+        await server.stop()
+
+
+class ListeningPeer(SocketPeer):
+    """The leader's media peer, which also measures how loud each publisher is."""
+
+    def __init__(self, client: LiveClient, pid: str) -> None:
+        super().__init__(client, pid)
+        self.loud_frames: dict[str, int] = {}
+        self.loudness: dict[str, list[bool]] = {}
+        """Per publisher: whether each decoded audio frame had sound."""
+
+    def quiet_lately(self, publisher: str, frames: int = 25) -> bool:
+        recent = self.loudness.get(publisher, [])[-frames:]
+        return len(recent) == frames and not any(recent)
+
+    async def _consume(self, track: Any, mid: str | None) -> None:
+        from aiortc.mediastreams import MediaStreamError
+
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            publisher = self.mids.get(mid or "", "?")
+            if isinstance(frame, av.AudioFrame):
+                pcm = bytes(frame.planes[0])[: frame.samples * 2 * len(frame.layout.channels)]
+                loud = audioop.rms(pcm, 2) > 300
+                self.loudness.setdefault(publisher, []).append(loud)
+                if loud:
+                    self.loud_frames[publisher] = self.loud_frames.get(publisher, 0) + 1
+
+
+async def test_a_caller_with_the_right_pin_waits_is_admitted_and_talks_with_the_room(
+    tmp_path: Path,
+) -> None:
+    server = await start_server(tmp_path, sfu=True, phone_gateway_key=KEY)
+    try:
+        leader, _sid, pid = await session_with_phone_pin(server)
+        lead_peer = ListeningPeer(leader, (await leader.ok("join"))["you"]["id"])
+        await lead_peer.join()
+        await lead_peer.publish(None, speaking=True)  # a 440 Hz tone
+        async with (
+            gateway_for(server) as (gateway, sipp_port),
+            caller(gateway, sipp_port, "caller_hangs_up.xml", hold_ms=25000) as (phone, sipp),
+        ):
+            await eventually(lambda: phone.loud() > 10, 30, "the welcome prompt")
+            await phone.press(PIN + "#")
+            await phone.press("1")  # yes to recording
+            joined = await leader.wait_event("participant.joined", participant=pid)
+            assert joined["data"]["display_name"] == "Pat"
+            assert joined["data"]["via"] == "phone" and joined["data"]["waiting"] is True
+            await leader.wait_event("consent.set", participant=pid)
+            await leader.ok("waiting.admit", {"participant": pid})
+            state = (await leader.ok("join"))["state"]
+            person = next(p for p in state["people"] if p["id"] == pid)
+            assert person["via"] == "phone" and person["display_name"] == "Pat"
+
+            phone.talking = True
+            await eventually(
+                lambda: phone.loud(share_at=440) > 25, 30, "the caller hears the leader's tone"
+            )
+            await eventually(
+                lambda: lead_peer.loud_frames.get(pid, 0) > 25, 30, "the leader hears the caller"
+            )
+            await phone.press("*9")
+            await leader.wait_event("hand.raised", participant=pid)
+
+            await phone.press("*6")
+            await eventually(lambda: lead_peer.quiet_lately(pid), 30, "the caller muted")
+            await phone.press("*6")
+            await eventually(lambda: not lead_peer.quiet_lately(pid, 5), 30, "unmuted again")
+
+            shown = await leader.ok("slide.show", {"index": 1})
+            title = (await leader.ok("join"))["state"]["slide"]["content"]["title"]
+            assert shown and title
+            await phone.press("*1")
+            said = gateway.prompts.said
+            await eventually(lambda: f"The slide is: {title}" in said, 30, "the slide's title")
+
+            _, err = await asyncio.wait_for(sipp.communicate(), 90)
+            assert sipp.returncode == 0, err.decode()
+            await leader.wait_event("participant.left", participant=pid)
+        await lead_peer.close()
+    finally:
+        await server.stop()

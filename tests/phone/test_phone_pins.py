@@ -1,0 +1,68 @@
+"""Phone PINs on join links: set by a lead, stored as a keyed hash, traded only by the gateway."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imr_live.cli import main
+from tests.live.harness import start_server
+
+KEY = "phone-gateway-key-" + "k" * 20
+
+
+async def test_a_lead_sets_a_pin_and_only_the_gateway_can_trade_it_for_the_link(
+    tmp_path: Path,
+) -> None:
+    server = await start_server(tmp_path, phone_gateway_key=KEY)
+    try:
+        dana = await server.staff("dana")
+        sid = (await dana.create_session())["id"]
+        status, made = await dana.api(
+            "POST", f"/api/sessions/{sid}/invites", json={"role": "client"}
+        )
+        pid, token = made["invite"]["id"], made["token"]
+        path = f"/api/sessions/{sid}/invites/{pid}/phone"
+        status, body = await dana.api("PUT", path, json={"pin": "12ab", "display_name": "Pat"})
+        assert status == 400 and "6 to 10 digits" in body["error"]["message"]
+        status, _ = await dana.api("PUT", path, json={"pin": "135790", "display_name": "Pat"})
+        assert status == 200
+        rows = await server.services.db.fetch("SELECT * FROM phone_pins")
+        assert len(rows) == 1 and "135790" not in str(rows[0]), "only a hash is stored"
+
+        status, other = await dana.api(
+            "POST", f"/api/sessions/{sid}/invites", json={"role": "client"}
+        )
+        other_path = f"/api/sessions/{sid}/invites/{other['invite']['id']}/phone"
+        status, body = await dana.api(
+            "PUT", other_path, json={"pin": "135790", "display_name": "Sam"}
+        )
+        assert status == 409 and body["error"]["code"] == "pin_taken"
+
+        eve = await server.staff("eve")
+        status, _ = await eve.api("PUT", path, json={"pin": "999999", "display_name": "Eve"})
+        assert status in (403, 404)
+
+        gateway = dana.http  # any HTTP session; what counts is the key it shows
+        for key, pin, expected in (
+            ("wrong-key", "135790", 401),
+            (KEY, "000000", 401),
+            (KEY, "135790", 200),
+        ):
+            resp = await gateway.post(
+                "/api/phone/pin", json={"pin": pin}, headers={"Authorization": f"Bearer {key}"}
+            )
+            body = await resp.json()
+            assert resp.status == expected, body
+        assert body == {"token": token, "display_name": "Pat"}
+
+        await dana.api("DELETE", f"/api/sessions/{sid}/invites/{pid}")
+        resp = await gateway.post(
+            "/api/phone/pin", json={"pin": "135790"}, headers={"Authorization": f"Bearer {KEY}"}
+        )
+        assert resp.status == 401, "a turned-off link's PIN no longer works"
+    finally:
+        await server.stop()
+
+
+def test_the_phone_command_needs_the_gateway_key() -> None:
+    assert main(["phone", "--sip-port", "5070"]) == 2
