@@ -24,13 +24,13 @@ from imr_live.domain.scripts import ScriptLibrary
 from imr_live.domain.sessions import Sessions
 from imr_live.domain.turn import TurnCredentials, turn_credentials
 from imr_live.edges import clips_api, handouts_api, http_api, metrics, pages, review_api
+from imr_live.edges.clip_library import ClipLibrary
 from imr_live.edges.keys import SERVICES, SIO
 from imr_live.edges.live_socket import LiveSocket, SocketFanout
 from imr_live.edges.media import MediaBridge
 from imr_live.edges.wire import GuardedPacket
 from imr_live.errors import ConfigError
 from imr_live.media.backend import MediaBackend
-from imr_live.media.clips import ClipLibrary
 from imr_live.media.rpc import RemoteSfu
 from imr_live.media.socketio_redis import ClosingRedisManager
 from imr_live.services import Services

@@ -17,11 +17,11 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
+from imr_live.edges.clip_library import ClipLibrary
 from imr_live.edges.handouts_api import ENVELOPE, TITLE_BYTES, TooLarge, _limited, _mb
 from imr_live.edges.http_api import UnsupportedMediaType, services
 from imr_live.edges.pages_api import lead_in_session, session_for_leads
 from imr_live.errors import ImrError, InvalidInput, Unavailable
-from imr_live.media.clips import ClipLibrary
 
 log = logging.getLogger("imr_live.clips")
 routes = web.RouteTableDef()

@@ -9,8 +9,8 @@ import pytest
 from imr_live.domain import event_data as e
 from imr_live.domain.clock import SECOND_US
 from imr_live.domain.live_state import LiveState, RunningClip
+from imr_live.edges.clip_library import ClipLibrary
 from imr_live.errors import InvalidInput, NotFound
-from imr_live.media.clips import ClipLibrary
 from tests.clip_files import make_clip
 
 

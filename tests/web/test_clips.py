@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, expect
 
-from imr_live.media.clips import ClipLibrary
+from imr_live.edges.clip_library import ClipLibrary
 from tests.clip_files import make_clip
 from tests.live.harness import Server
 from tests.web.people import check_page
