@@ -4,7 +4,7 @@ Three Chromium pages (a 960x540 canvas as camera; the layers are 160x90, 320x180
 leader's camera goes out as one layer; once a third person comes, as three layers the SFU
 tells apart. A client sees the leader large (the top layer, 640 wide) and the other client
 small (never the top layer); when the client's window gets small, the leader's picture
-arrives narrower. All waits are generous: the machine may be busy.
+arrives narrower; a tile the client pins gets the top layer even in the small window. All waits are generous: the machine may be busy.
 """
 
 from __future__ import annotations
@@ -211,3 +211,12 @@ async def test_groups_get_three_layers_and_each_tile_the_layer_it_needs(
         "a lower layer of the leader's video in Ann's small window",
     )
     await decodes(ann, dana, "Ann still decodes the leader's video")
+
+    # Ann pins Ben ("Show large"): his picture comes in full, even in her small window.
+    await ann.get_by_role("button", name="Show Ben large").click()
+    await eventually(
+        lambda: received(ann, ben_id),
+        lambda r: r["width"] == 640,
+        "the top layer for a pinned tile",
+    )
+    await decodes(ann, ben_id, "Ann decodes Ben's video large")
