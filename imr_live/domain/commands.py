@@ -288,7 +288,7 @@ class MediaMessage(Command):
     """A WebRTC signalling message for the media server; the SFU checks the rest of it."""
 
     model_config = ConfigDict(extra="allow", strict=True, frozen=True)
-    type: Literal["join", "publish", "answer", "mute", "audio_only", "ice_restart", "leave"]
+    type: Literal["join", "publish", "answer", "mute", "audio_only", "view", "ice_restart", "leave"]
 
 
 Phone = Annotated[

@@ -141,3 +141,24 @@ async def test_an_observer_receives_media_but_may_not_send_any(media_server: Ser
         await lead.close()
     finally:
         await watcher.close()
+
+
+async def test_a_page_tells_the_media_server_how_large_it_shows_someone(
+    media_server: Server,
+) -> None:
+    clinician = await media_server.staff("dana")
+    sid = (await clinician.create_session())["id"]
+    leader = await clinician.connect(sid)
+    await leader.ok("join")
+    client, client_id = await admitted_guest(
+        media_server, leader, await clinician.invite(sid), "Ann"
+    )
+    await client.ok("media", {"type": "join"})
+    view = {"type": "view", "publisher": clinician.id, "width": 320, "height": 180}
+    await client.ok("media", view)
+    sfu = media_server.services.sfu
+    assert isinstance(sfu, SfuService)
+    assert sfu._rooms[sid].participants[client_id].tile_heights == {clinician.id: 180}
+    bad = await client.call("media", {**view, "height": 0})
+    assert bad["error"]["code"] == "bad_message", bad
+    assert sfu._rooms[sid].participants[client_id].tile_heights == {clinician.id: 180}

@@ -32,9 +32,12 @@
 //   media.stop()                 leave, close both connections, release camera and microphone
 //
 // Two connections (docs/sfu.md): `pub` (we offer, sendonly) and `sub` (the SFU offers).
-import { closeConnection, newPeerConnection, publishingOffer, screenOffer, subscribingAnswer } from "./media_pc.js";
+// The camera goes out as three simulcast layers once 3 or more people publish (media_pc.js),
+// and the page tells the SFU how large it shows each tile (`view`, media_view.js).
+import { closeConnection, newPeerConnection, publishingOffer, screenOffer, setLayers, subscribingAnswer } from "./media_pc.js";
 import { LinkQuality, LinkSampler, SAMPLE_MS } from "./media_quality.js";
 import { Tiles } from "./media_tiles.js";
+import { ViewReporter } from "./media_view.js";
 
 const WATCH_ONLY = new Set(["observer"]); // roles that receive media but never publish
 const SCREEN = "~screen"; // the SFU's id of a screen share: `<sharer>~screen`
@@ -53,7 +56,9 @@ const WORDS = {
   forbidden: "Your place in this session does not use video. You can still follow along and chat.",
   muted_by_leader: "The leader has turned off your microphone. Ask the leader if you want to speak.",
 };
-const CAMERA = { audio: true, video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15 } } };
+// 960x540: Chromium's smallest picture for three simulcast layers; the layers sent are at most
+// 640x360 (media_pc.js TOP_LINES).
+const CAMERA = { audio: true, video: { width: { ideal: 960 }, height: { ideal: 540 }, frameRate: { ideal: 15 } } };
 
 class MediaRefused extends Error {
   constructor(error) {
@@ -68,6 +73,13 @@ class RoomMedia {
     this.call = call || null;
     this.note = note;
     this.tiles = new Tiles(videos, (id) => this.nameOf(id));
+    // Tile sizes to the SFU (simulcast layer per tile); only once joined, a refusal is harmless.
+    this.views = new ViewReporter(this.tiles, (publisher, width, height) => {
+      if (this.joined) this.send({ type: "view", publisher, width, height }).catch(() => {});
+    });
+    this.tiles.onLayout = () => this.views.update();
+    this.publishers = 0; // other people whose media the SFU's latest offer carries
+    this.layers = 0; // simulcast layers on (0: the browser showed none to set)
     this.nameOf = () => null;
     this.iceServers = [];
     this.you = null;
@@ -136,6 +148,7 @@ class RoomMedia {
       if (this.screenStream) await this.republishScreen(generation);
       if (generation !== this.generation) return;
       this.reapply();
+      this.views.reset();
       this.sampler.reset();
       this.quality.connected();
       this.retryMs = RETRY_FIRST_MS;
@@ -153,7 +166,20 @@ class RoomMedia {
     if (this.audioOnly) await this.sendOwnVideo(false);
     if (generation !== this.generation) return;
     const reply = await this.send({ type: "publish", sdp: offer.sdp });
-    if (generation === this.generation) await pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
+    if (generation !== this.generation) return;
+    await pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
+    await this.applyLayers();
+  }
+
+  /** Simulcast in groups (media_pc.js SIMULCAST_FROM), one layer in a 1:1 session. */
+  async applyLayers() {
+    const sender = this.videoSender;
+    if (!sender || this.pub?.signalingState !== "stable") return;
+    try {
+      this.layers = await setLayers(sender, this.publishers + 1);
+    } catch (err) {
+      console.warn("media: layers not set:", err); // the browser keeps sending what it chose
+    }
   }
 
   async publishScreen(generation) {
@@ -338,6 +364,11 @@ class RoomMedia {
       await this.send({ type: "answer", sdp });
       const publishers = new Set(offer.tracks.map((t) => t.participant));
       this.tiles.keepOnly(publishers);
+      const people = [...publishers].filter((id) => !id.endsWith(SCREEN) && id !== this.you).length;
+      if (people !== this.publishers) {
+        this.publishers = people;
+        await this.applyLayers();
+      }
       if (this.screenShown && !publishers.has(this.screenShown + SCREEN)) this.screenChanged(null, null);
       if (this.clipShown && !publishers.has(this.clipShown)) this.clipChanged(this.clipShown, null, null);
     } catch (err) {
@@ -424,6 +455,7 @@ class RoomMedia {
     closeConnection(this.pub);
     closeConnection(this.sub);
     this.pub = this.sub = this.videoSender = null;
+    this.publishers = 0;
     this.mids = new Map();
     this.tiles.keepOnly(new Set());
     this.screenChanged(null, null);
@@ -440,6 +472,7 @@ class RoomMedia {
     this.retryTimer = this.sampleTimer = null;
     this.closeConnections();
     this.stopScreen();
+    this.views.stop();
     if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
     this.stream = null;
     this.tiles.clear();

@@ -36,9 +36,97 @@ function preferVp8(transceiver) {
   }
 }
 
+// Simulcast (docs/sfu.md "Simulcast"): the camera goes out as three VP8 layers, 90, 180 and
+// 360 lines tall, each capped. aiortc routes RTP by SSRC and drops `a=rid`, so the layers
+// are declared the SSRC way: `a=ssrc-group:SIM low mid high` in the local offer (as janus.js
+// does; Chromium still honours it), each with its own retransmission SSRC. Chromium sends
+// three layers only from a picture of 960x540 or more (two from 640x360 or 640x480): hence
+// the camera is asked for 960x540 and the top layer is scaled down to TOP_LINES.
+export const TOP_LINES = 360;
+export const LAYERS = [
+  { down: 4, maxBitrate: 80_000 },
+  { down: 2, maxBitrate: 250_000 },
+  { down: 1, maxBitrate: 700_000 },
+];
+const THREE_LAYERS_FROM = 960 * 540; // pixels
+// One layer (the top one) until this many people publish in the room, yourself included.
+export const SIMULCAST_FROM = 3;
+
+function newSsrc(taken) {
+  let ssrc;
+  do ssrc = 1 + Math.floor(Math.random() * 0xfffffffe); while (taken.has(ssrc));
+  taken.add(ssrc);
+  return ssrc;
+}
+
 /**
- * Offer to publish one audio and one video track (sendonly), with complete ICE.
- * Returns the offer's SDP and the video sender (null without a camera).
+ * The offer with its video declared as LAYERS.length simulcast layers (SSRC form), low to
+ * high; the browser's own SSRC is the lowest layer. Unchanged if it has no video SSRC.
+ */
+export function withSimulcast(sdp) {
+  const eol = sdp.includes("\r\n") ? "\r\n" : "\n";
+  const lines = sdp.split(eol);
+  const at = lines.findIndex((l) => l.startsWith("m=video"));
+  if (at < 0) return sdp;
+  let end = lines.findIndex((l, i) => i > at && l.startsWith("m="));
+  if (end < 0) end = lines.length;
+  const section = lines.slice(at, end);
+  if (section.some((l) => l.startsWith("a=ssrc-group:SIM"))) return sdp;
+  const ssrcLine = /^a=ssrc:(\d+) (.*)$/;
+  const attrs = new Map(); // ssrc -> its attribute lines ("cname:…", "msid:…")
+  for (const l of section) {
+    const m = ssrcLine.exec(l);
+    if (m) attrs.set(m[1], [...(attrs.get(m[1]) || []), m[2]]);
+  }
+  if (attrs.size === 0) return sdp;
+  const fid = section.find((l) => l.startsWith("a=ssrc-group:FID "));
+  const [media, rtx] = fid ? fid.slice("a=ssrc-group:FID ".length).split(" ") : [attrs.keys().next().value, null];
+  const own = attrs.get(media) || [];
+  const taken = new Set([...attrs.keys()].map(Number));
+  const layers = [{ media, rtx }];
+  for (let i = 1; i < LAYERS.length; i += 1) {
+    layers.push({ media: String(newSsrc(taken)), rtx: rtx ? String(newSsrc(taken)) : null });
+  }
+  const out = [`a=ssrc-group:SIM ${layers.map((l) => l.media).join(" ")}`];
+  for (const l of layers) if (l.rtx) out.push(`a=ssrc-group:FID ${l.media} ${l.rtx}`);
+  for (const l of layers) {
+    for (const ssrc of [l.media, l.rtx].filter(Boolean)) {
+      for (const attr of own) out.push(`a=ssrc:${ssrc} ${attr}`);
+    }
+  }
+  const kept = section.filter((l) => !l.startsWith("a=ssrc:") && !l.startsWith("a=ssrc-group:"));
+  while (kept.length > 1 && kept[kept.length - 1] === "") kept.pop();
+  const tail = section.length > kept.length && section[section.length - 1] === "" ? [""] : [];
+  return [...lines.slice(0, at), ...kept, ...out, ...tail, ...lines.slice(end)].join(eol);
+}
+
+/**
+ * Give the simulcast layers their size and bitrate, and send only the top one when fewer
+ * than SIMULCAST_FROM people publish (a 1:1 session needs no small copies) or the camera
+ * gives less than 960x540. Returns how many layers are on; 0 if the browser shows no
+ * layers to set (it then sends what it chose).
+ */
+export async function setLayers(sender, people) {
+  if (!sender?.getParameters) return 0;
+  const params = sender.getParameters();
+  if (!params.encodings || params.encodings.length !== LAYERS.length) return 0;
+  const { width = 0, height = TOP_LINES } = sender.track?.getSettings?.() || {};
+  const top = Math.max(1, height / TOP_LINES);
+  // Below 960x540 Chromium would drop the top layer, not a low one: send the one full picture.
+  const all = people >= SIMULCAST_FROM && width * height >= THREE_LAYERS_FROM;
+  params.encodings.forEach((encoding, i) => {
+    encoding.scaleResolutionDownBy = top * LAYERS[i].down;
+    encoding.maxBitrate = LAYERS[i].maxBitrate;
+    encoding.active = all || i === LAYERS.length - 1;
+  });
+  await sender.setParameters(params);
+  return all ? LAYERS.length : 1;
+}
+
+/**
+ * Offer to publish one audio and one video track (sendonly), with complete ICE; the video
+ * as simulcast layers (see withSimulcast). Returns the offer's SDP and the video sender
+ * (null without a camera).
  */
 export async function publishingOffer(pc, stream) {
   let video = null;
@@ -51,7 +139,14 @@ export async function publishingOffer(pc, stream) {
       video = transceiver.sender;
     }
   }
-  await pc.setLocalDescription(await pc.createOffer());
+  const offer = await pc.createOffer();
+  try {
+    await pc.setLocalDescription(video ? { type: "offer", sdp: withSimulcast(offer.sdp) } : offer);
+  } catch (err) {
+    if (!video) throw err;
+    console.warn("media: no simulcast here:", err); // a browser that refuses the SIM group: one layer
+    await pc.setLocalDescription(offer);
+  }
   await gathered(pc);
   return { sdp: pc.localDescription.sdp, video };
 }

@@ -30,6 +30,7 @@ export class Tiles {
     this.spot = null; // the person the lead clinician shows large for everyone
     this.canSpot = false; // this page is the lead clinician's: tiles offer "Large for everyone"
     this.onSpot = () => {}; // (participant | null) -> asks the server to change the spotlight
+    this.onLayout = () => {}; // after every layout (media_view.js re-measures the tiles)
   }
 
   /** Show the person's own camera first (muted: never play yourself back). */
@@ -275,6 +276,7 @@ export class Tiles {
     this.container.dataset.players = cast > 3 ? "many" : String(cast);
     this.container.classList.toggle("spotlight", cast > 0);
     this.container.classList.toggle("has-big", big !== null && others > 1);
+    this.onLayout();
   }
 
   remove(participant) {

@@ -12,7 +12,7 @@ export async function checkDevices(video, meter, status, micWords) {
   }
   let stream;
   try {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { ideal: 960 }, height: { ideal: 540 }, frameRate: { ideal: 15 } } });
   } catch {
     status.textContent = "We could not use your camera or microphone. Check that you allowed them, or join without them.";
     micWords.textContent = "";
