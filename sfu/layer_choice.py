@@ -40,7 +40,8 @@ PROBE_FIT = 0.9
 """A falling estimate under this share of a new layer's rate: the step up failed."""
 OVERUSE_REPORTS = 3
 """Reports in a row of an estimate under ``PROBE_FIT`` of the layer's rate, not climbing,
-after which the leg moves down (any time, not only after a step up)."""
+with loss over ``CALM_LOSS``, after which the leg moves down (any time, not only after a
+step up)."""
 
 
 def tile_cap(layer_heights: tuple[int | None, ...], tile_height: int | None) -> int:
@@ -91,20 +92,22 @@ class LayerChooser:
             falling and estimate is not None and rate > 0 and estimate < 0.5 * rate
         )
         # A leg whose estimate stays under its layer's rate without climbing (a
-        # trailing estimate climbs some 8 % a second) is on a link that does not
-        # carry the layer: once the probe window is over nothing else would say so
-        # while a shaper queues and drops a few per cent.
+        # trailing estimate climbs some 8 % a second) while packets are lost is on a
+        # link that does not carry the layer: once the probe window is over nothing
+        # else would say so while a shaper queues and drops a few per cent.
+        # The estimate alone is no verdict: Chromium's sits under what it already
+        # receives on a calm loopback link. With some loss beside it, it is.
         rising = estimate is not None and last is not None and estimate > 1.02 * last
         short = estimate is not None and rate > 0 and estimate < PROBE_FIT * rate
-        self._overused = self._overused + 1 if short and not rising else 0
+        lossy = report.loss > CALM_LOSS
+        self._overused = self._overused + 1 if short and lossy and not rising else 0
         congested = congested or self._overused >= OVERUSE_REPORTS
         # A step up is held to a stricter test while it is new: some loss, or an
         # estimate sinking under the new layer's rate, means the link does not carry
         # it (a shaper queues and drops only a few per cent; CPU stalls are brief).
         probing = self._probe is not None and now - self._probe[1] < 2 * self._up_hold_s
         if probing and not congested:
-            sinking = falling and estimate is not None and estimate < PROBE_FIT * rate
-            congested = report.loss > PROBE_LOSS or sinking
+            congested = report.loss > PROBE_LOSS or (falling and short and lossy)
         if congested or current not in allowed or current > cap:
             self._calm_since = None
             self._overused = 0
@@ -120,7 +123,7 @@ class LayerChooser:
             ]
             return max(fitting) if fitting else allowed[0]
         higher = [layer for layer in allowed if layer > current]
-        if not higher or report.loss > CALM_LOSS or short:
+        if not higher or report.loss > CALM_LOSS:
             self._calm_since = None
             return current
         if self._probe is not None and now - self._probe[1] >= 2 * self._up_hold_s:
