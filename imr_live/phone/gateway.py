@@ -268,6 +268,7 @@ class PhoneGateway:
             rtpPortHigh=c.rtp_high,
         )
         phone.sip.register = lambda: True  # calls come from the peer: nothing to register with
+        phone.sip.recv_loop = _ending_quietly(phone.sip)
         await asyncio.to_thread(phone.start)
         self._phone = phone
         # a few prompts made ahead, so the first caller does not wait for espeak-ng
@@ -520,3 +521,22 @@ async def serve(config: GatewayConfig, stop: Callable[[], Awaitable[None]] | Non
             await stop()
     finally:
         await gateway.stop()
+
+
+def _ending_quietly(sip: Any) -> Callable[[], None]:
+    """pyVoIP's SIP receive loop, ending without a traceback when ``stop`` closed its socket.
+
+    pyVoIP closes the socket while its loop may be between its running check and the
+    next read; the loop then fails on the closed socket (EBADF) in its own thread.
+    """
+    loop = sip.recv_loop
+
+    def recv_loop() -> None:
+        try:
+            loop()
+        except OSError:
+            if sip.NSD:
+                raise  # a real failure while running
+            log.debug("phone gateway: SIP receive loop ended with its socket")
+
+    return recv_loop

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from imr_live.cli import main
 from tests.live.harness import start_server
 
@@ -66,3 +68,22 @@ async def test_a_lead_sets_a_pin_and_only_the_gateway_can_trade_it_for_the_link(
 
 def test_the_phone_command_needs_the_gateway_key() -> None:
     assert main(["phone", "--sip-port", "5070"]) == 2
+
+
+def test_the_sip_receive_loop_ends_quietly_when_stop_closed_its_socket() -> None:
+    """CI: pyVoIP's receive thread read its socket after ``stop`` closed it (EBADF) and
+    died with a traceback; a failure while the client still runs is not hidden."""
+    from imr_live.phone.gateway import _ending_quietly
+
+    class Sip:
+        NSD = True
+
+        def recv_loop(self) -> None:
+            raise OSError(9, "Bad file descriptor")
+
+    sip = Sip()
+    loop = _ending_quietly(sip)
+    with pytest.raises(OSError):
+        loop()
+    sip.NSD = False  # stop() ran
+    loop()
