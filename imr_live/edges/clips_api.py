@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import unquote
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from imr_live.edges.clip_library import ClipLibrary
-from imr_live.edges.handouts_api import ENVELOPE, TITLE_BYTES, TooLarge, _limited, _mb
-from imr_live.edges.http_api import UnsupportedMediaType, services
+from imr_live.edges.http_api import services
 from imr_live.edges.pages_api import lead_in_session, session_for_leads
-from imr_live.errors import ImrError, InvalidInput, Unavailable
+from imr_live.edges.uploads import UploadKind, read_upload
+from imr_live.errors import ImrError, Unavailable
 
 log = logging.getLogger("imr_live.clips")
+VIDEO = UploadKind("video", "video", "a WebM or MP4 video")
 routes = web.RouteTableDef()
 
 
@@ -41,7 +41,7 @@ async def upload_clip(request: web.Request) -> web.Response:
     _lead, session = await lead_in_session(request)
     limit = services(request).config.clip_max_bytes
     try:
-        title, name, data = await _read_upload(request, limit)
+        title, name, data = await read_upload(request, limit, VIDEO)
         clip = await asyncio.to_thread(library(request).add, session.id, title, name, data)
     except ImrError as exc:
         log.info("video for session %s refused: %s", session.id, exc.code)
@@ -61,26 +61,3 @@ async def list_clips(request: web.Request) -> web.Response:
             "max_bytes": services(request).config.clip_max_bytes,
         }
     )
-
-
-async def _read_upload(request: web.Request, limit: int) -> tuple[str, str, bytes]:
-    """The form's title, the file's name and its bytes (at most ``limit``)."""
-    if not request.content_type.startswith("multipart/form-data"):
-        raise UnsupportedMediaType("send the video as a form upload (multipart/form-data)")
-    too_large = TooLarge(f"This video is too large. The most a video may be is {_mb(limit)}.")
-    if (request.content_length or 0) > limit + ENVELOPE:
-        raise too_large
-    title, name, data = "", "", None
-    reader = await request.multipart()
-    async for part in reader:
-        if not isinstance(part, BodyPartReader):
-            raise InvalidInput("the form must not nest parts")
-        if part.name == "title":
-            raw = await _limited(part, TITLE_BYTES, InvalidInput("title: too long"))
-            title = raw.decode("utf-8", "replace")
-        elif part.name == "file" and data is None:
-            name = unquote(part.filename or "")
-            data = await _limited(part, limit, too_large)
-    if not data:
-        raise InvalidInput("file: choose a WebM or MP4 video to upload")
-    return title, name, data

@@ -15,22 +15,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from urllib.parse import unquote
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from imr_live.domain.handout_pages import render
 from imr_live.domain.handouts import Handout, Handouts, clean_title
-from imr_live.edges.http_api import UnsupportedMediaType, current_account, services
+from imr_live.edges.http_api import current_account, services
 from imr_live.edges.pages_api import JOIN_TOKEN_HEADER, lead_in_session, session_for_leads
-from imr_live.errors import Forbidden, ImrError, InvalidInput, NotFound
+from imr_live.edges.uploads import UploadKind, read_upload
+from imr_live.errors import Forbidden, ImrError, NotFound
 
 log = logging.getLogger("imr_live.handouts")
 routes = web.RouteTableDef()
-CHUNK = 64 * 1024
-TITLE_BYTES = 1024
-ENVELOPE = 64 * 1024
 """Room for the multipart boundaries and the title around the file itself."""
+HANDOUT = UploadKind("handout", "file", "a PDF, PNG or JPEG file")
 PAGE_HEADERS = {
     "Content-Disposition": "inline",
     "X-Content-Type-Options": "nosniff",
@@ -51,13 +49,6 @@ def rendering() -> asyncio.Semaphore:
     return _RENDERING.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(1))
 
 
-class TooLarge(InvalidInput):
-    """The upload is larger than the server takes (413)."""
-
-    code = "too_large"
-    status = 413
-
-
 def handouts(request: web.Request) -> Handouts:
     """The handout store."""
     return Handouts(services(request).db)
@@ -69,7 +60,7 @@ async def upload_handout(request: web.Request) -> web.Response:
     lead, session = await lead_in_session(request)
     limit = services(request).config.handout_max_bytes
     try:
-        title, name, data = await _read_upload(request, limit)
+        title, name, data = await read_upload(request, limit, HANDOUT)
         async with rendering():
             pages = await asyncio.to_thread(
                 render, data, services(request).config.handout_max_pages
@@ -80,44 +71,6 @@ async def upload_handout(request: web.Request) -> web.Response:
     handout = await handouts(request).add(session.id, clean_title(title, name), pages, lead)
     log.info("handout %s stored for session %s: %d pages", handout.id, session.id, len(pages))
     return web.json_response({"handout": handout.as_dict()}, status=201)
-
-
-async def _read_upload(request: web.Request, limit: int) -> tuple[str, str, bytes]:
-    """The form's title, the file's name and its bytes (at most ``limit``)."""
-    if not request.content_type.startswith("multipart/form-data"):
-        raise UnsupportedMediaType("send the handout as a form upload (multipart/form-data)")
-    too_large = TooLarge(f"This file is too large. The most a handout may be is {_mb(limit)}.")
-    if (request.content_length or 0) > limit + ENVELOPE:
-        raise too_large
-    title, name, data = "", "", None
-    reader = await request.multipart()
-    async for part in reader:
-        if not isinstance(part, BodyPartReader):
-            raise InvalidInput("the form must not nest parts")
-        if part.name == "title":
-            title = (await _limited(part, TITLE_BYTES, InvalidInput("title: too long"))).decode(
-                "utf-8", "replace"
-            )
-        elif part.name == "file" and data is None:
-            name = unquote(part.filename or "")  # some clients %-encode the name
-            data = await _limited(part, limit, too_large)
-    if not data:
-        raise InvalidInput("file: choose a PDF, PNG or JPEG file to upload")
-    return title, name, data
-
-
-async def _limited(part: BodyPartReader, limit: int, error: ImrError) -> bytes:
-    """A form part's bytes, refused with ``error`` once past ``limit``."""
-    buf = bytearray()
-    while chunk := await part.read_chunk(CHUNK):
-        buf += chunk
-        if len(buf) > limit:
-            raise error
-    return bytes(buf)
-
-
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):g} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
 
 
 @routes.get("/api/sessions/{session_id}/handouts")
