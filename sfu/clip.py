@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import av
-from aiortc import MediaStreamTrack
-from aiortc.mediastreams import MediaStreamError
+from aiortc import MediaStreamError, MediaStreamTrack
 from av.bitstream import BitStreamFilterContext
 
 logger = logging.getLogger(__name__)

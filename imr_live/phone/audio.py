@@ -17,8 +17,7 @@ import wave
 from pathlib import Path
 
 import av
-from aiortc import MediaStreamTrack
-from aiortc.mediastreams import MediaStreamError
+from aiortc import MediaStreamError, MediaStreamTrack
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
