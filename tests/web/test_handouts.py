@@ -48,7 +48,7 @@ async def test_the_leader_uploads_and_shows_a_handout_everyone_sees(
     await leader.get_by_label("Handout file (PDF, PNG or JPEG)").set_input_files(
         {"name": "coping.pdf", "mimeType": "application/pdf", "buffer": pdf_of(2)}
     )
-    await leader.get_by_label("Title (you can leave it empty)").fill("Coping skills")
+    await leader.get_by_label("Handout title (you can leave it empty)").fill("Coping skills")
     await upload.click()
     await expect(leader.locator("#handout-progress")).to_have_text(
         "Uploaded: Coping skills (2 pages)."
