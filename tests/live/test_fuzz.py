@@ -16,7 +16,7 @@ import pytest
 
 from imr_live.domain.events import COMMANDS, COMMON_ERRORS
 from imr_live.domain.roles import StaffRole
-from tests.live.fuzz import PayloadMaker
+from tests.live.fuzz import Known, Payloads
 from tests.live.harness import LiveClient, Server, guest, start_server
 from tests.live.test_permissions import admitted_guest
 from tests.live.test_whole_session import first_script
@@ -60,7 +60,7 @@ async def fuzz(server: Server, caplog: pytest.LogCaptureFixture, seed: int) -> d
     await watcher.ok("join")
     actors.append(("supervisor", watcher))
     rng = random.Random(seed)
-    maker = PayloadMaker(rng, ids)
+    maker = Payloads(rng, Known(people=ids))
     names = sorted(set(COMMANDS) - {"join", "session.end", "leave"})
     channel = server.services.channel
     outcomes: dict[str, int] = {}
