@@ -26,9 +26,12 @@ def make_clip(
     video: str | None = "libvpx",
     audio: bool = True,
     fps: int = 15,
+    speech: Path | None = None,
 ) -> Path:
     """A solid-colour clip with a tone: WebM VP8/Opus by default (``video="libx264"`` and
-    an .mp4 path give an H.264/Opus MP4); a keyframe every second so joiners start fast."""
+    an .mp4 path give an H.264/Opus MP4); a keyframe every second so joiners start fast.
+    With ``speech`` (a WAV file) its sound is those words, then quiet, instead of the tone."""
+    spoken = speech_pcm(speech) if speech is not None else None
     width, height = 160, 120
     samples = 960  # 20 ms of sound per audio frame
     with av.open(str(path), "w") as out:
@@ -56,10 +59,13 @@ def make_clip(
                 i += 1
             else:
                 assert astream is not None
-                pcm = b"".join(
-                    struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / 48000)))
-                    for n in range(j * samples, (j + 1) * samples)
-                )
+                if spoken is not None:
+                    pcm = spoken[j * samples * 2 : (j + 1) * samples * 2].ljust(samples * 2, b"\0")
+                else:
+                    pcm = b"".join(
+                        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / 48000)))
+                        for n in range(j * samples, (j + 1) * samples)
+                    )
                 sound = av.AudioFrame(format="s16", layout="mono", samples=samples)
                 sound.planes[0].update(pcm)
                 sound.sample_rate, sound.pts = 48000, j * samples
@@ -70,3 +76,16 @@ def make_clip(
             if stream is not None:
                 out.mux(stream.encode(None))
     return path
+
+
+def speech_pcm(wav: Path) -> bytes:
+    """A WAV file's sound as 48 kHz mono signed 16-bit samples."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
+    out = bytearray()
+    with av.open(str(wav)) as source:
+        for frame in source.decode(audio=0):
+            for converted in resampler.resample(frame):
+                out += bytes(converted.planes[0])[: converted.samples * 2]
+    for converted in resampler.resample(None):
+        out += bytes(converted.planes[0])[: converted.samples * 2]
+    return bytes(out)

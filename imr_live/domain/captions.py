@@ -3,7 +3,8 @@
 The media server decodes a room's audio only while captions are on; the
 captioner (imr_live/captions) hands each utterance's text to ``deliver``. A
 caption goes to the room as a ``caption`` message. It is written to the log
-(``caption.said``) only when everyone present had agreed to be recorded. In
+(``caption.said``) only when everyone present had agreed to be recorded. A
+recovery video's words are captioned too (as ``clip~<id>``) and never kept. In
 private group mode without voices, a group member's words reach only the
 staff and themselves (as their voice does).
 """
@@ -45,6 +46,14 @@ class Captions:
         text = text[:500]
         async with self.r.session(session_id) as live:
             state = live.state
+            if state.clip is not None and participant == state.clip.media_id:
+                # A recovery video's words: for everyone who watches it, never kept
+                # (the video is known material, not what the group said).
+                if not state.captions:
+                    return
+                video: JsonObject = {"participant": participant, "text": text, "at": now_us()}
+                await self.r.fanout.to_room(session_id, "caption", {**video, "kept": False})
+                return
             speaker = state.person(participant)
             if not state.captions or speaker is None or not speaker.present:
                 return

@@ -176,6 +176,11 @@ class RunningClip:
     position: float
     at_us: int
 
+    @property
+    def media_id(self) -> str:
+        """The video's identity in the media server (sfu/clip.py names it so)."""
+        return f"clip~{self.clip}"
+
     def position_at(self, now: int) -> float:
         """Seconds into the video at ``now`` (it stops at its end)."""
         went = max(0, now - self.at_us) / SECOND_US if self.playing else 0.0

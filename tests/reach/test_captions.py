@@ -9,8 +9,10 @@ from pathlib import Path
 from imr_live.captions.captioner import Captioner
 from imr_live.captions.engine import PocketSphinx, load_engine
 from imr_live.captions.segmenter import FRAME_BYTES, Segmenter, Utterance
-from tests.live.harness import LiveClient, Server
-from tests.live.test_permissions import admitted_guest
+from tests.clip_files import make_clip
+from tests.live.harness import LiveClient, Server, start_server
+from tests.live.test_media_over_live_channel import publishing
+from tests.live.test_permissions import admitted_guest, lead_and_two_clients
 from tests.reach.speech import publish_wav, speak_to_wav
 from tests.reach.speech_engines import WhereEngine
 
@@ -123,3 +125,32 @@ async def test_recognition_runs_in_a_speech_worker_process_not_the_servers() -> 
         assert who == "cy" and int(text.removeprefix("heard in ")) not in (worker_pid, os.getpid())
     finally:
         await captioner.close()
+
+
+async def test_a_recovery_videos_words_are_captioned_for_everyone_and_never_kept(
+    tmp_path: Path,
+) -> None:
+    # A deaf client watching a recovery video needs its words as much as a person's.
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    wav = speak_to_wav(SENTENCE, tmp_path / "said.wav")
+    make_clip(shipped / "welcome.webm", seconds=8, speech=wav)
+    (shipped / "welcome.txt").write_text("Welcome")
+    server = await start_server(tmp_path, sfu=True, clips_dir=shipped)
+    try:
+        clinician, sid, leader, (ann, ann_id), (ben, ben_id) = await lead_and_two_clients(server)
+        for client in (leader, ann, ben):
+            await client.ok("consent.set", {"recording": True})
+        _status, listed = await clinician.api("GET", f"/api/sessions/{sid}/clips")
+        clip_id = listed["clips"][0]["id"]
+        async with publishing((leader, clinician.id), (ann, ann_id), (ben, ben_id)):
+            await leader.ok("captions.set", {"on": True})
+            await leader.ok("clip.play", {"clip": clip_id})
+            await ann.wait_for(lambda n, _d: n == "caption" and KEY_WORDS <= heard(ann), 240)
+        captions = [d for n, d in ann.received if n == "caption"]
+        assert {c["participant"] for c in captions} == {f"clip~{clip_id}"}
+        assert not any(c["kept"] for c in captions), "the video's words are not the group's"
+        kinds = [e.kind for e in await server.services.log.read(sid)]
+        assert "caption.said" not in kinds
+    finally:
+        await server.stop()
