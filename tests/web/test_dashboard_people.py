@@ -64,3 +64,27 @@ async def test_staff_list_is_for_signed_in_staff_and_names_who_may_co_lead(
         ("robin", "co_leader"),
     }
     assert all(set(a) == {"id", "username", "role"} for a in body["staff"])
+
+
+async def test_after_create_the_new_session_is_on_screen_and_has_focus(
+    server: Server, browser: Browser
+) -> None:
+    dana = await server.staff("dana")
+    for title in ("Monday group", "Wednesday group", "Friday group"):
+        await dana.create_session(title=title)
+    page = await new_page(browser, server, phone=True)
+    await page.goto("/login")
+    await page.get_by_label("Username").fill("dana")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("link", name="Open the room: Friday group")).to_be_visible()
+
+    title = page.get_by_label("Title", exact=True)
+    await title.fill("Tuesday group")
+    await page.get_by_role("button", name="Create session").click()
+    heading = page.get_by_role("heading", name="Tuesday group")
+    await expect(heading).to_be_focused()
+    await expect(heading).to_be_in_viewport()
+    card = page.locator(".session-list > li", has=heading)
+    await expect(card.get_by_label("Client record number")).to_be_visible()
+    await check_page(page, "51-dashboard-after-create")

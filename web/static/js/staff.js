@@ -198,6 +198,13 @@ $("create-form").addEventListener("submit", async (e) => {
   $("new-script-hint").textContent = "";
   announce(`Session "${resp.body.title}" created. You can invite people now.`);
   await loadSessions(resp.body.id);
+  // The new card may be far from the form (e.g. in "Today" above it): take the person there.
+  const heading = document.querySelector(`#invites-${CSS.escape(resp.body.id)}`)?.closest("li")?.querySelector(".s-title");
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.scrollIntoView({ block: "start" });
+    heading.focus();
+  }
 });
 
 $("sign-out").addEventListener("click", async () => {
