@@ -55,7 +55,9 @@ async def test_a_co_leader_has_no_control_over_the_lead_who_undoes_their_mute(
 
     # On Robin's page the lead's row offers nothing that would be refused.
     await open_tool(robin, "People")
-    lead_row = robin.locator("#people-list li[data-participant]", has_text="dana \N{EN DASH} leader")
+    lead_row = robin.locator(
+        "#people-list li[data-participant]", has_text="dana \N{EN DASH} leader"
+    )
     await expect(
         lead_row.get_by_role("button", name="Turn off dana's sound for everyone")
     ).to_have_count(0)

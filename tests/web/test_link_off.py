@@ -28,7 +28,9 @@ async def test_turning_a_link_off_takes_its_holder_out_of_the_waiting_room_and_t
     card = dashboard.locator(".session-list > li", has_text="Monday group")
     await card.get_by_role("button", name="Invite people to Monday group").click()
     await card.get_by_role("button", name="Turn off link 1: client").click()
-    await expect(card.locator(".s-invite-list")).to_contain_text("Link 1: Client \N{EN DASH} turned off")
+    await expect(card.locator(".s-invite-list")).to_contain_text(
+        "Link 1: Client \N{EN DASH} turned off"
+    )
 
     await expect(leader.get_by_role("button", name="Admit Ann")).to_have_count(0)
     await expect(
