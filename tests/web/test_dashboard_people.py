@@ -64,3 +64,55 @@ async def test_staff_list_is_for_signed_in_staff_and_names_who_may_co_lead(
         ("robin", "co_leader"),
     }
     assert all(set(a) == {"id", "username", "role"} for a in body["staff"])
+
+
+async def test_after_create_the_new_session_is_on_screen_and_has_focus(
+    server: Server, browser: Browser
+) -> None:
+    dana = await server.staff("dana")
+    for title in ("Monday group", "Wednesday group", "Friday group"):
+        await dana.create_session(title=title)
+    page = await new_page(browser, server, phone=True)
+    await page.goto("/login")
+    await page.get_by_label("Username").fill("dana")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("link", name="Open the room: Friday group")).to_be_visible()
+
+    title = page.get_by_label("Title", exact=True)
+    await title.fill("Tuesday group")
+    await page.get_by_role("button", name="Create session").click()
+    heading = page.get_by_role("heading", name="Tuesday group")
+    await expect(heading).to_be_focused()
+    await expect(heading).to_be_in_viewport()
+    card = page.locator(".session-list > li", has=heading)
+    await expect(card.get_by_label("Client record number")).to_be_visible()
+    await check_page(page, "51-dashboard-after-create")
+
+
+async def test_a_new_link_stays_on_screen_until_the_page_is_left(
+    server: Server, browser: Browser
+) -> None:
+    leader = await new_page(browser, server)
+    await clinician_signs_in(server, leader)
+    await leader.get_by_label("Title", exact=True).fill("Monday group")
+    await leader.get_by_role("button", name="Create session").click()
+    monday = leader.locator(".session-list > li", has_text="Monday group")
+    await monday.get_by_role("button", name="Make a link").click()
+    link = monday.get_by_label("New link 1: Client")
+    await expect(link).to_be_visible()
+    await expect(monday.get_by_text("the link is shown only once")).to_be_visible()
+    shown = await link.input_value()
+
+    # Creating another session does not take away the link not yet copied.
+    await leader.get_by_label("Title", exact=True).fill("Friday group")
+    await leader.get_by_role("button", name="Create session").click()
+    await expect(leader.get_by_role("heading", name="Friday group")).to_be_focused()
+    await expect(monday.get_by_label("New link 1: Client")).to_have_value(shown)
+
+    # Only once: after a reload the list names the link but no longer shows it.
+    await leader.reload()
+    await monday.get_by_role("button", name="Invite people to Monday group").click()
+    await expect(monday.locator(".s-invite-list")).to_contain_text("Link 1: Client")
+    await expect(monday.get_by_label("New link 1: Client")).to_have_count(0)
+    assert shown not in await leader.content()

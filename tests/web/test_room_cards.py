@@ -92,3 +92,11 @@ async def test_deny_asks_first_and_no_keeps_the_person_waiting(
     await expect(sam.get_by_role("heading", name="The leader could not let you in")).to_be_visible()
     await expect(leader.get_by_role("button", name="Deny Sam")).to_have_count(0)
     await expect(leader.locator("#waiting-empty")).to_be_visible()
+    # A reload, on either side, does not put Sam back in the waiting room.
+    await sam.reload()
+    await expect(sam.get_by_role("heading", name="The leader could not let you in")).to_be_visible()
+    await expect(sam.get_by_text("did not let you in to this session")).to_have_count(0)
+    await check_page(sam, "72-denied-after-reload")
+    await leader.reload()
+    await expect(leader.locator("#waiting-empty")).to_be_visible()
+    await expect(leader.get_by_role("button", name="Admit Sam")).to_have_count(0)

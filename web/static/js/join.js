@@ -90,7 +90,7 @@ function enter(consent) {
     },
     refused(error) {
       $("conn-banner").hidden = true;
-      const kind = { session_ended: "ended", removed: "removed" }[error.code] || "refused";
+      const kind = { session_ended: "ended", removed: "removed", denied: "denied" }[error.code] || "refused";
       showOnly(STEPS, "gone");
       room.leaveWith(kind, kind === "refused" ? error.message : undefined);
     },

@@ -461,9 +461,16 @@ export class Room {
       e.preventDefault();
       this.act("participant.rename", { participant: p.id, display_name: renameForm.querySelector("input").value });
     });
+    const ask = el("button", { type: "button", class: "secondary", onclick: () => this.act("participant.mute_request", { participant: p.id, kind: "audio" }, `Asked ${p.display_name} to mute.`) }, `Ask ${p.display_name} to mute`);
+    // The lead clinician outranks co-leaders (the server refuses the rest): asking is all
+    // anyone may do to the lead, and only the lead acts on a co-leader.
+    if (p.role === "leader" || (p.role === "co_leader" && this.you.role !== "leader")) {
+      row.append(ask);
+      return row;
+    }
     row.append(
       el("button", { type: "button", class: "secondary", onclick: () => { renameForm.hidden = !renameForm.hidden; } }, `Rename ${p.display_name}`),
-      el("button", { type: "button", class: "secondary", onclick: () => this.act("participant.mute_request", { participant: p.id, kind: "audio" }, `Asked ${p.display_name} to mute.`) }, `Ask ${p.display_name} to mute`),
+      ask,
       el("button", { type: "button", class: "secondary", onclick: () => this.act("media.server_mute", { participant: p.id, kind: "audio", muted: !this.leaderMuted(p.id, "audio") }) },
         this.leaderMuted(p.id, "audio") ? `Let everyone hear ${p.display_name} again` : `Turn off ${p.display_name}'s sound for everyone`),
     );

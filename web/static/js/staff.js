@@ -39,10 +39,14 @@ async function loadSessions(openInvitesFor) {
   groups.today.sort((a, b) => a.scheduled_at - b.scheduled_at);
   groups.scheduled.sort((a, b) => a.scheduled_at - b.scheduled_at);
   groups.ended.sort((a, b) => b.scheduled_at - a.scheduled_at);
+  // Links just made are shown only once: the rebuilt cards keep them (and their open panel).
+  const kept = new Map([...document.querySelectorAll(".s-invites")].map((panel) =>
+    [panel.id, { open: !panel.hidden, links: [...panel.querySelector(".s-new-links").childNodes] }]));
   for (const [status, list] of Object.entries(groups)) {
-    $(`sessions-${status}`).replaceChildren(...list.map((s) => sessionCard(s, s.id === openInvitesFor)));
+    $(`sessions-${status}`).replaceChildren(...list.map((s) => sessionCard(s, s.id === openInvitesFor || kept.get(`invites-${s.id}`)?.open)));
     $(`sessions-${status}-empty`).hidden = list.length > 0;
   }
+  for (const [id, { links }] of kept) document.getElementById(id)?.querySelector(".s-new-links").append(...links);
 }
 
 function sessionCard(s, openInvites) {
@@ -198,6 +202,13 @@ $("create-form").addEventListener("submit", async (e) => {
   $("new-script-hint").textContent = "";
   announce(`Session "${resp.body.title}" created. You can invite people now.`);
   await loadSessions(resp.body.id);
+  // The new card may be far from the form (e.g. in "Today" above it): take the person there.
+  const heading = document.querySelector(`#invites-${CSS.escape(resp.body.id)}`)?.closest("li")?.querySelector(".s-title");
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.scrollIntoView({ block: "start" });
+    heading.focus();
+  }
 });
 
 $("sign-out").addEventListener("click", async () => {
