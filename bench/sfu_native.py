@@ -103,7 +103,7 @@ async def connect_leg() -> Leg:
         subscriber_id=f"sub{id(client)}",
         transceiver=transceiver,
         is_keyframe=keyframe_detector("video/vp8"),
-        request_keyframe=lambda: None,
+        request_keyframe=lambda *layer: None,
         history_size=512,
     )
     leg.activate()
@@ -235,7 +235,7 @@ async def offline_legs(k: int, key: bytes, rx: socket.socket) -> list[Leg]:
             subscriber_id="sub",
             transceiver=transceiver,
             is_keyframe=keyframe_detector("video/vp8"),
-            request_keyframe=lambda: None,
+            request_keyframe=lambda *layer: None,
             history_size=512,
         )
         leg.activate()

@@ -90,6 +90,8 @@ class Forwarder:
             frames_wanted=lambda: self._frame_sink is not None or self.caption_sink is not None,
             rtx_ssrcs=self._rtx_media,
         )
+        # The publisher's media read in batches and unprotected natively (on the native path).
+        native.watch_ingress(transceiver.receiver.transport)
 
     @property
     def forwarding(self) -> bool:

@@ -38,6 +38,24 @@ def outbound_keying(dtls: RTCDtlsTransport) -> OutboundKeying | None:
     """The transmit keying material aiortc used for `dtls._tx_srtp` (None before DTLS is up)."""
     if dtls._state != State.CONNECTED or dtls._ssl is None or dtls._tx_srtp is None:
         return None
+    return _keying(dtls, transmit=True)
+
+
+def inbound_keying(dtls: RTCDtlsTransport) -> OutboundKeying | None:
+    """The receive keying material aiortc used for `dtls._rx_srtp` (None before DTLS is up)."""
+    if dtls._state != State.CONNECTED or dtls._ssl is None or dtls._rx_srtp is None:
+        return None
+    return _keying(dtls, transmit=False)
+
+
+def receive_session(dtls: RTCDtlsTransport) -> object:
+    """aiortc's own receive session object (identity tells when it was replaced)."""
+    return dtls._rx_srtp
+
+
+def _keying(dtls: RTCDtlsTransport, *, transmit: bool) -> OutboundKeying | None:
+    """`_setup_srtp`'s key and salt: the server transmits with half 1, the client with 0."""
+    assert dtls._ssl is not None
     selected = dtls._ssl.get_selected_srtp_profile()
     for profile in SRTP_PROFILES:
         if profile.openssl_profile == selected:
@@ -47,7 +65,7 @@ def outbound_keying(dtls: RTCDtlsTransport) -> OutboundKeying | None:
     view = dtls._ssl.export_keying_material(
         b"EXTRACTOR-dtls_srtp", 2 * (profile.key_length + profile.salt_length)
     )
-    index = 1 if dtls._role == "server" else 0
+    index = 1 if (dtls._role == "server") == transmit else 0
     return OutboundKeying(profile.libsrtp_profile, profile.get_key_and_salt(view, index))
 
 

@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sfu.aiortc_internals import rtp_sender, srtp
+from sfu.aiortc_internals import ingress, rtp_sender, srtp
 from sfu.aiortc_internals.dtls_transport import DatagramSink
 
 if TYPE_CHECKING:
@@ -130,6 +130,56 @@ if AVAILABLE:
 
 NATIVE = AVAILABLE and os.environ.get("IMR_SFU_NATIVE", "1") != "0"
 """Whether the native path is in use."""
+
+NATIVE_INGRESS = AVAILABLE and os.environ.get("IMR_SFU_NATIVE_INGRESS", "1") != "0"
+"""Whether publishers' media is read natively while `NATIVE` (batched, unprotected in C)."""
+
+# One native inbound session per DTLS transport, with the aiortc session it was keyed alongside.
+_inbound: weakref.WeakKeyDictionary[Any, tuple[object, Any]] = weakref.WeakKeyDictionary()
+# Transports watched for native ingress, with their batch readers once connected.
+_watched: weakref.WeakKeyDictionary[Any, list[ingress.BatchReader]] = weakref.WeakKeyDictionary()
+
+
+def _inbound_session(dtls: Any) -> Any:
+    """The native receive session of `dtls` (None: not keyed, or a profile libsrtp lacks)."""
+    current = srtp.receive_session(dtls)
+    cached = _inbound.get(dtls)
+    if cached is not None and cached[0] is current:
+        return cached[1]
+    keying = srtp.inbound_keying(dtls)
+    session = None
+    if keying is not None:
+        try:
+            session = _fanout.Session(keying.profile, keying.key, inbound=True)
+        except ValueError:
+            logger.warning("native SRTP unavailable for a publisher's media, using aiortc's")
+    _inbound[dtls] = (current, session)
+    return session
+
+
+def watch_ingress(dtls: Any) -> None:
+    """Read `dtls`'s media natively once it is connected (no-op on the Python path; idempotent).
+
+    From then on its SRTP RTP from the nominated pair is read in batches and
+    unprotected in C (`ingress.BatchReader`); STUN, DTLS, RTCP and anything
+    else still go through aioice and aiortc.
+    """
+    if not (NATIVE and NATIVE_INGRESS) or dtls in _watched:
+        return
+    readers = _watched[dtls] = []
+
+    def connected() -> None:
+        if NATIVE and NATIVE_INGRESS:
+            _inbound_session(dtls)  # keyed before the first packet the reader takes
+            readers.extend(ingress.install(dtls, _fanout.receive, _inbound_session))
+
+    ingress.on_connected(dtls, connected)
+
+
+def ingress_packets(dtls: Any) -> int:
+    """RTP packets of `dtls` that took the native ingress path so far."""
+    return sum(reader.fast for reader in _watched.get(dtls, ()))
+
 
 fan_out: FanOut = native_fan_out if NATIVE else python_fan_out
 

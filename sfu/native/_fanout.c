@@ -27,6 +27,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,6 +60,8 @@ typedef struct {
     PyObject_HEAD
     srtp_t srtp;
     int profile;
+    int inbound;
+    unsigned long long unprotect_failures;
 } SessionObject;
 
 static int srtp_ready = 0;
@@ -66,10 +69,11 @@ static int srtp_ready = 0;
 static int
 Session_init(SessionObject *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"profile", "key", NULL};
+    static char *kwlist[] = {"profile", "key", "inbound", NULL};
     int profile;
+    int inbound = 0;
     Py_buffer key;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iy*", kwlist, &profile, &key))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iy*|p", kwlist, &profile, &key, &inbound))
         return -1;
     if (self->srtp != NULL) {
         PyBuffer_Release(&key);
@@ -97,7 +101,9 @@ Session_init(SessionObject *self, PyObject *args, PyObject *kwds)
     unsigned char keybuf[64];
     memcpy(keybuf, key.buf, want);
     PyBuffer_Release(&key);
-    policy.ssrc.type = ssrc_any_outbound;
+    /* aiortc's policies: rx ssrc_any_inbound, tx ssrc_any_outbound; both window 1024 and
+     * allow_repeat_tx. */
+    policy.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
     policy.key = keybuf;
     policy.window_size = 1024;
     policy.allow_repeat_tx = 1;
@@ -110,6 +116,7 @@ Session_init(SessionObject *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     self->profile = profile;
+    self->inbound = inbound;
     return 0;
 }
 
@@ -166,19 +173,82 @@ Session_protect(SessionObject *self, PyObject *arg)
     return out;
 }
 
+/* Unprotect len bytes of SRTP in buf in place; returns the plaintext length or -1. */
+static int
+session_unprotect(SessionObject *self, unsigned char *buf, int len)
+{
+    if (self->srtp == NULL || !self->inbound || len < 12)
+        return -1;
+    int n = len;
+    if (srtp_unprotect(self->srtp, buf, &n) != srtp_err_status_ok) {
+        self->unprotect_failures++;
+        return -1;
+    }
+    return n;
+}
+
+static PyObject *
+Session_unprotect(SessionObject *self, PyObject *arg)
+{
+    Py_buffer data;
+    if (PyObject_GetBuffer(arg, &data, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if (self->srtp == NULL || !self->inbound) {
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_RuntimeError, "not an initialised inbound Session");
+        return NULL;
+    }
+    if (data.len < 12 || data.len > MAX_RTP) {
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_ValueError, "not an SRTP packet (length)");
+        return NULL;
+    }
+    unsigned char *buf = PyMem_Malloc(data.len);
+    if (buf == NULL) {
+        PyBuffer_Release(&data);
+        return PyErr_NoMemory();
+    }
+    memcpy(buf, data.buf, data.len);
+    int n = session_unprotect(self, buf, (int)data.len);
+    PyBuffer_Release(&data);
+    PyObject *out = NULL;
+    if (n < 0)
+        PyErr_SetString(PyExc_ValueError, "SRTP unprotect failed");
+    else
+        out = PyBytes_FromStringAndSize((char *)buf, n);
+    PyMem_Free(buf);
+    return out;
+}
+
+static PyObject *
+Session_failures(SessionObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyLong_FromUnsignedLongLong(self->unprotect_failures);
+}
+
 static PyMethodDef Session_methods[] = {
     {"protect", (PyCFunction)Session_protect, METH_O, "SRTP-protect one RTP packet."},
+    {"unprotect", (PyCFunction)Session_unprotect, METH_O,
+     "SRTP-unprotect one RTP packet (inbound sessions); ValueError if it fails."},
+    {"unprotect_failures", (PyCFunction)Session_failures, METH_NOARGS,
+     "How many packets failed to unprotect (authentication, replay)."},
+    {NULL}};
+
+static PyMemberDef Session_members[] = {
+    {"profile", T_INT, offsetof(SessionObject, profile), READONLY, "libsrtp profile number"},
+    {"inbound", T_INT, offsetof(SessionObject, inbound), READONLY, "1: a receive session"},
     {NULL}};
 
 static PyTypeObject SessionType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sfu.native._fanout.Session",
     .tp_basicsize = sizeof(SessionObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "An outbound libsrtp session (aiortc's transmit policy).",
+    .tp_doc = "A libsrtp session with aiortc's transmit (or, inbound=True, receive) policy.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Session_init,
     .tp_dealloc = (destructor)Session_dealloc,
     .tp_methods = Session_methods,
+    .tp_members = Session_members,
 };
 
 /* --------------------------------------------------------------------- Sink */
@@ -1167,6 +1237,175 @@ fan_out(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromSsize_t(queued);
 }
 
+
+/* ------------------------------------------------------------------ ingress */
+
+#define RECV_BATCH 32
+#define RECV_SIZE 65536
+
+static unsigned char recv_bufs[RECV_BATCH][RECV_SIZE];
+
+static PyObject *
+address_tuple(const struct sockaddr_storage *ss)
+{
+    char host[INET6_ADDRSTRLEN];
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        if (inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host)) == NULL)
+            return NULL;
+        return Py_BuildValue("(si)", host, (int)ntohs(a->sin_port));
+    }
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        if (inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host)) == NULL)
+            return NULL;
+        return Py_BuildValue("(si)", host, (int)ntohs(a->sin6_port));
+    }
+    Py_RETURN_NONE;
+}
+
+/* Whether the source address `ss` is the peer (`family` AF_INET/AF_INET6, `addr` 4/16 bytes). */
+static int
+is_peer(const struct sockaddr_storage *ss, int family, const unsigned char *addr, int port)
+{
+    if (family == AF_INET && ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        return ntohs(a->sin_port) == port && memcmp(&a->sin_addr, addr, 4) == 0;
+    }
+    if (family == AF_INET6 && ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        return ntohs(a->sin6_port) == port && memcmp(&a->sin6_addr, addr, 16) == 0;
+    }
+    return 0;
+}
+
+/*
+ * receive(fd, session, host, port, max) -> list
+ *
+ * Reads up to `max` datagrams waiting on `fd` (recvmmsg, MSG_DONTWAIT; an
+ * empty list when none). A datagram that is SRTP (first byte 128-191, not
+ * RTCP: second byte outside 192-208, as aiortc's is_rtcp), at least 12 bytes,
+ * from exactly (host, port) is unprotected with `session` (an inbound
+ * Session) and its plaintext is the list item (bytes); one that fails to
+ * unprotect is dropped, as aiortc drops it. Every other datagram (STUN, DTLS,
+ * SRTCP, any other source, or all of them when `session` is None) is a
+ * (bytes, (host, port)) item for the Python path. Errors other than
+ * EAGAIN/EINTR raise OSError.
+ */
+static PyObject *
+receive(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "receive(fd, session, host, port, max)");
+        return NULL;
+    }
+    long fdl = PyLong_AsLong(args[0]);
+    if (fdl == -1 && PyErr_Occurred())
+        return NULL;
+    if (fdl < 0 || fdl > 0x7fffffffL) {
+        PyErr_SetString(PyExc_ValueError, "bad file descriptor");
+        return NULL;
+    }
+    int fd = (int)fdl;
+    SessionObject *session = NULL;
+    if (args[1] != Py_None) {
+        if (!PyObject_TypeCheck(args[1], &SessionType)) {
+            PyErr_SetString(PyExc_TypeError, "session must be a Session or None");
+            return NULL;
+        }
+        session = (SessionObject *)args[1];
+        if (session->srtp == NULL || !session->inbound) {
+            PyErr_SetString(PyExc_ValueError, "session must be an initialised inbound Session");
+            return NULL;
+        }
+    }
+    unsigned char peer[16];
+    int family = 0;
+    int port = 0;
+    if (session != NULL) {
+        if (!PyUnicode_Check(args[2])) {
+            PyErr_SetString(PyExc_TypeError, "host must be a str");
+            return NULL;
+        }
+        const char *host = PyUnicode_AsUTF8(args[2]);
+        if (host == NULL)
+            return NULL;
+        long p = PyLong_AsLong(args[3]);
+        if (p == -1 && PyErr_Occurred())
+            return NULL;
+        if (p < 0 || p > 65535) {
+            PyErr_SetString(PyExc_ValueError, "port out of range");
+            return NULL;
+        }
+        port = (int)p;
+        if (inet_pton(AF_INET, host, peer) == 1)
+            family = AF_INET;
+        else if (inet_pton(AF_INET6, host, peer) == 1)
+            family = AF_INET6;
+        else
+            session = NULL; /* not a numeric address: nothing is the peer */
+    }
+    long max = PyLong_AsLong(args[4]);
+    if (max == -1 && PyErr_Occurred())
+        return NULL;
+    if (max < 1 || max > RECV_BATCH)
+        max = RECV_BATCH;
+
+    struct mmsghdr msgs[RECV_BATCH];
+    struct iovec iov[RECV_BATCH];
+    struct sockaddr_storage from[RECV_BATCH];
+    memset(msgs, 0, sizeof(msgs[0]) * max);
+    for (long i = 0; i < max; i++) {
+        iov[i].iov_base = recv_bufs[i];
+        iov[i].iov_len = RECV_SIZE;
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+    }
+    int got;
+    do {
+        got = recvmmsg(fd, msgs, (unsigned int)max, MSG_DONTWAIT, NULL);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return PyList_New(0);
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    for (int i = 0; i < got; i++) {
+        unsigned char *buf = recv_bufs[i];
+        int len = (int)msgs[i].msg_len;
+        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+            continue; /* larger than any datagram the SFU takes (64 KiB) */
+        PyObject *item;
+        if (session != NULL && len >= 12 && buf[0] > 127 && buf[0] < 192 &&
+            !(buf[1] >= 192 && buf[1] <= 208) &&
+            is_peer(&from[i], family, peer, port)) {
+            int n = session_unprotect(session, buf, len);
+            if (n < 0)
+                continue; /* aiortc drops what fails to unprotect */
+            item = PyBytes_FromStringAndSize((char *)buf, n);
+        } else {
+            PyObject *addr = address_tuple(&from[i]);
+            if (addr == NULL) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            item = Py_BuildValue("(y#N)", (char *)buf, (Py_ssize_t)len, addr);
+        }
+        if (item == NULL || PyList_Append(out, item) < 0) {
+            Py_XDECREF(item);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(item);
+    }
+    return out;
+}
+
 static PyObject *
 configure(PyObject *Py_UNUSED(module), PyObject *args)
 {
@@ -1188,6 +1427,8 @@ static PyMethodDef module_methods[] = {
     {"fan_out", (PyCFunction)(void (*)(void))fan_out, METH_FASTCALL,
      "fan_out(packet, legs) -> packets queued natively: rewrite, protect and send every leg."},
     {"configure", configure, METH_VARARGS, "configure(adopt, on_error): the Python hooks."},
+    {"receive", (PyCFunction)(void (*)(void))receive, METH_FASTCALL,
+     "receive(fd, session, host, port, max) -> [plaintext RTP bytes | (datagram, address)]."},
     {NULL}};
 
 static struct PyModuleDef module_def = {
@@ -1257,7 +1498,8 @@ PyInit__fanout(void)
     Py_INCREF(&SinkType);
     if (PyModule_AddObject(m, "Session", (PyObject *)&SessionType) < 0 ||
         PyModule_AddObject(m, "Sink", (PyObject *)&SinkType) < 0 ||
-        PyModule_AddIntConstant(m, "MAX_TRAILER", SRTP_MAX_TRAILER_LEN) < 0) {
+        PyModule_AddIntConstant(m, "MAX_TRAILER", SRTP_MAX_TRAILER_LEN) < 0 ||
+        PyModule_AddIntConstant(m, "RECV_BATCH", RECV_BATCH) < 0) {
         Py_DECREF(m);
         return NULL;
     }

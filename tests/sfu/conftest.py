@@ -169,6 +169,35 @@ def drop_incoming_rtp(pc: RTCPeerConnection, share: float, seed: int = 7) -> Cal
     return lambda: dropped[0]
 
 
+def drop_outgoing_rtp(pc: RTCPeerConnection, share: float, seed: int = 7) -> Callable[[], int]:
+    """Make `share` of the SRTP datagrams `pc` sends get lost on the way, as a lossy network would.
+
+    For loss towards the SFU: the SFU reads its publishers' media natively
+    (`sfu.native.watch_ingress`), so the loss is made where the datagrams leave
+    the client, after SRTP (retransmissions are new packets, not replays).
+    Returns a function giving the number of packets dropped so far.
+    """
+    rng = random.Random(seed)
+    dropped = [0]
+    patched: set[int] = set()
+    for transceiver in pc.getTransceivers():
+        ice = transceiver.sender.transport.transport
+        if id(ice) in patched:
+            continue
+        patched.add(id(ice))
+        original = ice._send
+
+        async def lossy_send(data: bytes, _orig: Any = original) -> None:
+            is_rtp = 127 < data[0] < 192 and not 191 < data[1] < 224
+            if is_rtp and rng.random() < share:
+                dropped[0] += 1
+                return
+            await _orig(data)
+
+        ice._send = lossy_send
+    return lambda: dropped[0]
+
+
 class Peer:
     """One test participant: publishes, answers the SFU's offers, decodes what it receives."""
 

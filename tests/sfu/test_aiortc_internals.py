@@ -7,6 +7,7 @@ name used there but missing here fails too.
 
 from __future__ import annotations
 
+import asyncio.selector_events
 import importlib
 import importlib.metadata
 import inspect
@@ -37,6 +38,8 @@ CLASS_MEMBERS: dict[type, tuple[str, ...]] = {
         "_RTCRtpReceiver__stop_decoder",
     ),
     RTCRtpSender: ("_handle_rtcp_packet",),
+    # The native ingress reader takes over a socket from asyncio's own reader.
+    asyncio.selector_events.BaseSelectorEventLoop: ("_add_reader",),
 }
 # Attributes set on instances, per object of a negotiated connection.
 INSTANCE_MEMBERS: dict[str, tuple[str, ...]] = {
@@ -60,9 +63,25 @@ INSTANCE_MEMBERS: dict[str, tuple[str, ...]] = {
         "_RTCRtpSender__rtp_timestamp",
     ),
     "RTCRtpTransceiver": ("_codecs", "_headerExtensions", "_offerDirection"),
-    "RTCDtlsTransport": ("_state", "_tx_srtp", "_ssl", "_role"),
+    "RTCDtlsTransport": (
+        "_state",
+        "_tx_srtp",
+        "_rx_srtp",
+        "_ssl",
+        "_role",
+        "_rtp_header_extensions_map",
+        "_rtp_router",
+        "_RTCDtlsTransport__rx_bytes",
+        "_RTCDtlsTransport__rx_packets",
+    ),
     "RTCIceTransport": ("_connection",),
-    "aioice.Connection": ("_nominated", "_query_consent_task", "_check_list", "_early_checks"),
+    "aioice.Connection": (
+        "_nominated",
+        "_query_consent_task",
+        "_check_list",
+        "_early_checks",
+        "_protocols",
+    ),
     "JitterBuffer": ("_prefetch", "_is_video"),
 }
 # Modules aiortc/aioice do not export, and what the package takes from them.
@@ -84,6 +103,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "aiortc.jitterbuffer": ("JitterBuffer",),
     "aiortc.rtcrtpreceiver": ("NackGenerator", "StreamStatistics"),
     "aiortc.codecs": ("get_decoder",),
+    "aiortc.clock": ("current_ms",),
     "aiortc.rtcdtlstransport": ("State", "SRTP_PROFILES"),
     "aioice.ice": ("get_host_addresses", "CONSENT_INTERVAL", "CONSENT_FAILURES", "Connection"),
     "aioice.stun": ("TransactionError",),

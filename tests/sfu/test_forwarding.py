@@ -6,7 +6,7 @@ import asyncio
 
 from sfu.aiortc_internals import rtp_receiver, rtp_transceiver
 from sfu.aiortc_internals.rtp import is_pli
-from tests.sfu.conftest import Harness, drop_incoming_rtp, eventually
+from tests.sfu.conftest import Harness, drop_outgoing_rtp, eventually
 
 
 async def test_each_subscriber_sees_only_the_right_colour(harness: Harness) -> None:
@@ -154,9 +154,8 @@ async def test_loss_on_the_publishers_link_is_repaired_by_rtx(harness: Harness) 
     bob = await harness.joined("bob", "green")
     await eventually(lambda: ann.video_frames_from("bob") >= 5, what="ann sees bob")
     participant = harness.sfu._rooms[harness.room].participants["bob"]
-    publishing = participant.pub_pc
-    assert publishing is not None
-    dropped = drop_incoming_rtp(publishing, 0.05, seed=3)
+    assert bob.pub_pc is not None
+    dropped = drop_outgoing_rtp(bob.pub_pc, 0.05, seed=3)
 
     frames = ann.video_frames_from("bob")
     await eventually(lambda: dropped() >= 20, what="loss between bob and the SFU")

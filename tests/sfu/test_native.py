@@ -308,3 +308,115 @@ async def test_a_profile_native_srtp_cannot_do_falls_back_to_aiortcs_session(
     room = harness.sfu._rooms[harness.room]
     legs = [leg for fwd in room.participants["ann"].forwarders.values() for leg in fwd.legs]
     assert legs and not any(isinstance(leg._sink, native.Sink) for leg in legs)
+
+
+# ------------------------------------------------------------------ ingress
+
+
+def aiortc_rx_session(profile: int, key: bytes) -> Session:
+    """aiortc's receive session for `key` (the policy of RTCDtlsTransport._setup_srtp)."""
+    policy = Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile)
+    policy.allow_repeat_tx = True
+    policy.window_size = 1024
+    return Session(policy)
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_native_inbound_session_unprotects_exactly_like_aiortcs(profile: int) -> None:
+    key = os.urandom(PROFILES[profile])
+    sender = aiortc_session(profile, key)
+    ours, theirs = native.Session(profile, key, inbound=True), aiortc_rx_session(profile, key)
+    for seq in range(65500, 65536 + 40):  # across a rollover of the sequence number
+        packet = struct.pack("!BBHII", 0x80, 96, seq & 0xFFFF, seq * 3000, 99) + os.urandom(900)
+        protected = sender.protect(packet)
+        assert ours.unprotect(protected) == theirs.unprotect(protected) == packet
+    tampered = bytearray(sender.protect(struct.pack("!BBHII", 0x80, 96, 40, 0, 99) + bytes(50)))
+    tampered[20] ^= 1
+    with pytest.raises(ValueError):
+        ours.unprotect(bytes(tampered))  # aiortc's refuses it too: dropped on both paths
+    assert ours.unprotect_failures() == 1
+
+
+@pytest.fixture
+def sockets() -> Iterator[tuple[socket.socket, socket.socket, socket.socket]]:
+    """The SFU's socket, the publisher's, and a stranger's (all loopback UDP)."""
+    made = []
+    for _ in range(3):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        made.append(s)
+    made[0].setblocking(False)
+    yield made[0], made[1], made[2]
+    for s in made:
+        s.close()
+
+
+def test_receive_unprotects_the_peers_media_and_hands_up_everything_else(
+    sockets: tuple[socket.socket, socket.socket, socket.socket],
+) -> None:
+    sfu, peer, stranger = sockets
+    key = os.urandom(30)
+    profile = Policy.SRTP_PROFILE_AES128_CM_SHA1_80
+    tx = aiortc_session(profile, key)
+    session = native.Session(profile, key, inbound=True)
+    to = sfu.getsockname()
+    rtp = [struct.pack("!BBHII", 0x80, 96, s, s, 5) + bytes([s]) * 300 for s in range(1, 4)]
+    stun = bytes([0, 1, 0, 0]) + bytes(16)
+    rtcp = tx.protect_rtcp(struct.pack("!BBHI", 0x80, 200, 6, 5) + bytes(20))
+    forged = bytearray(tx.protect(rtp[0][:2] + b"\x00\x09" + rtp[0][4:]))
+    forged[-1] ^= 0xFF
+    peer.sendto(tx.protect(rtp[0]), to)
+    peer.sendto(stun, to)
+    peer.sendto(rtcp, to)
+    peer.sendto(bytes(forged), to)  # fails authentication: dropped, like aiortc drops it
+    stolen = tx.protect(rtp[1])
+    stranger.sendto(stolen, to)  # right keys, wrong source: up to the Python guard, untouched
+    peer.sendto(tx.protect(rtp[2]), to)
+    peer.sendto(b"", to)
+    host, port = peer.getsockname()
+    got = native._fanout.receive(sfu.fileno(), session, host, port, 32)
+    assert got == [
+        rtp[0],
+        (stun, (host, port)),
+        (rtcp, (host, port)),
+        (stolen, stranger.getsockname()),
+        rtp[2],
+        (b"", (host, port)),
+    ]
+    assert native._fanout.receive(sfu.fileno(), session, host, port, 32) == []  # nothing waiting
+    peer.sendto(tx.protect(struct.pack("!BBHII", 0x80, 96, 9, 9, 5)), to)
+    assert native._fanout.receive(sfu.fileno(), None, None, 0, 32)[0][1] == (host, port)
+
+
+def test_receive_takes_at_most_a_batch(
+    sockets: tuple[socket.socket, socket.socket, socket.socket],
+) -> None:
+    sfu, peer, _ = sockets
+    for i in range(native._fanout.RECV_BATCH + 5):
+        peer.sendto(bytes([0, 1, 0, i]), sfu.getsockname())
+    first = native._fanout.receive(sfu.fileno(), None, None, 0, 1000)
+    rest = native._fanout.receive(sfu.fileno(), None, None, 0, 1000)
+    assert (len(first), len(rest)) == (native._fanout.RECV_BATCH, 5)
+    assert [d[3] for d, _ in first + rest] == list(range(native._fanout.RECV_BATCH + 5))
+
+
+async def test_live_publishers_media_takes_the_native_ingress_path(
+    harness: Harness, fanout_path: str
+) -> None:
+    ann = await harness.joined("ann", "red")
+    bob = harness.peer("bob")
+    await bob.join()
+    await eventually(lambda: bob.video_frames_from("ann") >= 30, what="bob decodes ann")
+    assert set(bob.colours["ann"]) == {"red"}
+    publishing = harness.sfu._rooms[harness.room].participants["ann"].pub_pc
+    assert publishing is not None
+    dtls = publishing.getTransceivers()[0].receiver.transport
+    if fanout_path == "native":
+        assert native.ingress_packets(dtls) >= 30
+        # The native inbound session holds aiortc's receive keys.
+        keying = srtp.inbound_keying(dtls)
+        assert keying is not None
+        assert native._inbound[dtls][1].profile == keying.profile
+    else:
+        assert native.ingress_packets(dtls) == 0
+    del ann

@@ -324,3 +324,83 @@ def test_header_of_a_fuzzed_good_leg_is_the_rewrite(
     assert ts == (packet.timestamp + leg._ts_offset) & 0xFFFFFFFF and ssrc == leg._leg_ssrc
     assert data[12:] == packet.payload
     assert not hooks
+
+
+# ------------------------------------------------------------------ ingress
+
+
+def test_fuzz_unprotect() -> None:
+    rng = random.Random(SEED)
+    inbound = native.Session(1, KEY, inbound=True)
+    sender = native.Session(1, KEY)
+    seq = 0
+    for _ in range(RUNS):
+        if rng.random() < 0.3:  # a real packet, maybe garbled after protection
+            seq += 1
+            header = struct.pack("!BBHII", 0x80, 96, seq & 0xFFFF, seq, 7)
+            data = bytearray(sender.protect(header + rng.randbytes(rng.randrange(300))))
+            if rng.random() < 0.5:
+                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        else:
+            data = bytearray(rng.randbytes(rng.randrange(2001)))
+        try:
+            out = inbound.unprotect(bytes(data))
+        except ValueError:
+            continue
+        assert isinstance(out, bytes) and len(out) <= len(data), f"seed {SEED}"
+    with pytest.raises(RuntimeError):
+        sender.unprotect(bytes(100))  # an outbound session does not unprotect
+    for arg in GARBAGE:
+        with pytest.raises(REFUSALS):
+            inbound.unprotect(arg)
+
+
+def test_fuzz_receive(wire: tuple[socket.socket, socket.socket]) -> None:
+    """Random datagrams from the peer and from elsewhere, random arguments: lists, no crash."""
+    rng = random.Random(SEED)
+    rx, peer = wire
+    stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stranger.bind(("127.0.0.1", 0))
+    inbound = native.Session(1, KEY, inbound=True)
+    sender = native.Session(1, KEY)
+    host, port = peer.getsockname()
+    seq = 0
+    try:
+        for _ in range(RUNS):
+            for _ in range(rng.randrange(1, 6)):
+                if rng.random() < 0.4:
+                    seq += 1
+                    header = struct.pack(
+                        "!BBHII", 0x80 | rng.randrange(64), rng.randrange(256), seq & 0xFFFF, seq, 7
+                    )
+                    try:
+                        data = bytearray(sender.protect(header + rng.randbytes(rng.randrange(200))))
+                    except ValueError:
+                        data = bytearray(header)
+                else:
+                    data = bytearray(rng.randbytes(rng.randrange(1500)))
+                    if data and rng.random() < 0.6:
+                        data[0] = 128 + rng.randrange(64)
+                if data and rng.random() < 0.2:
+                    data[rng.randrange(len(data))] ^= 0xFF
+                (peer if rng.random() < 0.8 else stranger).sendto(bytes(data), rx.getsockname())
+            args: list[Any] = [
+                rx.fileno(),
+                inbound if rng.random() < 0.8 else None,
+                host if rng.random() < 0.9 else rng.choice(["::1", "nonsense", "10.0.0.1", ""]),
+                port if rng.random() < 0.9 else rng.randrange(-5, 70000),
+                rng.choice([1, 4, 32, 64, 0, -3]),
+            ]
+            if rng.random() < 0.1:
+                args[rng.randrange(5)] = rng.choice([*GARBAGE, sender, -1, 2**40])
+            try:
+                got = native._fanout.receive(*args)
+            except (*REFUSALS, OSError):
+                continue
+            for item in got:
+                assert isinstance(item, bytes) or (
+                    isinstance(item, tuple) and isinstance(item[0], bytes)
+                ), f"seed {SEED}"
+    finally:
+        stranger.close()
+        drain(rx)
