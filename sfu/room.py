@@ -556,26 +556,28 @@ class Room:
         """Audio only when the link is too weak for any video; video back after a calm spell."""
         if participant.audio_only:
             return  # the person chose sound only: the SFU does not decide for them
+        legs = participant.video_link_legs()
         link = weak_link_estimate(
-            [
-                (leg.estimate_bps, leg.send_bps)
-                for leg in participant.legs.values()
-                if leg.kind == "video" and not leg.paused and leg.estimate_bps
-            ],
+            legs,
+            sound_bps=participant.sound_arriving_bps(),
             floor_bps=self._config.audio_floor_kbps * 1000,
+            video_loss=participant.video_loss(),
             sound_loss=participant.sound_loss(),
         )
-        if any(leg.kind == "video" and leg.target_layer > 0 for leg in participant.legs.values()):
-            link = None  # a lower layer comes first: audio only is the last step down
+        if link is not None and participant.drop_video_to_lowest(now):
+            link = None  # the lowest layers come first: audio only is the last step down
         if not participant.audio_floor.update(link, now):
             return
-        participant.apply_video_hold()
         video = not participant.audio_floor.audio_only
+        participant.apply_video_hold()
+        if not video:
+            participant.retry_video_low(now)
         logger.info(
-            "participant %s: video %s (link estimate %s bit/s)",
+            "participant %s: video %s (link estimate %s bit/s, legs %s)",
             participant.id,
             "resumed" if video else "paused, audio only",
             link,
+            legs,
         )
         text = VIDEO_BACK_TEXT if video else VIDEO_PAUSED_TEXT
         await self.emit(participant.id, MediaChanged(video=video, reason="weak_link", text=text))
