@@ -29,6 +29,7 @@ from sfu.messages import (
     Event,
     Joined,
     Kind,
+    LayersUnused,
     Left,
     LinkQualityChanged,
     MediaChanged,
@@ -536,6 +537,19 @@ class Room:
                 await self._check_link(participant)
                 await self._check_floor(participant, now)
                 self._choose_layers(participant, now)
+            for participant in participants:
+                await self._tell_unused_layers(participant)
+
+    async def _tell_unused_layers(self, publisher: Participant) -> None:
+        """Tell a publisher when the set of its simulcast layers nobody receives changes."""
+        video = publisher.forwarders.get("video")
+        if video is None or video.layer_count < 2 or is_media_only(publisher.id):
+            return
+        if not video.layer_pause.update(video.layer_bps, video.legs, time.monotonic()):
+            return
+        unused = sorted(video.layer_pause.paused)
+        logger.info("participant %s: layers nobody receives: %s", publisher.id, unused)
+        await self.emit(publisher.id, LayersUnused(paused=tuple(unused)))
 
     async def _check_link(self, participant: Participant) -> None:
         """Tell a subscriber when its video loss crosses the weak-link threshold (and back)."""
