@@ -206,7 +206,11 @@ def weak_link_estimate(
     sent = sum(leg.sent_bps for leg in legs)
     lowest = sum(leg.lowest_bps for leg in legs)
     whole = int(link + sound_bps)
-    if whole >= max(lowest + SOUND_BPS, floor_bps) or link >= LIMITING_SHARE * sent:
+    if whole >= max(lowest + SOUND_BPS, floor_bps):
+        return None
+    if sound_loss > SOUND_HURT_LOSS:
+        return whole  # the video crowds the sound out, whatever the estimate says
+    if link >= LIMITING_SHARE * sent:
         return None
     if sent < LIMITING_SHARE * lowest and sound_loss <= SOUND_HURT_LOSS:
         return None

@@ -187,6 +187,11 @@ def test_a_link_that_carries_the_sound_but_not_the_lowest_layer_beside_it_is_wea
     assert weak([VideoLeg(110_000, 100_000.0, 100_000.0)]) is None
     # A link over a layer's rate but under what the leg is sent: a lower layer fits.
     assert weak([VideoLeg(200_000, 300_000.0, 100_000.0)]) is None
+    # The estimate keeps up with the low layer, but the sound loses packets beside it
+    # (measured at 150 kbit/s: 34 audio frames a second of 50): the video crowds it out.
+    assert weak([VideoLeg(90_000, 90_000.0, 90_000.0)], sound_loss=0.08) == 125_000
+    # Random loss on a fast link is no reason for sound only.
+    assert weak([VideoLeg(900_000, 800_000.0, 100_000.0)], sound_loss=0.1) is None
     # After a sudden drop the estimate collapses and climbs back slowly, while the
     # lowest layer already arrives whole: no audio only for that.
     assert weak([VideoLeg(37_000, 100_000.0, 100_000.0)], video_loss=0.0) is None
