@@ -2,7 +2,8 @@
 
   sudo .venv/bin/python bench/netem_bench.py                 # 2000/600/300/150/80 kbit/s x 0/3/10 % loss
   sudo .venv/bin/python bench/netem_bench.py --quick         # 2000/300/80 kbit/s, 0 % loss, short windows
-  sudo .venv/bin/python bench/netem_bench.py --quick --links 150 --losses 0.05,0.2 --floor-off-too
+  sudo .venv/bin/python bench/netem_bench.py --quick --links 150 --losses 0.05,0.2
+  sudo .venv/bin/python bench/netem_bench.py --recovery 3     # 2 Mbit/s -> 250 kbit/s -> back, 3 runs
 
 One aiortc publisher sends three simulcast layers (160x90 100k, 320x180
 300k, 640x360 800k, VP8) and 32 kbit/s Opus; one subscriber sits behind a
@@ -11,6 +12,11 @@ namespace; the SFU runs in this process). After a settling time the bench
 prints, per link: decoded video fps, the most frequent resolution, freezes
 (gaps over 300 ms between decoded frames) per minute, audio packets arriving
 per second (of 50) and audio frames aiortc decoded per second.
+
+`--recovery N`: the subscriber's link drops from 2 Mbit/s to 250 kbit/s and
+back, N times; per run the seconds from the drop to the first low-layer frame
+(down), from the recovery to the first top-layer frame (up) and the longest
+gap between decoded frames over both; then the medians.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import argparse
 import asyncio
 import itertools
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -27,11 +34,48 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.netem.impaired import Testbed
+from tests.netem.impaired import ImpairedPeer, Testbed
 from tests.netem.namespace import can_make_namespaces
 from tests.netem.shim import Impairment
 
 LAYERS = [(160, 90, 100_000), (320, 180, 300_000), (640, 360, 800_000)]
+LOW, TOP = (160, 90), (640, 360)
+
+
+async def first_frame(peer: ImpairedPeer, size: tuple[int, int], since: float) -> float:
+    """Seconds from `since` to `peer`'s first decoded frame of `size` (from ann; 60 s at most)."""
+    for _ in range(240):
+        await peer.collect()
+        times = [t for t, w, h in peer.video.get("ann", []) if t >= since and (w, h) == size]
+        if times:
+            return times[0] - since
+        await asyncio.sleep(0.25)
+    return float("inf")
+
+
+async def recovery() -> dict[str, float]:
+    """One drop from 2 Mbit/s to 250 kbit/s and back: seconds down, up, longest gap."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bed = Testbed(Path(tmp), 2)
+        try:
+            ann = await bed.peer("ann")
+            cat = await bed.peer("cat")
+            cat.limit(down_kbps=2000)
+            await ann.publish(LAYERS)
+            await first_frame(cat, TOP, time.monotonic())
+            await asyncio.sleep(5)
+            dropped = time.monotonic()
+            cat.limit(down_kbps=250)
+            down = await first_frame(cat, LOW, dropped)
+            await asyncio.sleep(10)
+            recovered = time.monotonic()
+            cat.limit(down_kbps=2000)
+            up = await first_frame(cat, TOP, recovered)
+            times = [t for t, _, _ in cat.video["ann"] if t >= dropped]
+            gap = max((b - a for a, b in itertools.pairwise(times)), default=float("inf"))
+            return {"down_s": down, "up_s": up, "longest_gap_s": gap}
+        finally:
+            await bed.close()
 
 
 async def one_link(
@@ -82,12 +126,19 @@ async def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 links, no loss, short windows")
     parser.add_argument("--links", help="comma-separated kbit/s, e.g. 150")
     parser.add_argument("--losses", help="comma-separated loss shares, e.g. 0.05,0.2")
-    parser.add_argument(
-        "--floor-off-too", action="store_true", help="each link also without the audio floor"
-    )
+    parser.add_argument("--recovery", type=int, help="N runs of 2 Mbit/s -> 250 kbit/s -> back")
     args = parser.parse_args()
     if not can_make_namespaces():
         sys.exit("needs root and iproute2 (network namespaces)")
+    if args.recovery:
+        runs = [await recovery() for _ in range(args.recovery)]
+        for run in runs:
+            print("  ".join(f"{k} {v:.2f}" for k, v in run.items()), flush=True)
+        print(
+            "median  "
+            + "  ".join(f"{k} {statistics.median(r[k] for r in runs):.2f}" for k in runs[0])
+        )
+        return
     if args.quick:
         links, losses, settle_s, window_s = (2000, 300, 80), (0.0,), 15.0, 15.0
     else:
@@ -96,16 +147,13 @@ async def main() -> None:
         links = tuple(int(x) for x in args.links.split(","))
     if args.losses:
         losses = tuple(float(x) for x in args.losses.split(","))
-    floors = (100, 1) if args.floor_off_too else (100,)  # 1 kbit/s: the floor never engages
     print(
-        "floor  kbit/s  loss  video fps  resolution  freezes/min  audio pkts/s  audio decoded/s"
-        "  audio-only"
+        "kbit/s  loss  video fps  resolution  freezes/min  audio pkts/s  audio decoded/s  audio-only"
     )
-    for kbps, loss, floor in itertools.product(links, losses, floors):
-        r = await one_link(kbps, loss, settle_s, window_s, audio_floor_kbps=floor)
+    for kbps, loss in itertools.product(links, losses):
+        r = await one_link(kbps, loss, settle_s, window_s)
         print(
-            f"{'on' if floor > 1 else 'off':>5}"
-            f"  {r['kbps']:>6}  {r['loss']:>4.0%}  {r['video_fps']:>9}  {r['resolution']:>10}"
+            f"{r['kbps']:>6}  {r['loss']:>4.0%}  {r['video_fps']:>9}  {r['resolution']:>10}"
             f"  {r['freezes_per_min']:>11}  {r['audio_pkts_per_s']:>12}"
             f"  {r['audio_decoded_per_s']:>15}  {r['audio_only_events']:>10}",
             flush=True,

@@ -16,6 +16,7 @@ from sfu.aiortc_internals.rtp import RtpPacket, unwrap_rtx
 from sfu.config import SfuConfig
 from sfu.downtrack import DownTrack
 from sfu.keyframes import KeyframeRequester
+from sfu.layer_pause import LayerPause
 from sfu.payloads import keyframe_detector, vp8_keyframe_size
 from sfu.simulcast import Simulcast
 
@@ -61,6 +62,9 @@ class Forwarder:
         """Each layer's payload bitrate over the last `sample_layers` interval."""
         self.layer_heights: list[int | None] = [None] * self.layer_count
         """Each layer's picture height, read from its keyframes (VP8)."""
+        self.layer_pause = LayerPause()
+        """Layers the publisher was told nobody receives: their `layer_bps` stays at
+        the last rate measured (a leg may choose them; they are then asked for again)."""
         self._sampled: tuple[float, list[int]] | None = None
         """Payload bytes received per layer (for the bitrate each layer costs a leg)."""
         self._legs: dict[str, DownTrack] = {}
@@ -192,8 +196,10 @@ class Forwarder:
             # Smoothed: an encoder's output per second varies a lot, and one
             # quiet second must not look like a layer switched off.
             self.layer_bps = tuple(
-                0.6 * old + 0.4 * (a - b) * 8 / elapsed
-                for old, a, b in zip(self.layer_bps, octets, before, strict=True)
+                old if layer in self.layer_pause.paused else 0.6 * old + 0.4 * (a - b) * 8 / elapsed
+                for layer, (old, a, b) in enumerate(
+                    zip(self.layer_bps, octets, before, strict=True)
+                )
             )
         self._sampled = (now, octets)
 

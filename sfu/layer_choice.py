@@ -139,66 +139,110 @@ class LayerChooser:
         # One step at a time: aiortc's REMB estimate can overshoot the link by far.
         return min(higher)
 
+    def back_off(self, now: float) -> None:
+        """The leg was moved to its lowest layer from outside (the whole link is short):
+        a step up in progress failed, and calm starts counting again."""
+        self._calm_since = None
+        self._overused = 0
+        if self._probe is not None and now - self._probe[1] < 2 * self._up_hold_s:
+            self._hold_s = min(self._hold_s * 2, self._max_hold_s)
+        self._probe = None
+
 
 LIMITING_SHARE = 0.8
 """An estimate under this share of what a link is sent is the link's limit, not the sender's."""
 SOUND_HURT_LOSS = 0.05
 """Loss on the sound a subscriber gets above which its video is taken to crowd the sound out."""
+SOUND_BPS = 50_000
+"""What a link keeps for the sound beside any video: Opus at about 32 kbit/s plus the
+headers of its 50 packets a second."""
+
+
+@dataclass(frozen=True)
+class VideoLeg:
+    """One video leg, as the audio-only rule sees it."""
+
+    estimate_bps: int
+    """The subscriber's REMB estimate on this leg (Chrome: the same value on every leg)."""
+    sent_bps: float
+    """What the SFU sent the leg over the last second."""
+    lowest_bps: float
+    """The rate of the lowest layer the leg could be given (its only one without simulcast)."""
 
 
 def weak_link_estimate(
-    legs: list[tuple[int, float]], *, floor_bps: int, sound_loss: float
+    legs: list[VideoLeg],
+    *,
+    sound_bps: float,
+    floor_bps: int,
+    video_loss: float,
+    sound_loss: float,
 ) -> int | None:
-    """The link's REMB estimate if it shows the link too weak for video, else None.
+    """The whole link's estimate if it cannot carry even the lowest video beside the sound.
 
-    `legs` are the video legs' (REMB estimate, bit/s sent). A receiver's
-    delay-based estimate follows what arrives (at most about 1.5 times it,
-    plus 10 kbit/s): a publisher with little to send (a still picture) gets
-    a small estimate on a fast link, and heavy random loss can pull it to the
-    minimum without the link being slow. So a small estimate counts only when
-    it is below what the legs are sent (the link does not carry it) and the
-    SFU either sent at least the floor (the link was tried at that rate) or
-    the subscriber's sound suffers (the video crowds it out). Chrome sends
-    one transport-wide REMB (the same value on every leg), aiortc one per
-    stream: distinct values add up.
+    The whole link is the REMB estimate (it covers only the video, the packets
+    the SFU stamps with abs-send-time) plus the sound that arrives beside it.
+    Video stays on only while that covers the lowest layer of every video leg
+    plus `SOUND_BPS` (and at least `floor_bps`): a link that carries just the
+    sound would otherwise stall each time the lowest layer is put back.
+
+    A receiver's delay-based estimate follows what arrives (at most about 1.5
+    times it, plus 10 kbit/s): a publisher with little to send (a still picture)
+    gets a small estimate on a fast link, and heavy random loss can pull it to
+    the minimum without the link being slow. So a small estimate counts only
+    when it is below what the legs are sent (the link does not carry it) and
+    the SFU either sent the lowest layers (the link was tried at that rate) or
+    the subscriber's sound suffers (the video crowds it out). Chrome sends one
+    transport-wide REMB (the same value on every leg), aiortc one per stream:
+    distinct values add up.
+
+    And a link that loses nothing carries what it is sent, whatever the
+    estimate says: after a sudden drop the estimate collapses and climbs back
+    only some 8 % a second, while the lowest layer already flows whole.
     """
-    if not legs:
+    if not legs or (video_loss <= CALM_LOSS and sound_loss <= SOUND_HURT_LOSS):
         return None
-    link = sum({estimate for estimate, _ in legs})
-    sent = sum(rate for _, rate in legs)
-    if link >= floor_bps or link >= LIMITING_SHARE * sent:
+    link = sum({leg.estimate_bps for leg in legs})
+    sent = sum(leg.sent_bps for leg in legs)
+    lowest = sum(leg.lowest_bps for leg in legs)
+    whole = int(link + sound_bps)
+    if whole >= max(lowest + SOUND_BPS, floor_bps):
         return None
-    if sent < floor_bps and sound_loss <= SOUND_HURT_LOSS:
+    if sound_loss > SOUND_HURT_LOSS:
+        return whole  # the video crowds the sound out, whatever the estimate says
+    if link >= LIMITING_SHARE * sent:
         return None
-    return link
+    if sent < LIMITING_SHARE * lowest and sound_loss <= SOUND_HURT_LOSS:
+        return None
+    return whole
 
 
 class AudioFloor:
     """A subscriber's link judged too weak for any video: audio only, back after a calm spell.
 
-    Under `floor_bps` (in `confirm` updates in a row: one keyframe burst over
-    a slow estimate is no verdict) the link gets audio only; video is tried
-    again (on the lowest layer) after `hold_s`, doubled each time the retry
-    fails at once.
+    A weak verdict (in `confirm` updates in a row: one keyframe burst over a
+    slow estimate is no verdict) gives the link audio only; video is tried
+    again (on the lowest layers) after `hold_s`. A try that ends in audio only
+    again within twice the first hold failed: the next wait doubles, up to
+    `max_hold_s`, so a link that carries only the sound is not told "video is
+    back" every few seconds. Video that holds for twice the wait resets it.
     """
 
-    def __init__(
-        self, *, floor_bps: int, hold_s: float, max_hold_s: float, confirm: int = 2
-    ) -> None:
+    def __init__(self, *, hold_s: float, max_hold_s: float, confirm: int = 2) -> None:
         self.audio_only = False
         self._confirm = confirm
         self._below = 0
-        self._floor_bps = floor_bps
         self._base_hold_s = hold_s
         self._hold_s = hold_s
         self._max_hold_s = max_hold_s
         self._since = 0.0
         self._retried_at: float | None = None
 
-    def update(self, estimate_bps: int | None, now: float) -> bool:
-        """Take the link's estimate at monotonic `now`; True when `audio_only` changed."""
+    def update(self, weak_bps: int | None, now: float) -> bool:
+        """Take the link's verdict (`weak_link_estimate`) at monotonic `now`; True when
+        `audio_only` changed."""
         if not self.audio_only:
-            if estimate_bps is None or estimate_bps >= self._floor_bps:
+            if weak_bps is None:
                 self._below = 0
                 if self._retried_at is not None and now - self._retried_at > 2 * self._hold_s:
                     self._retried_at = None
@@ -208,7 +252,7 @@ class AudioFloor:
             if self._below < self._confirm:
                 return False
             self._below = 0
-            if self._retried_at is not None and now - self._retried_at < self._base_hold_s:
+            if self._retried_at is not None and now - self._retried_at < 2 * self._base_hold_s:
                 self._hold_s = min(self._hold_s * 2, self._max_hold_s)
             self.audio_only, self._since = True, now
             return True

@@ -573,6 +573,15 @@ class MediaChanged(Message):
     """What to tell the person, in plain words."""
 
 
+@dataclass(frozen=True)
+class LayersUnused(Message):
+    """To a publisher: the simulcast layers (0 = lowest) nobody receives now; its browser
+    pauses encoding them (and sends the others), until a later message says otherwise."""
+
+    TYPE = "layers"
+    paused: tuple[int, ...]
+
+
 VIDEO_PAUSED_TEXT = (
     "Your internet is slow right now. You still hear everyone. "
     "Video will come back when your connection gets better."
@@ -589,6 +598,7 @@ Event: TypeAlias = (
     | Speaker
     | LinkQualityChanged
     | MediaChanged
+    | LayersUnused
 )
 Reply: TypeAlias = (
     Joined | Left | Removed | PublishAnswer | Muted | AudioOnlyChanged | Ok | Recording | ClipState

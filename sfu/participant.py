@@ -20,7 +20,7 @@ from sfu.config import SfuConfig
 from sfu.downtrack import DownTrack, ParkedTrack
 from sfu.errors import BadSdp, NegotiationTimeout
 from sfu.forwarder import Forwarder
-from sfu.layer_choice import AudioFloor, LayerChooser, tile_cap
+from sfu.layer_choice import ACTIVE_BPS, AudioFloor, LayerChooser, VideoLeg, tile_cap
 from sfu.link_quality import LinkQuality
 from sfu.messages import Event, SubscribeOffer, TrackAdded, TrackInfo, TrackRemoved
 
@@ -91,7 +91,6 @@ class Participant:
         self.audio_only = False
         """Video stopped because the person asked for sound only."""
         self.audio_floor = AudioFloor(
-            floor_bps=config.audio_floor_kbps * 1000,
             hold_s=config.video_retry_s,
             max_hold_s=config.video_max_retry_s,
         )
@@ -189,6 +188,55 @@ class Participant:
         """The bandwidth this participant's receiver estimates for its videos (REMB), if any."""
         estimates = [leg.estimate_bps for leg in self.legs.values() if leg.estimate_bps]
         return max(estimates) if estimates else None
+
+    def sound_arriving_bps(self) -> float:
+        """The sound sent to this participant over the last second that its link delivers."""
+        sent = sum(
+            leg.send_bps for leg in self.legs.values() if leg.kind == "audio" and not leg.paused
+        )
+        return sent * (1 - self.sound_loss())
+
+    def video_link_legs(self) -> list[VideoLeg]:
+        """The video legs flowing now with a REMB estimate, for the audio-only rule."""
+        found = []
+        for track_id, leg in self.legs.items():
+            if leg.kind == "video" and not leg.paused and leg.estimate_bps:
+                lowest_bps = self._lowest_layer(track_id)[1]
+                found.append(VideoLeg(leg.estimate_bps, leg.send_bps, lowest_bps or leg.send_bps))
+        return found
+
+    def drop_video_to_lowest(self, now: float) -> bool:
+        """Move every flowing video leg above its lowest layer down to it; False: none was."""
+        dropped = False
+        for track_id, leg in self.legs.items():
+            lowest = self._lowest_layer(track_id)[0]
+            if leg.kind == "video" and not leg.paused and leg.target_layer > lowest:
+                logger.info(
+                    "leg %s: layer %d -> %d (link short)", track_id, leg.target_layer, lowest
+                )
+                leg.drop_to_layer(lowest)
+                chooser = self.layer_choosers.get(track_id)
+                if chooser is not None:
+                    chooser.back_off(now)
+                dropped = True
+        return dropped
+
+    def retry_video_low(self, now: float) -> None:
+        """Paused video legs start again on their lowest layers, stepping up after a calm spell."""
+        for track_id, leg in self.legs.items():
+            if leg.kind == "video" and leg.paused:
+                leg.select_layer(self._lowest_layer(track_id)[0])
+                chooser = self.layer_choosers.get(track_id)
+                if chooser is not None:
+                    chooser.back_off(now)
+
+    def _lowest_layer(self, track_id: str) -> tuple[int, float | None]:
+        """A leg's lowest layer the publisher sends, and its rate (None: no simulcast)."""
+        source = self._leg_sources.get(track_id)
+        if source is None or source.layer_count < 2:
+            return 0, None
+        rates = source.layer_bps
+        return next(((i, bps) for i, bps in enumerate(rates) if bps > ACTIVE_BPS), (0, None))
 
     @property
     def video_held(self) -> bool:

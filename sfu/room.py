@@ -29,6 +29,7 @@ from sfu.messages import (
     Event,
     Joined,
     Kind,
+    LayersUnused,
     Left,
     LinkQualityChanged,
     MediaChanged,
@@ -536,6 +537,19 @@ class Room:
                 await self._check_link(participant)
                 await self._check_floor(participant, now)
                 self._choose_layers(participant, now)
+            for participant in participants:
+                await self._tell_unused_layers(participant)
+
+    async def _tell_unused_layers(self, publisher: Participant) -> None:
+        """Tell a publisher when the set of its simulcast layers nobody receives changes."""
+        video = publisher.forwarders.get("video")
+        if video is None or video.layer_count < 2 or is_media_only(publisher.id):
+            return
+        if not video.layer_pause.update(video.layer_bps, video.legs, time.monotonic()):
+            return
+        unused = sorted(video.layer_pause.paused)
+        logger.info("participant %s: layers nobody receives: %s", publisher.id, unused)
+        await self.emit(publisher.id, LayersUnused(paused=tuple(unused)))
 
     async def _check_link(self, participant: Participant) -> None:
         """Tell a subscriber when its video loss crosses the weak-link threshold (and back)."""
@@ -556,26 +570,28 @@ class Room:
         """Audio only when the link is too weak for any video; video back after a calm spell."""
         if participant.audio_only:
             return  # the person chose sound only: the SFU does not decide for them
+        legs = participant.video_link_legs()
         link = weak_link_estimate(
-            [
-                (leg.estimate_bps, leg.send_bps)
-                for leg in participant.legs.values()
-                if leg.kind == "video" and not leg.paused and leg.estimate_bps
-            ],
+            legs,
+            sound_bps=participant.sound_arriving_bps(),
             floor_bps=self._config.audio_floor_kbps * 1000,
+            video_loss=participant.video_loss(),
             sound_loss=participant.sound_loss(),
         )
-        if any(leg.kind == "video" and leg.target_layer > 0 for leg in participant.legs.values()):
-            link = None  # a lower layer comes first: audio only is the last step down
+        if link is not None and participant.drop_video_to_lowest(now):
+            link = None  # the lowest layers come first: audio only is the last step down
         if not participant.audio_floor.update(link, now):
             return
-        participant.apply_video_hold()
         video = not participant.audio_floor.audio_only
+        participant.apply_video_hold()
+        if not video:
+            participant.retry_video_low(now)
         logger.info(
-            "participant %s: video %s (link estimate %s bit/s)",
+            "participant %s: video %s (link estimate %s bit/s, legs %s)",
             participant.id,
             "resumed" if video else "paused, audio only",
             link,
+            legs,
         )
         text = VIDEO_BACK_TEXT if video else VIDEO_PAUSED_TEXT
         await self.emit(participant.id, MediaChanged(video=video, reason="weak_link", text=text))

@@ -64,3 +64,30 @@ async def test_each_subscriber_gets_the_layer_its_tile_needs_and_switches_withou
     assert gaps and max(gaps) < 0.3, f"a freeze on the switch down: {gaps}"
     await bob.collect()
     assert bob.sizes_from("ann", since=down_at).count(TOP) > 10, "bob kept the top layer"
+
+
+async def test_the_publisher_is_told_which_layers_nobody_receives_and_again_when_one_is_needed(
+    make_testbed: MakeTestbed,
+) -> None:
+    bed = await make_testbed(4)
+    ann = await bed.peer("ann")
+    bob = await bed.peer("bob")
+    cat = await bed.peer("cat")
+    await cat.send({"type": "view", "publisher": "ann", "width": 160, "height": 90})
+    await ann.publish(LAYERS)
+
+    async def told(paused: list[int]) -> bool:
+        layers = ann.events_of("layers")
+        return bool(layers) and layers[-1]["paused"] == paused
+
+    await until(lambda: decodes(bob, "ann", TOP, 10), "bob gets the top layer")
+    await until(lambda: decodes(cat, "ann", LOW, 10), "cat (a thumbnail) gets the low layer")
+    await until(lambda: told([1]), "ann is told nobody receives the middle layer")
+
+    await cat.send({"type": "leave"})
+    await until(lambda: told([0, 1]), "the last receiver of the low layer left: ann is told")
+
+    dan = await bed.peer("dan")
+    await dan.send({"type": "view", "publisher": "ann", "width": 160, "height": 90})
+    await until(lambda: told([1]), "someone needs the low layer again: ann is told")
+    await until(lambda: decodes(dan, "ann", LOW, 10), "and dan gets it")

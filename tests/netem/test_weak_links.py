@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import time
 from collections import Counter
@@ -10,6 +11,10 @@ from collections import Counter
 from tests.netem.conftest import MakeTestbed
 from tests.netem.impaired import until
 from tests.netem.test_simulcast import LAYERS, LOW, TOP, decodes
+
+FREEZE_S = 2.0
+"""A gap between decoded frames the person sees as a frozen picture (generous: the aiortc
+subscriber holds its picture until a lost packet is repaired)."""
 
 
 async def test_a_300_kbit_subscriber_gets_the_low_layer_while_a_fast_one_gets_the_top(
@@ -71,3 +76,71 @@ async def test_an_80_kbit_subscriber_gets_audio_only_is_told_and_keeps_hearing(
     assert cat.sizes_from("ann", since=start + 1) == [], "no video while audio only"
     assert arrived.get(opus_pt, 0) / 6 > 45, f"audio packets per second of 50: {arrived}"
     assert sum(n for pt, n in arrived.items() if pt != opus_pt) < 6, f"video stopped: {arrived}"
+
+
+async def test_a_150_kbit_subscriber_settles_instead_of_stalling_again_and_again(
+    make_testbed: MakeTestbed,
+) -> None:
+    # 150 kbit/s carries the sound (about 50 kbit/s with its headers) but not the
+    # 100 kbit/s low layer beside it. The person must end up with something steady:
+    # sound only, told in words, and not "video is back" every few seconds.
+    bed = await make_testbed(2)
+    ann = await bed.peer("ann")
+    cat = await bed.peer("cat")
+    cat.limit(down_kbps=150)
+    await ann.publish(LAYERS)
+
+    def told() -> list[bool]:
+        return [e["video"] for e in cat.events_of("media") if e.get("reason") == "weak_link"]
+
+    published = time.monotonic()
+
+    async def settled() -> bool:
+        if told()[:3] == [False, True, False]:
+            return True  # paused, video tried again, paused: sound only from here
+        # Or the link carries the low layer after all (the encoder undershoots a little).
+        steady = time.monotonic() - published > 40 and (not told() or told()[-1])
+        return steady and await decodes(cat, "ann", LOW, 15)
+
+    await until(settled, "cat settles: sound only after a failed retry, or the low layer", 120)
+    video = told()[-1] if told() else True
+    await asyncio.sleep(1)  # the link's queue drains
+    await cat.collect()
+    start, told_before, heard = time.monotonic(), len(told()), cat.audio.get("ann", 0)
+    await asyncio.sleep(12)  # the first wait was 8 s; after a failed try it is longer
+    await cat.collect()
+    assert told()[told_before:] == [], "no back and forth between sound only and video"
+    frames = [t for t, _, _ in cat.video.get("ann", []) if t >= start]
+    if video:
+        gaps = [b - a for a, b in itertools.pairwise([start, *frames, time.monotonic()])]
+        assert max(gaps) < FREEZE_S, f"the low layer flows without stalls: {max(gaps):.1f} s"
+    else:
+        assert frames == [], "no stalled video while sound only"
+    heard = cat.audio.get("ann", 0) - heard
+    assert heard > 40 * 12, f"the sound keeps flowing: {heard} audio frames in 12 s (of 600)"
+
+
+async def test_a_link_that_drops_to_250_kbit_and_recovers_switches_down_and_back_up(
+    make_testbed: MakeTestbed,
+) -> None:
+    # How fast it switches and the longest freeze are measured in bench/netem_bench.py
+    # --recovery (the issue asks for down within 2 s and up within 10 s, without a
+    # freeze; on this loaded machine with aiortc as the subscriber the freezes vary from
+    # 1 to 29 s, see docs/handover/hw.md). Here: that it switches down, keeps video, and
+    # comes back up to the full picture.
+    bed = await make_testbed(2)
+    ann = await bed.peer("ann")
+    cat = await bed.peer("cat")
+    cat.limit(down_kbps=2000)
+    await ann.publish(LAYERS)
+    await until(lambda: decodes(cat, "ann", TOP, 10), "cat gets the top layer at 2 Mbit/s", 60)
+
+    cat.limit(down_kbps=250)
+    await until(lambda: decodes(cat, "ann", LOW, 20), "cat switches down at 250 kbit/s", 90)
+    recovered_at = time.monotonic()
+    cat.limit(down_kbps=2000)
+    await until(lambda: decodes(cat, "ann", TOP, 10), "cat switches back up at 2 Mbit/s", 60)
+    await cat.collect()
+
+    assert TOP in cat.sizes_from("ann", since=recovered_at)
+    assert all(e["video"] for e in cat.events_of("media")), "250 kbit/s carries video"

@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from sfu.errors import BadMessage
-from sfu.layer_choice import AudioFloor, LayerChooser, LegReport, tile_cap, weak_link_estimate
+from sfu.layer_choice import (
+    AudioFloor,
+    LayerChooser,
+    LegReport,
+    VideoLeg,
+    tile_cap,
+    weak_link_estimate,
+)
 from sfu.messages import View, parse_request
 
 RATES = (100_000.0, 300_000.0, 800_000.0)
@@ -100,9 +107,9 @@ def test_a_tile_that_shrinks_moves_the_leg_down_without_waiting() -> None:
     assert chooser.choose(2, report(2_000_000, tile=90), 0) == 0
 
 
-def test_audio_only_under_the_floor_and_video_back_after_a_doubling_hold() -> None:
-    floor = AudioFloor(floor_bps=100_000, hold_s=8, max_hold_s=60)
-    assert not floor.update(300_000, 0)
+def test_audio_only_on_a_weak_verdict_and_video_back_after_a_doubling_hold() -> None:
+    floor = AudioFloor(hold_s=8, max_hold_s=60)
+    assert not floor.update(None, 0)
     assert not floor.update(80_000, 0.5), "one sample is no verdict"
     assert floor.update(80_000, 1) and floor.audio_only
     assert not floor.update(None, 5), "too early to try video again"
@@ -111,6 +118,19 @@ def test_audio_only_under_the_floor_and_video_back_after_a_doubling_hold() -> No
     assert floor.update(70_000, 11) and floor.audio_only, "the retry failed at once"
     assert not floor.update(None, 11 + 9), "so the next wait is longer than 8 s"
     assert floor.update(None, 11 + 16.5) and not floor.audio_only
+
+
+def test_a_retry_that_fails_slowly_still_backs_off() -> None:
+    # The 150 kbit/s stall: the retry's low layer queued up for some seconds before
+    # the verdict; that was a failed try all the same, and the next wait must grow.
+    floor = AudioFloor(hold_s=8, max_hold_s=60)
+    floor.update(70_000, 0)
+    floor.update(70_000, 1)
+    assert floor.update(None, 9.5) and not floor.audio_only
+    floor.update(70_000, 20)
+    assert floor.update(70_000, 21) and floor.audio_only
+    assert not floor.update(None, 21 + 15), "16 s now"
+    assert floor.update(None, 21 + 16.5)
 
 
 def test_view_is_checked_at_the_boundary() -> None:
@@ -123,7 +143,7 @@ def test_view_is_checked_at_the_boundary() -> None:
 
 
 def test_a_keyframe_burst_over_a_slow_estimate_alone_does_not_stop_video() -> None:
-    floor = AudioFloor(floor_bps=100_000, hold_s=8, max_hold_s=60)
+    floor = AudioFloor(hold_s=8, max_hold_s=60)
     for t in range(10):
         assert not floor.update(50_000 if t % 2 else None, t), "never twice in a row"
     assert not floor.audio_only
@@ -131,31 +151,74 @@ def test_a_keyframe_burst_over_a_slow_estimate_alone_does_not_stop_video() -> No
 
 # Chrome's REMB on a fast loopback link while the publisher shows a still picture
 # (measured in tests/web/test_link_quality.py): about 1.5 times what arrives plus 10 kbit/s.
-STILL_PICTURE = [(12_000, 9_000.0)]
+STILL_PICTURE = [VideoLeg(12_000, 9_000.0, 9_000.0)]
+SOUND = 35_000.0
+
+
+def weak(
+    legs: list[VideoLeg], sound_loss: float = 0.0, sound: float = SOUND, video_loss: float = 0.07
+) -> int | None:
+    return weak_link_estimate(
+        legs, sound_bps=sound, floor_bps=100_000, video_loss=video_loss, sound_loss=sound_loss
+    )
 
 
 def test_a_small_estimate_over_a_quiet_sender_is_not_a_weak_link() -> None:
     # The regression: the floor took this estimate as the link and paused the video of
     # both people in a loopback room every few seconds, so a lossy leg's loss went unseen.
-    assert weak_link_estimate(STILL_PICTURE, floor_bps=100_000, sound_loss=0.0) is None
+    assert weak(STILL_PICTURE) is None
+    # The estimate alone, with nothing lost, is no verdict either.
+    assert weak(STILL_PICTURE, video_loss=0.0) is None
     # Heavy random loss on video alone pulls Chrome's estimate to its minimum: still
     # no proof of a slow link while the sound arrives whole and little video was sent.
-    lossy = [(5_000, 10_000.0)]
-    assert weak_link_estimate(lossy, floor_bps=100_000, sound_loss=0.0) is None
+    lossy = [VideoLeg(5_000, 10_000.0, 80_000.0)]
+    assert weak(lossy) is None
     # The same numbers with the sound losing packets: the video crowds it out.
-    assert weak_link_estimate(lossy, floor_bps=100_000, sound_loss=0.12) == 5_000
+    assert weak(lossy, sound_loss=0.12) == 5_000 + 35_000
 
 
-def test_an_estimate_below_what_the_link_was_sent_at_the_floor_is_a_weak_link() -> None:
-    assert weak_link_estimate([(40_000, 110_000.0)], floor_bps=100_000, sound_loss=0.0) == 40_000
-    # aiortc sends one REMB per stream: two legs' estimates add up to the link.
-    two = [(45_000, 100_000.0), (50_000, 100_000.0)]
-    assert weak_link_estimate(two, floor_bps=100_000, sound_loss=0.0) == 95_000
+def test_a_link_that_carries_the_sound_but_not_the_lowest_layer_beside_it_is_weak() -> None:
+    # Measured at 150 kbit/s: REMB 62-71 kbit/s under the 100 kbit/s low layer; with the
+    # sound that is over the old 100 kbit/s floor, yet the low layer stalls each time.
+    assert weak([VideoLeg(70_000, 100_000.0, 100_000.0)]) == 105_000
+    # Even on a higher layer (a step up before the verdict): the lowest one does not fit.
+    assert weak([VideoLeg(70_000, 300_000.0, 100_000.0)]) == 105_000
+    # 300 kbit/s carries the low layer: its estimate keeps up with what it is sent.
+    assert weak([VideoLeg(110_000, 100_000.0, 100_000.0)]) is None
+    # A link over a layer's rate but under what the leg is sent: a lower layer fits.
+    assert weak([VideoLeg(200_000, 300_000.0, 100_000.0)]) is None
+    # The estimate keeps up with the low layer, but the sound loses packets beside it
+    # (measured at 150 kbit/s: 34 audio frames a second of 50): the video crowds it out.
+    assert weak([VideoLeg(90_000, 90_000.0, 90_000.0)], sound_loss=0.08) == 125_000
+    # Random loss on a fast link is no reason for sound only.
+    assert weak([VideoLeg(900_000, 800_000.0, 100_000.0)], sound_loss=0.1) is None
+    # After a sudden drop the estimate collapses and climbs back slowly, while the
+    # lowest layer already arrives whole: no audio only for that.
+    assert weak([VideoLeg(37_000, 100_000.0, 100_000.0)], video_loss=0.0) is None
+
+
+def test_an_estimate_below_what_the_link_was_sent_is_a_weak_link() -> None:
+    assert weak([VideoLeg(40_000, 110_000.0, 100_000.0)]) == 75_000
+    # aiortc sends one REMB per stream: two legs' estimates add up to the link, and
+    # two low layers need twice the room.
+    two = [VideoLeg(80_000, 100_000.0, 100_000.0), VideoLeg(70_000, 100_000.0, 100_000.0)]
+    assert weak(two) == 185_000
     # Chrome sends the same transport-wide value on every leg: counted once.
-    same = [(60_000, 100_000.0), (60_000, 100_000.0)]
-    assert weak_link_estimate(same, floor_bps=100_000, sound_loss=0.0) == 60_000
-    assert weak_link_estimate([(150_000, 400_000.0)], floor_bps=100_000, sound_loss=0.3) is None
-    assert weak_link_estimate([], floor_bps=100_000, sound_loss=0.3) is None
+    same = [VideoLeg(60_000, 100_000.0, 80_000.0), VideoLeg(60_000, 100_000.0, 80_000.0)]
+    assert weak(same) == 95_000
+    assert weak([VideoLeg(150_000, 400_000.0, 100_000.0)], sound_loss=0.3) is None
+    assert weak([], sound_loss=0.3) is None
+
+
+def test_a_leg_pulled_to_its_lowest_layer_during_a_step_up_waits_longer_to_try_again() -> None:
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    for t in (0, 1, 2):
+        chooser.choose(0, report(400_000), t)
+    assert chooser.choose(0, report(400_000), 3.5) == 1, "a step up"
+    chooser.back_off(4)  # the whole link cannot carry even the lowest layer beside the sound
+    for t in (5, 6, 7, 8, 9, 10):
+        assert chooser.choose(0, report(400_000), t) == 0, "the hold doubled to 6 s"
+    assert chooser.choose(0, report(400_000), 11.5) == 1
 
 
 class _Leg:

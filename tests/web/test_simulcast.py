@@ -94,6 +94,21 @@ async (pid) => {
 }
 """
 
+# Which of the page's camera layers (lowest first) it encodes now: `active` of each encoding.
+ENCODING = """
+() => {
+  for (const pc of window.__pcs) {
+    if (pc.connectionState === "closed") continue;
+    for (const sender of pc.getSenders()) {
+      const encodings = sender.track?.kind === "video" && sender.getParameters().encodings;
+      if (encodings?.length === 3) return encodings.map((e) => e.active);
+    }
+  }
+  return null;
+}
+"""
+LAYER_WIDTHS = (160, 320, 640)
+
 
 async def eventually(
     read: Callable[[], Awaitable[Any]] | Callable[[], Any], holds: Callable[[Any], bool], what: str
@@ -203,14 +218,25 @@ async def test_groups_get_three_layers_and_each_tile_the_layer_it_needs(
         "Ben's small tile gets a lower layer",
     )
 
-    # Ann's window gets small: the leader's tile is small, a lower layer arrives, still moving.
-    await ann.set_viewport_size({"width": 240, "height": 320})
+    # Ann and Ben want at most two of the leader's layers: the SFU tells the leader's page,
+    # which stops encoding the layer nobody receives.
     await eventually(
+        lambda: leader.evaluate(ENCODING),
+        lambda active: active is not None and False in active,
+        "the leader's browser pauses a layer nobody receives",
+    )
+
+    # Ann's window gets small: the leader's tile is small, a lower layer arrives, still moving
+    # (encoded again if it was paused).
+    await ann.set_viewport_size({"width": 240, "height": 320})
+    small = await eventually(
         lambda: received(ann, dana),
         lambda r: 0 < r["width"] < 640,
         "a lower layer of the leader's video in Ann's small window",
     )
     await decodes(ann, dana, "Ann still decodes the leader's video")
+    active = await leader.evaluate(ENCODING)
+    assert active[LAYER_WIDTHS.index(small["width"])], f"the layer Ann gets is encoded: {active}"
 
     # Ann pins Ben ("Show large"): his picture comes in full, even in her small window.
     await ann.get_by_role("button", name="Show Ben large").click()

@@ -80,6 +80,7 @@ class RoomMedia {
     this.tiles.onLayout = () => this.views.update();
     this.publishers = 0; // other people whose media the SFU's latest offer carries
     this.layers = 0; // simulcast layers on (0: the browser showed none to set)
+    this.unusedLayers = new Set(); // our simulcast layers the SFU said nobody receives
     this.nameOf = () => null;
     this.iceServers = [];
     this.you = null;
@@ -176,7 +177,7 @@ class RoomMedia {
     const sender = this.videoSender;
     if (!sender || this.pub?.signalingState !== "stable") return;
     try {
-      this.layers = await setLayers(sender, this.publishers + 1);
+      this.layers = await setLayers(sender, this.publishers + 1, this.unusedLayers);
     } catch (err) {
       console.warn("media: layers not set:", err); // the browser keeps sending what it chose
     }
@@ -337,6 +338,11 @@ class RoomMedia {
       link_quality: () => this.quality.sfu(data),
       // The SFU stopped (or restarted) our incoming video by itself on a too weak link: say so.
       media: () => { if (typeof data.text === "string") this.say(data.text); },
+      // Nobody receives these layers of our camera now: stop encoding them (back when asked).
+      layers: () => {
+        this.unusedLayers = new Set(Array.isArray(data.paused) ? data.paused : []);
+        this.applyLayers();
+      },
       removed: () => this.stop(),
     }[data.type];
     if (handler) handler();
@@ -455,6 +461,7 @@ class RoomMedia {
     closeConnection(this.pub);
     closeConnection(this.sub);
     this.pub = this.sub = this.videoSender = null;
+    this.unusedLayers = new Set(); // the next SFU connection tells its own
     this.publishers = 0;
     this.mids = new Map();
     this.tiles.keepOnly(new Set());

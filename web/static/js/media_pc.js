@@ -103,10 +103,11 @@ export function withSimulcast(sdp) {
 /**
  * Give the simulcast layers their size and bitrate, and send only the top one when fewer
  * than SIMULCAST_FROM people publish (a 1:1 session needs no small copies) or the camera
- * gives less than 960x540. Returns how many layers are on; 0 if the browser shows no
- * layers to set (it then sends what it chose).
+ * gives less than 960x540. Layers in `unused` (0 = lowest; the SFU said nobody receives
+ * them) are not encoded, unless that would leave none. Returns how many layers are on;
+ * 0 if the browser shows no layers to set (it then sends what it chose).
  */
-export async function setLayers(sender, people) {
+export async function setLayers(sender, people, unused = new Set()) {
   if (!sender?.getParameters) return 0;
   const params = sender.getParameters();
   if (!params.encodings || params.encodings.length !== LAYERS.length) return 0;
@@ -114,13 +115,16 @@ export async function setLayers(sender, people) {
   const top = Math.max(1, height / TOP_LINES);
   // Below 960x540 Chromium would drop the top layer, not a low one: send the one full picture.
   const all = people >= SIMULCAST_FROM && width * height >= THREE_LAYERS_FROM;
+  const wanted = LAYERS.map((_, i) => all || i === LAYERS.length - 1);
+  const used = wanted.map((on, i) => on && !unused.has(i));
+  const active = used.some(Boolean) ? used : wanted;
   params.encodings.forEach((encoding, i) => {
     encoding.scaleResolutionDownBy = top * LAYERS[i].down;
     encoding.maxBitrate = LAYERS[i].maxBitrate;
-    encoding.active = all || i === LAYERS.length - 1;
+    encoding.active = active[i];
   });
   await sender.setParameters(params);
-  return all ? LAYERS.length : 1;
+  return active.filter(Boolean).length;
 }
 
 /**
