@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import itertools
 import logging
 import threading
@@ -42,6 +43,7 @@ from imr_live.phone.audio import (
     pcm_to_line,
     speak,
 )
+from imr_live.phone.sip import Routed
 
 log = logging.getLogger("imr_live.phone")
 
@@ -85,14 +87,17 @@ class GatewayConfig:
     voice: str = "en-us"
 
 
-def _import_pyvoip() -> Any:
+def _import_pyvoip() -> tuple[Any, Any]:
+    """pyVoIP's VoIP module and its SIP message parser."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             from pyVoIP.VoIP import VoIP
+
+            sip = importlib.import_module("pyVoIP.SIP")  # after VoIP: they import each other
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise RuntimeError("the phone gateway needs pyVoIP: pip install 'imr-live[phone]'") from exc
-    return VoIP
+    return VoIP, sip.SIPMessage
 
 
 class Prompts:
@@ -254,7 +259,7 @@ class PhoneGateway:
     async def start(self) -> None:
         """Listen for SIP on the configured port (in pyVoIP's threads)."""
         self._loop = asyncio.get_running_loop()
-        voip = _import_pyvoip()
+        voip, sip_message = _import_pyvoip()
         c = self.config
         phone = voip.VoIPPhone(
             c.peer_host,
@@ -270,6 +275,8 @@ class PhoneGateway:
         phone.sip.register = lambda: True  # calls come from the peer: nothing to register with
         phone.sip.recv_loop = _ending_quietly(phone.sip)
         await asyncio.to_thread(phone.start)
+        # replies go back to whoever called (RFC 3261 Via), not all to --sip-peer
+        phone.sip.out = Routed(phone.sip.s, sip_message)
         self._phone = phone
         # a few prompts made ahead, so the first caller does not wait for espeak-ng
         for key in ("welcome", "again", "refused"):
