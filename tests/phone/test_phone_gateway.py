@@ -24,7 +24,7 @@ import pytest
 
 from imr_live.phone.gateway import GatewayConfig, PhoneGateway
 from tests.conftest import free_port
-from tests.live.harness import LiveClient, Server, start_server
+from tests.live.harness import LiveClient, Server, Staff, start_server
 from tests.live.test_media_over_live_channel import SocketPeer
 from tests.sfu.conftest import eventually
 
@@ -204,10 +204,10 @@ async def session_with_phone_pin(server: Server) -> tuple[LiveClient, str, str]:
 
 
 async def session_with_phone_pins(
-    server: Server, pins: list[tuple[str, str]]
+    server: Server, pins: list[tuple[str, str]], clinician: Staff | None = None
 ) -> tuple[LiveClient, str, list[str]]:
     """dana leads a session; one client link per (PIN, name). Returns leader, session, ids."""
-    clinician = await server.staff("dana")
+    clinician = clinician or await server.staff("dana")
     sid = (await clinician.create_session(script_ref="recovery-strategies/1"))["id"]
     leader = await clinician.connect(sid)
     await leader.ok("join")
