@@ -304,10 +304,13 @@ def guest_window(body: dict[str, Any]) -> tuple[int, int] | None:
 
 @routes.get("/api/sessions/{session_id}/invites")
 async def list_invites(request: web.Request) -> web.Response:
-    """Every invite of a session (without tokens)."""
+    """Every invite of a session (without tokens), with the name its phone PIN joins as."""
     _account, session = await session_for_staff(request, lead=True)
-    invites = await services(request).links.for_session(session.id)
-    return web.json_response({"invites": [i.as_dict() for i in invites]})
+    s = services(request)
+    invites = await s.links.for_session(session.id)
+    pins = PhonePins(s.db, s.links)
+    listed = [i.as_dict() | {"phone_name": await pins.phone_name(i.id)} for i in invites]
+    return web.json_response({"invites": listed})
 
 
 @routes.delete("/api/sessions/{session_id}/invites/{invite_id}")
