@@ -59,9 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     phonep.add_argument(
         "--sip-peer",
         default="127.0.0.1:5060",
-        help="host:port of the SIP trunk or PBX the calls come from (replies go there)",
+        help="host:port of the SIP trunk or PBX: calls placed for leads go there (INVITE "
+        "sip:<number>@<host>); answers to callers go back to whoever called",
     )
     phonep.add_argument("--rtp-ports", default="10000-20000", help="UDP ports for call audio")
+    phonep.add_argument(
+        "--control-host", default="127.0.0.1", help="address of the HTTP port the server calls"
+    )
+    phonep.add_argument(
+        "--control-port",
+        type=int,
+        default=5071,
+        help="HTTP port where the server asks for calls to leads' callees (0: no dial-out); "
+        "the server's PHONE_GATEWAY_URL points here",
+    )
     phonep.set_defaults(func=cmd_phone)
 
     user = sub.add_parser("user", help="staff accounts").add_subparsers(
@@ -226,6 +237,8 @@ def cmd_phone(args: argparse.Namespace) -> int:
         peer_port=int(port),
         rtp_low=int(low),
         rtp_high=int(high),
+        control_host=args.control_host,
+        control_port=args.control_port,
     )
     try:
         asyncio.run(serve(gateway))

@@ -85,6 +85,8 @@ class Config:
     """Send media to `imr-live sfu` worker processes through Redis (`imr-live web` sets it)."""
     phone_gateway_key: str = field(default="", metadata={"env": "PHONE_GATEWAY_KEY"})
     """Shared secret of the phone gateway (`imr-live phone`); empty: phone PINs cannot be used to join."""
+    phone_gateway_url: str = field(default="", metadata={"env": "PHONE_GATEWAY_URL"})
+    """Where the server reaches the phone gateway's call endpoint (its `--control-port`, e.g. `http://127.0.0.1:5071`); empty: leads cannot call a phone from the room."""
     media_call_limit_s: float = 15.0
     """Seconds the live channel waits for one media server call; a slower one goes on by itself and the session carries on (its people get `unavailable`)."""
     ice_hosts: tuple[str, ...] = ("127.0.0.1",)

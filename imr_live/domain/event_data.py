@@ -593,6 +593,22 @@ class PairsEnded(EventData):
     reason: Literal["lead", "timer"] = "lead"
 
 
+class PhoneCallPlaced(About):
+    """A lead had the phone gateway call someone (their number is neither logged nor kept)."""
+
+    KIND = "phone.call_placed"
+    call: str
+    """The call's reference, repeated by its outcome."""
+
+
+class PhoneCallOutcome(About):
+    """How a lead's call to someone's phone went: answered, no_answer, busy or failed."""
+
+    KIND = "phone.call_outcome"
+    call: str
+    outcome: Literal["answered", "no_answer", "busy", "failed"]
+
+
 ALL_KINDS: tuple[type[EventData], ...] = (
     SessionStarted,
     SessionEnded,
@@ -657,6 +673,8 @@ ALL_KINDS: tuple[type[EventData], ...] = (
     CeremonyAnswered,
     CeremonyHonoured,
     CeremonyEnded,
+    PhoneCallPlaced,
+    PhoneCallOutcome,
 )
 """Every kind the live channel logs."""
 

@@ -21,6 +21,24 @@ PIN = re.compile(r"[0-9]{6,10}")
 
 PHONE_ROLES = frozenset({Role.CLIENT, Role.OBSERVER, Role.GUEST_SPEAKER})
 
+NUMBER = re.compile(r"\+?[0-9]{3,15}")
+"""A number to dial: digits (3 to 15, E.164's longest), an optional leading +."""
+_SEPARATORS = str.maketrans("", "", " -.()/")
+
+
+def dial_number(text: object) -> str:
+    """The digits to dial from what a lead typed (spaces, dashes, dots, brackets allowed).
+
+    The error never repeats the number: it is personal data.
+    """
+    number = text.translate(_SEPARATORS) if isinstance(text, str) else ""
+    if not NUMBER.fullmatch(number):
+        raise InvalidInput(
+            "number: a phone number of 3 to 15 digits, optionally starting with +",
+            code="bad_number",
+        )
+    return number
+
 
 class PhonePins:
     """Sets and looks up phone PINs of join links."""
@@ -52,6 +70,13 @@ class PhonePins:
             digest,
             name,
         )
+
+    async def phone_name(self, invite_id: str) -> str | None:
+        """The name a lead gave this link's phone PIN (None without a PIN)."""
+        row = await self.db.fetchrow(
+            "SELECT display_name FROM phone_pins WHERE invite_id = ?", invite_id
+        )
+        return None if row is None else str(row["display_name"])
 
     async def has_pin(self, invite_id: str) -> bool:
         row = await self.db.fetchrow("SELECT 1 FROM phone_pins WHERE invite_id = ?", invite_id)

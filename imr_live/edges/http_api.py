@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from imr_live.curriculum import Curriculum
 from imr_live.domain.accounts import Account
-from imr_live.domain.phone_pins import PhonePins
+from imr_live.domain.phone_calls import Outcome, PhoneCalls
+from imr_live.domain.phone_pins import PHONE_ROLES, PhonePins, dial_number
 from imr_live.domain.roles import LEADS, StaffRole
-from imr_live.domain.sessions import Session
+from imr_live.domain.sessions import Session, SessionStatus
 from imr_live.edges import addresses
 from imr_live.edges.keys import SERVICES
 from imr_live.edges.live_socket import STAFF_COOKIE
 from imr_live.errors import (
+    Conflict,
     Forbidden,
     ImrError,
     InvalidInput,
@@ -299,10 +304,13 @@ def guest_window(body: dict[str, Any]) -> tuple[int, int] | None:
 
 @routes.get("/api/sessions/{session_id}/invites")
 async def list_invites(request: web.Request) -> web.Response:
-    """Every invite of a session (without tokens)."""
+    """Every invite of a session (without tokens), with the name its phone PIN joins as."""
     _account, session = await session_for_staff(request, lead=True)
-    invites = await services(request).links.for_session(session.id)
-    return web.json_response({"invites": [i.as_dict() for i in invites]})
+    s = services(request)
+    invites = await s.links.for_session(session.id)
+    pins = PhonePins(s.db, s.links)
+    listed = [i.as_dict() | {"phone_name": await pins.phone_name(i.id)} for i in invites]
+    return web.json_response({"invites": listed})
 
 
 @routes.delete("/api/sessions/{session_id}/invites/{invite_id}")
@@ -394,3 +402,81 @@ async def resolve_phone_pin(request: web.Request) -> web.Response:
         log.info("phone PIN refused")
         raise NotAuthenticated("that PIN is not right", code="bad_pin") from None
     return web.json_response({"token": token, "display_name": name})
+
+
+DIAL_WAIT_S = 120.0
+"""How long the server waits for the gateway to say how a call went (it rings ~45 s)."""
+_dialling: set[asyncio.Task[None]] = set()
+
+
+@routes.post("/api/sessions/{session_id}/invites/{invite_id}/phone/call")
+async def call_phone(request: web.Request) -> web.Response:
+    """A lead has the phone gateway call this link's person (leads of a live session only).
+
+    The number goes to the gateway and nowhere else: not into the log, the database or
+    this server's log lines. The session log gets ``phone.call_placed`` and, once the
+    gateway knows, ``phone.call_outcome``.
+    """
+    account, session = await session_for_staff(request, lead=True)
+    s = services(request)
+    invite = await s.links.get(request.match_info["invite_id"])
+    if invite.session_id != session.id:
+        raise Forbidden("that invite is not for this session")
+    body = await json_body(request)
+    number = dial_number(body.get("number"))
+    if invite.role not in PHONE_ROLES:
+        raise InvalidInput("only a client, observer or guest speaker can be called")
+    if not s.config.phone_gateway_url or not s.config.phone_gateway_key:
+        raise Unavailable("this clinic has no phone gateway set up", code="no_phone_gateway")
+    if session.status is not SessionStatus.LIVE:
+        raise Conflict("calls are placed from a live session")
+    name = body.get("display_name")
+    if name is None:
+        name = await PhonePins(s.db, s.links).phone_name(invite.id)
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 60:
+        raise InvalidInput("display_name: the name to show for them, 1-60 characters")
+    invite = await s.links.still_valid(invite.id)
+    call = secrets.token_hex(6)
+    calls = PhoneCalls(s.channel.recorder)
+    await calls.placed(session.id, account.id, invite.id, call)
+    log.info("phone call %s placed for participant=%s", call, invite.id)
+    order = {
+        "call": call,
+        "number": number,
+        "token": s.links.token_for(invite.id),
+        "display_name": name.strip(),
+    }
+    task = asyncio.create_task(_dial(s, calls, session.id, invite.id, order))
+    _dialling.add(task)
+    task.add_done_callback(_dialling.discard)
+    return web.json_response({"ok": True, "call": call})
+
+
+async def _dial(
+    s: Services, calls: PhoneCalls, session_id: str, participant: str, order: dict[str, str]
+) -> None:
+    """Hand the call to the gateway; log its outcome (``failed`` if the gateway cannot say)."""
+    outcome: Outcome = "failed"
+    headers = {"Authorization": f"Bearer {s.config.phone_gateway_key}"}
+    url = s.config.phone_gateway_url.rstrip("/") + "/calls"
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=DIAL_WAIT_S)) as http,
+            http.post(url, json=order, headers=headers) as resp,
+        ):
+            said = (await resp.json()).get("outcome") if resp.status == 200 else None
+            if said in ("answered", "no_answer", "busy", "failed"):
+                outcome = said
+            else:
+                log.warning("phone call %s: the gateway answered %d", order["call"], resp.status)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        log.warning(
+            "phone call %s: the gateway could not be reached (%s)",
+            order["call"],
+            type(exc).__name__,
+        )
+    log.info("phone call %s: %s", order["call"], outcome)
+    try:
+        await calls.outcome(session_id, participant, order["call"], outcome)
+    except ImrError as exc:
+        log.warning("phone call %s: outcome not logged (%s)", order["call"], exc.code)

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import importlib
 import itertools
 import logging
+import re
 import threading
 import warnings
 from collections.abc import Awaitable, Callable
@@ -24,6 +27,7 @@ from typing import Any
 
 import aiohttp
 import socketio
+from aiohttp import web
 from aiortc import (
     MediaStreamTrack,
     RTCBundlePolicy,
@@ -42,6 +46,7 @@ from imr_live.phone.audio import (
     pcm_to_line,
     speak,
 )
+from imr_live.phone.sip import Routed
 
 log = logging.getLogger("imr_live.phone")
 
@@ -60,6 +65,9 @@ SAY = {
     "hand_down": "Your hand is down.",
     "no_slide": "There is no slide now.",
     "trouble": "Sorry, something went wrong. Please call again later. Goodbye.",
+    "called": "Hello. This is I M R Live. Your group leader is calling you to join the group. "
+    "Press 1 to join.",
+    "not_joining": "We did not hear a 1. Goodbye.",
 }
 
 
@@ -83,16 +91,46 @@ class GatewayConfig:
     pin_tries: int = 3
     digit_timeout_s: float = 20.0
     voice: str = "en-us"
+    control_host: str = "127.0.0.1"
+    control_port: int = 0
+    """HTTP port where the server asks for calls to be placed (0: no dial-out)."""
+    ring_s: float = 45.0
+    """How long a placed call may ring before it counts as not answered."""
 
 
-def _import_pyvoip() -> Any:
+@dataclass(frozen=True)
+class Dial:
+    """A call the server asked for: the number (used once, never kept) and whose link."""
+
+    number: str
+    token: str
+    display_name: str
+
+
+REFUSALS = {
+    486: "busy",
+    600: "busy",
+    603: "busy",
+    480: "no_answer",
+    408: "no_answer",
+    487: "no_answer",
+}
+"""Final SIP statuses refusing a placed call, as the outcome the server logs (else failed)."""
+
+DIGITS = re.compile(r"\+?[0-9]{3,15}")
+
+
+def _import_pyvoip() -> tuple[Any, Any]:
+    """pyVoIP's VoIP module and its SIP message parser."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             from pyVoIP.VoIP import VoIP
+
+            sip = importlib.import_module("pyVoIP.SIP")  # after VoIP: they import each other
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise RuntimeError("the phone gateway needs pyVoIP: pip install 'imr-live[phone]'") from exc
-    return VoIP
+    return VoIP, sip.SIPMessage
 
 
 class Prompts:
@@ -250,11 +288,14 @@ class PhoneGateway:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._phone: Any = None
         self.calls: set[asyncio.Task[None]] = set()
+        self._refused: dict[str, int] = {}
+        """Call-ID of a call we placed → the SIP status that refused it."""
+        self._control: web.AppRunner | None = None
 
     async def start(self) -> None:
         """Listen for SIP on the configured port (in pyVoIP's threads)."""
         self._loop = asyncio.get_running_loop()
-        voip = _import_pyvoip()
+        voip, sip_message = _import_pyvoip()
         c = self.config
         phone = voip.VoIPPhone(
             c.peer_host,
@@ -270,13 +311,21 @@ class PhoneGateway:
         phone.sip.register = lambda: True  # calls come from the peer: nothing to register with
         phone.sip.recv_loop = _ending_quietly(phone.sip)
         await asyncio.to_thread(phone.start)
+        # replies go back to whoever called (RFC 3261 Via), not all to --sip-peer
+        phone.sip.out = Routed(phone.sip.s, sip_message)
+        phone.sip.parse_message = self._on_response(phone.sip, phone.sip.parse_message)
         self._phone = phone
+        if c.control_port:
+            self._control = await control_endpoint(self, c.control_host, c.control_port)
         # a few prompts made ahead, so the first caller does not wait for espeak-ng
         for key in ("welcome", "again", "refused"):
             await self.prompts.get(SAY[key])
         log.info("phone gateway listening for SIP on %s:%d", c.sip_host, c.sip_port)
 
     async def stop(self) -> None:
+        if self._control is not None:
+            await self._control.cleanup()
+            self._control = None
         for task in list(self.calls):
             task.cancel()
         await asyncio.gather(*self.calls, return_exceptions=True)
@@ -310,12 +359,27 @@ class PhoneGateway:
         log.info("%s: answered", name)
         await asyncio.to_thread(call.answer)
         line = Line(call, self.prompts)
-        guest: Guest | None = None
-        try:
+
+        async def by_pin() -> tuple[str, str] | None:
             found = await self._ask_pin(line)
             if found is None:
                 log.info("%s: PIN refused", name)
                 await line.say("refused")
+            return found
+
+        await self._run(line, name, by_pin)
+
+    async def _run(
+        self,
+        line: Line,
+        name: str,
+        identify: Callable[[], Awaitable[tuple[str, str] | None]],
+    ) -> None:
+        """An answered call: who it is (``identify``: token and name), consent, the room."""
+        guest: Guest | None = None
+        try:
+            found = await identify()
+            if found is None:
                 return
             token, display_name = found
             consent = await self._ask_consent(line)
@@ -342,6 +406,114 @@ class PhoneGateway:
                 line.caller.stop()
             await line.hang_up()
             log.info("%s: ended", name)
+
+    # -- calls a lead places -----------------------------------------------------------
+
+    async def dial(self, order: Dial) -> str:
+        """Call ``order.number`` through the trunk; the outcome once known.
+
+        answered, no_answer, busy or failed. An answered call goes on in its own task:
+        the person is asked to press 1 to join (so a voicemail or someone else who
+        picks up never hears the group), then consent, then the waiting room.
+        """
+        if self._phone is None:
+            return "failed"
+        number = next(self._numbers)
+        name = f"call {number} (placed)"
+        log.info("%s: dialling", name)  # never the number
+        try:
+            call = await asyncio.to_thread(self._phone.call, order.number)
+        except Exception:
+            log.exception("%s: pyVoIP could not place it", name)
+            return "failed"
+        outcome = await self._ringing(call)
+        log.info("%s: %s", name, outcome)
+        if outcome == "answered":
+            line = Line(call, self.prompts)
+
+            async def by_key() -> tuple[str, str] | None:
+                return await self._ask_to_join(line, order)
+
+            self._keep(self._run(line, name, by_key))
+        else:
+            self._forget(call)
+        return outcome
+
+    async def _ringing(self, call: Any) -> str:
+        """Wait for the callee's answer or refusal (a final SIP response) or give up."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.ring_s
+        while loop.time() < deadline:
+            if call.state.name == "ANSWERED":
+                return "answered"
+            status = self._refused.pop(call.call_id, None)
+            if status is not None:
+                return REFUSALS.get(status, "failed")
+            if call.state.name == "ENDED":
+                return "failed"
+            await asyncio.sleep(0.05)
+        self._keep(self._hang_up_if_answered_late(call))
+        return "no_answer"
+
+    async def _hang_up_if_answered_late(self, call: Any) -> None:
+        """pyVoIP cannot CANCEL a ringing call: hang up if it is answered after we gave up."""
+        for _ in range(int(120 / 0.5)):
+            if call.state.name == "ANSWERED":
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(call.hangup)
+                break
+            if call.state.name == "ENDED" or self._refused.pop(call.call_id, None):
+                break
+            await asyncio.sleep(0.5)
+        self._forget(call)
+
+    def _forget(self, call: Any) -> None:
+        """Drop a placed call that did not connect (pyVoIP frees its port when it goes)."""
+        if self._phone is not None:
+            self._phone.calls.pop(call.call_id, None)
+
+    def _keep(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self.calls.add(task)
+        task.add_done_callback(self.calls.discard)
+
+    async def _ask_to_join(self, line: Line, order: Dial) -> tuple[str, str] | None:
+        for _attempt in range(2):
+            await line.say("called", wait=False)
+            key = await line.key(self.config.digit_timeout_s)
+            if key == "1":
+                return order.token, order.display_name
+        await line.say("not_joining")
+        return None
+
+    def _on_response(self, sip: Any, parse: Callable[[Any], None]) -> Callable[[Any], None]:
+        """pyVoIP's message handler, also noting refusals of the calls we place.
+
+        pyVoIP 1.6 ignores a 486 Busy (or 480, 603...) to its INVITE: the call would ring
+        for ever and the callee's side would resend the refusal. Note the status for
+        ``_ringing`` and acknowledge it (RFC 3261 17.1.1.3); pyVoIP acknowledges 404
+        and 503 itself.
+        """
+
+        def parse_message(message: Any) -> None:
+            try:
+                is_refusal = (
+                    message.type.name == "RESPONSE"
+                    and message.headers.get("CSeq", {}).get("method") == "INVITE"
+                    and int(message.status) >= 300
+                    and int(message.status) not in (401, 407)
+                )
+            except (AttributeError, TypeError, ValueError):
+                is_refusal = False
+            if is_refusal:
+                status = int(message.status)
+                self._refused[str(message.headers["Call-ID"])] = status
+                if status not in (404, 503):
+                    sip.out.sendto(sip.gen_ack(message).encode("utf8"), (sip.server, sip.port))
+                    return
+            parse(message)
+
+        return parse_message
 
     async def _ask_pin(self, line: Line) -> tuple[str, str] | None:
         for attempt in range(self.config.pin_tries):
@@ -508,6 +680,41 @@ class PhoneGateway:
         content = (slide or {}).get("content") or {}
         title = content.get("title")
         return f"The slide is: {title}" if title else SAY["no_slide"]
+
+
+async def control_endpoint(gateway: PhoneGateway, host: str, port: int) -> web.AppRunner:
+    """The gateway's HTTP side for the server: ``POST /calls`` places a call.
+
+    Bearer ``PHONE_GATEWAY_KEY``; body ``{call, number, token, display_name}``; answers
+    ``{"outcome": ...}`` once the call is answered, refused or given up on. Meant for
+    the server only: it listens on loopback unless told otherwise.
+    """
+
+    async def calls(request: web.Request) -> web.Response:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        key = gateway.config.gateway_key
+        if not key or not hmac.compare_digest(key.encode(), given.encode()):
+            return web.json_response({"error": "only the server may place calls"}, status=401)
+        try:
+            body = await request.json()
+            order = Dial(str(body["number"]), str(body["token"]), str(body["display_name"]))
+            ref = str(body["call"])[:32]
+        except (ValueError, KeyError, TypeError):
+            return web.json_response(
+                {"error": "give call, number, token, display_name"}, status=400
+            )
+        if not DIGITS.fullmatch(order.number):
+            log.info("phone call %s refused: not a phone number", ref)
+            return web.json_response({"error": "not a phone number"}, status=400)
+        log.info("phone call %s: placing", ref)
+        return web.json_response({"outcome": await gateway.dial(order)})
+
+    app = web.Application()
+    app.router.add_post("/calls", calls)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
 
 
 async def serve(config: GatewayConfig, stop: Callable[[], Awaitable[None]] | None = None) -> None:

@@ -24,7 +24,7 @@ import pytest
 
 from imr_live.phone.gateway import GatewayConfig, PhoneGateway
 from tests.conftest import free_port
-from tests.live.harness import LiveClient, Server, start_server
+from tests.live.harness import LiveClient, Server, Staff, start_server
 from tests.live.test_media_over_live_channel import SocketPeer
 from tests.sfu.conftest import eventually
 
@@ -59,7 +59,7 @@ def goertzel_share(pcm: bytes, freq: float, rate: int = 8000) -> float:
 class Phone(asyncio.DatagramProtocol):
     """The caller's handset: hears the gateway's RTP, sends a tone and key presses."""
 
-    def __init__(self) -> None:
+    def __init__(self, tone_hz: int = 1000) -> None:
         self.heard: list[bytes] = []  # decoded 16-bit PCM, one RTP packet each
         self.transport: asyncio.DatagramTransport | None = None
         self.gateway: tuple[str, int] | None = None
@@ -69,7 +69,8 @@ class Phone(asyncio.DatagramProtocol):
         self.talking = False
         self._tone = audioop.lin2ulaw(
             struct.pack(
-                "<160h", *(int(6000 * math.sin(2 * math.pi * 1000 * i / 8000)) for i in range(160))
+                "<160h",
+                *(int(6000 * math.sin(2 * math.pi * tone_hz * i / 8000)) for i in range(160)),
             ),
             2,
         )
@@ -78,19 +79,20 @@ class Phone(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.gateway = addr  # the gateway's RTP port for this call (from its SDP answer)
         if len(data) > 12 and data[1] & 0x7F == 0:
             self.heard.append(audioop.ulaw2lin(data[12:], 2))
 
     def error_received(self, exc: Exception) -> None:
         pass  # the gateway's RTP port closes when the call ends
 
-    def loud(self, share_at: float | None = None) -> int:
-        """Packets heard with sound (and mostly at ``share_at`` Hz, when given)."""
+    def loud(self, share_at: float | None = None, share: float = 0.6) -> int:
+        """Packets heard with sound (and ``share`` of it at ``share_at`` Hz, when given)."""
         return sum(
             1
             for pcm in self.heard
             if audioop.rms(pcm, 2) > 300
-            and (share_at is None or goertzel_share(pcm, share_at) > 0.6)
+            and (share_at is None or goertzel_share(pcm, share_at) > share)
         )
 
     def _send(self, pt: int, payload: bytes, marker: bool = False, advance: bool = True) -> None:
@@ -104,10 +106,10 @@ class Phone(asyncio.DatagramProtocol):
             self.ts += 160
 
     async def talk(self) -> None:
-        """A 1 kHz tone every 20 ms while ``talking``."""
+        """A tone (1 kHz unless told) every 20 ms while ``talking``."""
         while True:
             await asyncio.sleep(0.02)
-            if self.talking:
+            if self.talking and self.gateway is not None:
                 self._send(0, self._tone)
 
     async def press(self, keys: str) -> None:
@@ -124,16 +126,38 @@ class Phone(asyncio.DatagramProtocol):
             await asyncio.sleep(0.15)
 
 
+def free_udp_ports(count: int) -> int:
+    """The first of ``count`` consecutive UDP ports free on loopback."""
+    for _ in range(50):
+        low = random.randint(30000, 60000)
+        socks = []
+        try:
+            for port in range(low, low + count):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return low
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free UDP port range")
+
+
 @contextlib.asynccontextmanager
-async def gateway_for(server: Server, **settings: Any) -> AsyncIterator[tuple[PhoneGateway, int]]:
+async def gateway_for(
+    server: Server, rtp_ports: int = 1, **settings: Any
+) -> AsyncIterator[tuple[PhoneGateway, int]]:
     sipp_port = free_port()
+    rtp = free_udp_ports(rtp_ports)
     config = GatewayConfig(
         server=server.url,
         gateway_key=KEY,
         sip_port=free_port(),
         peer_port=sipp_port,
-        rtp_low=(rtp := free_port()),
-        rtp_high=rtp,
+        rtp_low=rtp,
+        rtp_high=rtp + rtp_ports - 1,
         **settings,
     )
     gateway = PhoneGateway(config)
@@ -146,14 +170,14 @@ async def gateway_for(server: Server, **settings: Any) -> AsyncIterator[tuple[Ph
 
 @contextlib.asynccontextmanager
 async def caller(
-    gateway: PhoneGateway, sipp_port: int, scenario: str, hold_ms: int = 0
+    gateway: PhoneGateway, sipp_port: int, scenario: str, hold_ms: int = 0, tone_hz: int = 1000
 ) -> AsyncIterator[tuple[Phone, asyncio.subprocess.Process]]:
+    """A SIPp caller from ``sipp_port`` (its own SIP port: each caller is its own UAC)."""
     loop = asyncio.get_running_loop()
     rtp_port = free_port()
     transport, phone = await loop.create_datagram_endpoint(
-        Phone, local_addr=("127.0.0.1", rtp_port), family=socket.AF_INET
+        lambda: Phone(tone_hz), local_addr=("127.0.0.1", rtp_port), family=socket.AF_INET
     )
-    phone.gateway = ("127.0.0.1", gateway.config.rtp_low)
     talker = asyncio.create_task(phone.talk())
     args = ["sipp", f"127.0.0.1:{gateway.config.sip_port}", "-sf", str(HERE / scenario)]
     args += ["-m", "1", "-p", str(sipp_port), "-i", "127.0.0.1", "-mi", "127.0.0.1"]
@@ -175,20 +199,33 @@ async def caller(
 
 async def session_with_phone_pin(server: Server) -> tuple[LiveClient, str, str]:
     """dana leads a session; Pat's link has the phone PIN. Returns leader, session, Pat's id."""
-    clinician = await server.staff("dana")
+    leader, sid, pids = await session_with_phone_pins(server, [(PIN, "Pat")])
+    return leader, sid, pids[0]
+
+
+async def session_with_phone_pins(
+    server: Server, pins: list[tuple[str, str]], clinician: Staff | None = None
+) -> tuple[LiveClient, str, list[str]]:
+    """dana leads a session; one client link per (PIN, name). Returns leader, session, ids."""
+    clinician = clinician or await server.staff("dana")
     sid = (await clinician.create_session(script_ref="recovery-strategies/1"))["id"]
     leader = await clinician.connect(sid)
     await leader.ok("join")
-    status, invites = await clinician.api(
-        "POST", f"/api/sessions/{sid}/invites", json={"role": "client"}
-    )
-    assert status == 201
-    pid = invites["invite"]["id"]
-    status, body = await clinician.api(
-        "PUT", f"/api/sessions/{sid}/invites/{pid}/phone", json={"pin": PIN, "display_name": "Pat"}
-    )
-    assert status == 200, body
-    return leader, sid, pid
+    pids = []
+    for pin, name in pins:
+        status, invites = await clinician.api(
+            "POST", f"/api/sessions/{sid}/invites", json={"role": "client"}
+        )
+        assert status == 201
+        pid = str(invites["invite"]["id"])
+        status, body = await clinician.api(
+            "PUT",
+            f"/api/sessions/{sid}/invites/{pid}/phone",
+            json={"pin": pin, "display_name": name},
+        )
+        assert status == 200, body
+        pids.append(pid)
+    return leader, sid, pids
 
 
 async def test_a_wrong_pin_is_refused_out_loud_and_the_gateway_hangs_up(tmp_path: Path) -> None:
@@ -292,6 +329,76 @@ async def test_a_caller_with_the_right_pin_waits_is_admitted_and_talks_with_the_
             _, err = await asyncio.wait_for(sipp.communicate(), 90)
             assert sipp.returncode == 0, err.decode()
             await leader.wait_event("participant.left", participant=pid)
+        await lead_peer.close()
+    finally:
+        await server.stop()
+
+
+async def test_two_callers_at_once_each_with_their_own_pin_talk_with_the_room(
+    tmp_path: Path,
+) -> None:
+    """Two SIPp callers, each its own SIP user agent (own port), dial in at the same time."""
+    server = await start_server(tmp_path, sfu=True, phone_gateway_key=KEY)
+    try:
+        leader, sid, (pat, sam) = await session_with_phone_pins(
+            server, [(PIN, "Pat"), ("135799", "Sam")]
+        )
+        lead_peer = ListeningPeer(leader, (await leader.ok("join"))["you"]["id"])
+        await lead_peer.join()
+        await lead_peer.publish(None, speaking=True)  # a 440 Hz tone
+        async with (
+            gateway_for(server, rtp_ports=4) as (gateway, _sipp_port),
+            caller(gateway, free_port(), "caller_hangs_up.xml", hold_ms=30000) as (
+                pat_phone,
+                pat_sipp,
+            ),
+            caller(gateway, free_port(), "caller_hangs_up.xml", hold_ms=34000, tone_hz=1500) as (
+                sam_phone,
+                sam_sipp,
+            ),
+        ):
+            await eventually(lambda: pat_phone.loud() > 10, 30, "Pat hears the welcome prompt")
+            await eventually(lambda: sam_phone.loud() > 10, 30, "Sam hears the welcome prompt")
+            assert pat_phone.gateway != sam_phone.gateway, "each call has its own RTP port"
+            await asyncio.gather(pat_phone.press(PIN + "#"), sam_phone.press("135799#"))
+            await asyncio.gather(pat_phone.press("1"), sam_phone.press("2"))
+            for pid, name in ((pat, "Pat"), (sam, "Sam")):
+                joined = await leader.wait_event("participant.joined", participant=pid)
+                assert joined["data"]["display_name"] == name and joined["data"]["via"] == "phone"
+                await leader.wait_event("consent.set", participant=pid)
+                await leader.ok("waiting.admit", {"participant": pid})
+
+            pat_before, sam_before = len(pat_phone.heard), len(sam_phone.heard)
+            await eventually(
+                lambda: pat_phone.loud(share_at=440) > 25 and sam_phone.loud(share_at=440) > 25,
+                30,
+                "both callers hear the leader's tone",
+            )
+            assert len(pat_phone.heard) > pat_before and len(sam_phone.heard) > sam_before
+            pat_phone.talking = sam_phone.talking = True
+            await eventually(
+                lambda: (
+                    lead_peer.loud_frames.get(pat, 0) > 25
+                    and lead_peer.loud_frames.get(sam, 0) > 25
+                ),
+                30,
+                "the leader hears both callers",
+            )
+            await eventually(
+                lambda: pat_phone.loud(share_at=1500, share=0.2) > 10, 30, "Pat hears Sam"
+            )
+            # (the room mix is every track but the caller's own: Pat's 1 kHz is not in it)
+            assert pat_phone.loud(share_at=1000, share=0.2) == 0, "Pat does not hear himself"
+
+            for sipp in (pat_sipp, sam_sipp):
+                _, err = await asyncio.wait_for(sipp.communicate(), 90)
+                assert sipp.returncode == 0, err.decode()
+            await leader.wait_event("participant.left", participant=pat)
+            await leader.wait_event("participant.left", participant=sam)
+        left = [e for e in await server.services.log.read(sid) if e.kind == "participant.left"]
+        assert {e.data["participant"] for e in left} >= {pat, sam}, (
+            "each hang-up is logged for its person"
+        )
         await lead_peer.close()
     finally:
         await server.stop()

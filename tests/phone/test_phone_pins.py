@@ -90,3 +90,65 @@ def test_the_sip_receive_loop_ends_quietly_when_stop_closed_its_socket() -> None
         loop()
     sip.NSD = False  # stop() ran
     loop()
+
+
+async def test_calling_a_phone_refuses_bad_input_clearly_and_logs_nothing(tmp_path: Path) -> None:
+    server = await start_server(tmp_path, phone_gateway_key=KEY)
+    try:
+        dana = await server.staff("dana")
+        sid = (await dana.create_session())["id"]
+        leader = await dana.connect(sid)
+        await leader.ok("join")
+        _, made = await dana.api("POST", f"/api/sessions/{sid}/invites", json={"role": "client"})
+        pid = made["invite"]["id"]
+        path = f"/api/sessions/{sid}/invites/{pid}/phone/call"
+
+        status, body = await dana.api("POST", path, json={"number": "call 0207-ABC"})
+        assert status == 400 and body["error"]["code"] == "bad_number"
+        assert "0207" not in body["error"]["message"], "the refusal does not repeat the number"
+        status, body = await dana.api("POST", path, json={"number": "+44 20 7946 0000"})
+        assert status == 503 and body["error"]["code"] == "no_phone_gateway"
+        assert "no phone gateway" in body["error"]["message"]
+
+        eve = await server.staff("eve")  # a clinician, but not a lead of this session
+        status, _ = await eve.api("POST", path, json={"number": "+44 20 7946 0000"})
+        assert status in (403, 404)
+        anonymous = await dana.http.post(
+            path, json={"number": "+442079460000"}, headers={"Authorization": ""}
+        )
+        assert anonymous.status == 401
+
+        kinds = [ev.kind for ev in await server.services.log.read(sid)]
+        assert not [k for k in kinds if k.startswith("phone.")], "nothing placed, nothing logged"
+        await leader.close()
+    finally:
+        await server.stop()
+
+
+async def test_a_call_is_placed_only_from_a_live_session_and_an_unreachable_gateway_fails_it(
+    tmp_path: Path,
+) -> None:
+    server = await start_server(
+        tmp_path, phone_gateway_key=KEY, phone_gateway_url="http://127.0.0.1:9"
+    )
+    try:
+        dana = await server.staff("dana")
+        sid = (await dana.create_session())["id"]
+        _, made = await dana.api("POST", f"/api/sessions/{sid}/invites", json={"role": "client"})
+        path = f"/api/sessions/{sid}/invites/{made['invite']['id']}/phone/call"
+        status, body = await dana.api(
+            "POST", path, json={"number": "+442079460000", "display_name": "Pat"}
+        )
+        assert status == 409 and "live session" in body["error"]["message"]
+
+        leader = await dana.connect(sid)
+        await leader.ok("join")
+        status, body = await dana.api(
+            "POST", path, json={"number": "+442079460000", "display_name": "Pat"}
+        )
+        assert status == 200, body
+        outcome = await leader.wait_event("phone.call_outcome", call=body["call"])
+        assert outcome["data"]["outcome"] == "failed", "no gateway listening there"
+        await leader.close()
+    finally:
+        await server.stop()

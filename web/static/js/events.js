@@ -101,6 +101,8 @@ export const KINDS = Object.freeze({
   "participant.rejoined": ["participant"],
   "participant.removed": ["participant", "reason", "closed_at"],
   "participant.renamed": ["participant", "display_name"],
+  "phone.call_outcome": ["participant", "call", "outcome"],
+  "phone.call_placed": ["participant", "call"],
   "poll.answered": ["participant", "poll_id", "choices"],
   "poll.closed": ["poll_id", "answered", "shared", "counts"],
   "poll.opened": ["poll_id", "question", "options", "multiple", "show_results", "ref"],

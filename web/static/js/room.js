@@ -7,6 +7,7 @@ import { RoomRecords } from "./room_records.js";
 import { bindCaptions, captionHandlers, renderCaptions, showCaption } from "./room_captions.js";
 import { bindPrivacy, pinnedInterpreters, privacyHandlers, renderPrivacy } from "./room_privacy.js";
 import { bindSessionTools, renderSessionTools } from "./room_session.js";
+import { bindPhone, phoneHandlers, renderPhone } from "./room_phone.js";
 import { bindGuest, guestHandlers, renderGuest } from "./room_guest.js";
 import { bindScreen, renderScreen, screenHandlers, screenSnapshot } from "./room_screen.js";
 import { bindTabs } from "./tabs.js";
@@ -71,6 +72,7 @@ export class Room {
     this.bind();
     bindSlideSize();
     bindSessionTools(this);
+    bindPhone(this);
     bindPrivacy(this);
     bindGuest(this);
     bindCaptions(this);
@@ -86,6 +88,7 @@ export class Room {
     this.you = welcome.you;
     this.records.enter(welcome);
     $("room-title").textContent = welcome.session.title || "Live session";
+    this.sessionId = welcome.session.id;
     this.applySnapshot(welcome.state);
     this.handouts.entered(welcome.session.id);
     this.clips.entered(welcome.session.id);
@@ -279,6 +282,7 @@ export class Room {
       ...privacyHandlers(this),
       ...guestHandlers(this),
       ...captionHandlers(this),
+      ...phoneHandlers(this),
       ...screenHandlers(this),
     };
   }
@@ -299,6 +303,7 @@ export class Room {
     renderPrivacy(this);
     renderGuest(this);
     renderCaptions(this);
+    renderPhone(this);
     renderScreen(this);
     this.records.render();
     this.mine.render();

@@ -1,0 +1,141 @@
+"""A lead calls someone's phone from the room: the gateway's INVITE goes to the trunk.
+
+SIPp plays the clinic's trunk and the callee's phone (a UAS); its SDP names this test's
+UDP port, so the test hears the gateway and speaks and presses keys as the callee.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from imr_live.phone.gateway import PhoneGateway
+from tests.conftest import free_port
+from tests.live.harness import Server, start_server
+from tests.phone.test_phone_gateway import (
+    HERE,
+    KEY,
+    PIN,
+    ListeningPeer,
+    Phone,
+    gateway_for,
+    session_with_phone_pins,
+)
+from tests.sfu.conftest import eventually
+
+NUMBER = "+44 20 7946 0000"
+DIGITS = "+442079460000"
+
+
+@contextlib.asynccontextmanager
+async def callee(
+    gateway: PhoneGateway, scenario: str
+) -> AsyncIterator[tuple[Phone, asyncio.subprocess.Process]]:
+    """SIPp answering on the gateway's trunk address; the test is the callee's handset."""
+    loop = asyncio.get_running_loop()
+    rtp_port = free_port()
+    transport, phone = await loop.create_datagram_endpoint(
+        Phone, local_addr=("127.0.0.1", rtp_port), family=socket.AF_INET
+    )
+    talker = asyncio.create_task(phone.talk())
+    args = ["sipp", "-sf", str(HERE / scenario), "-m", "1", "-p", str(gateway.config.peer_port)]
+    args += ["-i", "127.0.0.1", "-mi", "127.0.0.1", "-key", "rtp_port", str(rtp_port)]
+    args += ["-nostdin", "-timeout", "90s", "-trace_msg", "-message_file", "/dev/stdout"]
+    sipp = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    await asyncio.sleep(0.5)  # SIPp binds its port (not an assertion)
+    try:
+        yield phone, sipp
+    finally:
+        if sipp.returncode is None:
+            sipp.kill()
+            await sipp.wait()
+        talker.cancel()
+        transport.close()
+
+
+async def server_with_gateway_url(tmp_path: Path) -> tuple[Server, int]:
+    control = free_port()
+    server = await start_server(
+        tmp_path, sfu=True, phone_gateway_key=KEY, phone_gateway_url=f"http://127.0.0.1:{control}"
+    )
+    return server, control
+
+
+async def test_a_lead_calls_a_clients_phone_who_joins_and_talks_with_the_room(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server, control = await server_with_gateway_url(tmp_path)
+    try:
+        dana = await server.staff("dana")
+        leader, sid, (pat,) = await session_with_phone_pins(server, [(PIN, "Pat")], dana)
+        lead_peer = ListeningPeer(leader, (await leader.ok("join"))["you"]["id"])
+        await lead_peer.join()
+        await lead_peer.publish(None, speaking=True)  # a 440 Hz tone
+        async with (
+            gateway_for(server, control_port=control) as (gateway, _),
+            callee(gateway, "callee_answers.xml") as (phone, sipp),
+        ):
+            status, body = await dana.api(
+                "POST", f"/api/sessions/{sid}/invites/{pat}/phone/call", json={"number": NUMBER}
+            )
+            assert status == 200, body
+            placed = await leader.wait_event("phone.call_placed", participant=pat)
+            assert placed["data"]["call"] == body["call"]
+            answered = await leader.wait_event("phone.call_outcome", participant=pat)
+            assert answered["data"]["outcome"] == "answered"
+
+            await eventually(lambda: phone.loud() > 10, 30, "the callee hears the greeting")
+            await phone.press("1")  # join
+            await phone.press("1")  # yes to recording
+            joined = await leader.wait_event("participant.joined", participant=pat)
+            assert joined["data"]["via"] == "phone" and joined["data"]["waiting"] is True
+            assert joined["data"]["display_name"] == "Pat"
+            await leader.ok("waiting.admit", {"participant": pat})
+            await eventually(
+                lambda: phone.loud(share_at=440) > 25, 30, "the callee hears the leader's tone"
+            )
+            phone.talking = True
+            await eventually(
+                lambda: lead_peer.loud_frames.get(pat, 0) > 25, 30, "the leader hears the callee"
+            )
+            await leader.ok("participant.remove", {"participant": pat})
+            _, err = await asyncio.wait_for(sipp.communicate(), 60)
+            assert sipp.returncode == 0, err.decode()  # the gateway's BYE reached the trunk
+        events = await server.services.log.read(sid)
+        text = repr([(ev.kind, ev.data) for ev in events])
+        assert DIGITS not in text and "7946" not in text, "the number is not in the log"
+        assert "7946" not in caplog.text, "nor in any log line"
+        await lead_peer.close()
+    finally:
+        await server.stop()
+
+
+async def test_a_busy_line_is_logged_as_busy(tmp_path: Path) -> None:
+    server, control = await server_with_gateway_url(tmp_path)
+    try:
+        dana = await server.staff("dana")
+        leader, sid, (pat,) = await session_with_phone_pins(server, [(PIN, "Pat")], dana)
+        async with (
+            gateway_for(server, control_port=control) as (gateway, _),
+            callee(gateway, "callee_busy.xml") as (_phone, sipp),
+        ):
+            status, _body = await dana.api(
+                "POST", f"/api/sessions/{sid}/invites/{pat}/phone/call", json={"number": DIGITS}
+            )
+            assert status == 200
+            outcome = await leader.wait_event("phone.call_outcome", participant=pat)
+            assert outcome["data"]["outcome"] == "busy"
+            _, err = await asyncio.wait_for(sipp.communicate(), 60)
+            assert sipp.returncode == 0, err.decode()  # it got the gateway's ACK
+        await leader.close()
+    finally:
+        await server.stop()
