@@ -133,6 +133,26 @@ def _import_pyvoip() -> tuple[Any, Any]:
     return VoIP, sip.SIPMessage
 
 
+def hide_numbers_in_warnings() -> None:
+    """Phone numbers never reach the gateway's output through a Python warning.
+
+    pyVoIP warns with the number it called when a trunk answers 404 or 503
+    ("The number '...' was not found"), and resets the warning filters after each
+    warning, so a filter cannot stop it: the warning's text is redacted where it is
+    shown instead. Idempotent.
+    """
+    shown = warnings.showwarning
+    if getattr(shown, "hides_numbers", False):
+        return
+
+    def showwarning(message: Warning | str, *args: Any, **kwargs: Any) -> None:
+        text = re.sub(r"\+?[0-9][0-9 ()\-]{2,}[0-9]", "(number not shown)", str(message))
+        shown(text, *args, **kwargs)
+
+    showwarning.hides_numbers = True  # type: ignore[attr-defined]
+    warnings.showwarning = showwarning
+
+
 class Prompts:
     """Spoken prompts, made once by espeak-ng."""
 
@@ -295,6 +315,7 @@ class PhoneGateway:
     async def start(self) -> None:
         """Listen for SIP on the configured port (in pyVoIP's threads)."""
         self._loop = asyncio.get_running_loop()
+        hide_numbers_in_warnings()
         voip, sip_message = _import_pyvoip()
         c = self.config
         phone = voip.VoIPPhone(

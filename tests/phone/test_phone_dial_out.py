@@ -10,6 +10,8 @@ import asyncio
 import contextlib
 import logging
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -139,3 +141,24 @@ async def test_a_busy_line_is_logged_as_busy(tmp_path: Path) -> None:
         await leader.close()
     finally:
         await server.stop()
+
+
+def test_a_number_pyvoip_puts_in_a_warning_is_not_shown() -> None:
+    # pyVoIP warns "The number '...' was not found" when a trunk answers 404 (and
+    # "unavailable" for 503), then resets every warning filter; the gateway's output
+    # must still never carry the number.
+    script = (
+        "import warnings\n"
+        "from imr_live.phone.gateway import hide_numbers_in_warnings\n"
+        "hide_numbers_in_warnings()\n"
+        "hide_numbers_in_warnings()\n"
+        "warnings.warn(\"The number '+1 (555) 123-4567' was not found.  Did you call the "
+        'wrong number?", stacklevel=2)\n'
+        "warnings.simplefilter('default')\n"
+        "warnings.warn(\"The number '5550100' was unavailable.\", stacklevel=2)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stderr.count("(number not shown)") == 2, done.stderr
+    assert "555" not in done.stderr
