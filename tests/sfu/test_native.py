@@ -38,9 +38,11 @@ PROFILES = {
 CONNECTED = object()
 
 
-def aiortc_session(profile: int, key: bytes) -> Session:
-    """aiortc's transmit session for `key` (the policy of RTCDtlsTransport._setup_srtp)."""
-    policy = Policy(key=key, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile)
+def aiortc_session(profile: int, key: bytes, inbound: bool = False) -> Session:
+    """aiortc's transmit (or receive) session for `key` (the policy of
+    RTCDtlsTransport._setup_srtp)."""
+    ssrc_type = Policy.SSRC_ANY_INBOUND if inbound else Policy.SSRC_ANY_OUTBOUND
+    policy = Policy(key=key, ssrc_type=ssrc_type, srtp_profile=profile)
     policy.allow_repeat_tx = True
     policy.window_size = 1024
     return Session(policy)
@@ -313,19 +315,14 @@ async def test_a_profile_native_srtp_cannot_do_falls_back_to_aiortcs_session(
 # ------------------------------------------------------------------ ingress
 
 
-def aiortc_rx_session(profile: int, key: bytes) -> Session:
-    """aiortc's receive session for `key` (the policy of RTCDtlsTransport._setup_srtp)."""
-    policy = Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile)
-    policy.allow_repeat_tx = True
-    policy.window_size = 1024
-    return Session(policy)
-
-
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_native_inbound_session_unprotects_exactly_like_aiortcs(profile: int) -> None:
     key = os.urandom(PROFILES[profile])
     sender = aiortc_session(profile, key)
-    ours, theirs = native.Session(profile, key, inbound=True), aiortc_rx_session(profile, key)
+    ours, theirs = (
+        native.Session(profile, key, inbound=True),
+        aiortc_session(profile, key, inbound=True),
+    )
     for seq in range(65500, 65536 + 40):  # across a rollover of the sequence number
         packet = struct.pack("!BBHII", 0x80, 96, seq & 0xFFFF, seq * 3000, 99) + os.urandom(900)
         protected = sender.protect(packet)
