@@ -1,6 +1,7 @@
 // Builds web/static/dist: one minified, content-hashed bundle per page (and the
-// style sheets), each with .br and .gz siblings, and manifest.json mapping a
-// source name ("join.js") to its built file ("join-3KX7Q2AB.js").
+// style sheets), plus chunks (code pages share, and modules a page imports later),
+// each with .br and .gz siblings, and manifest.json mapping a source name
+// ("join.js") to its built file ("join-3KX7Q2AB.js"), and each chunk to itself.
 // Run by `make setup` (web-deps); the server reads the manifest at start.
 import { build } from "esbuild";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -33,6 +34,7 @@ const result = await build({
     ...STYLES.map((name) => join(WEB, "static", "css", name)),
   ],
   bundle: true,
+  splitting: true, // code shared by pages, and code a page imports later (join_room.js), in chunks
   format: "esm",
   target: "es2020",
   minify: true,
@@ -46,9 +48,12 @@ const result = await build({
 
 const manifest = {};
 for (const [file, output] of Object.entries(result.metafile.outputs)) {
-  if (!output.entryPoint) continue;
+  if (file.endsWith(".map")) continue;
   const built = basename(file);
-  manifest[basename(output.entryPoint)] = built;
+  // A page's bundle under its source name; a chunk (shared code, or a module a page
+  // imports later) under its own name, so the server knows it may serve it.
+  const page = output.entryPoint && PAGES.concat(STYLES).includes(basename(output.entryPoint));
+  manifest[page ? basename(output.entryPoint) : built] = built;
   const body = readFileSync(join(ROOT, file));
   writeFileSync(
     join(OUT, `${built}.br`),

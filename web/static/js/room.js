@@ -205,7 +205,7 @@ export class Room {
 
   name(id) {
     const person = this.people.get(id);
-    if (!person && id.startsWith("clip~")) return "Video"; // a recovery video's words
+    if (!person && String(id).startsWith("clip~")) return "Video"; // a recovery video's words
     return person ? person.display_name : "Someone";
   }
 
