@@ -53,6 +53,7 @@ GROUPS: dict[str, frozenset[str]] = {
             "ceremony.ended",
         }
     ),
+    "phone_calls": frozenset({"phone.call_placed", "phone.call_outcome"}),
     "privacy": frozenset({"privacy.mode_set", "privacy.chosen"}),
     "captions": frozenset({"captions.set", "caption.said"}),
     "leader_actions": frozenset(
@@ -295,6 +296,15 @@ _SAY: dict[str, Callable[[str, str, dict[str, Any]], str]] = {
     ),
     "screen.allowed": lambda a, s, d: (
         f"{a} {'let' if d.get('allowed') else 'no longer lets'} {s} share their screen"
+    ),
+    "phone.call_placed": lambda a, s, _d: f"{a} called {s}'s phone",
+    "phone.call_outcome": lambda _a, s, d: (
+        f"The call to {s}'s phone: "
+        + {
+            "answered": "answered",
+            "no_answer": "no answer",
+            "busy": "the line was busy",
+        }.get(str(d.get("outcome")), "it did not go through")
     ),
     "clip.started": lambda a, _s, d: f"{a} played the video {d.get('title', '')}",
     "clip.paused": lambda a, _s, d: f"{a} paused the video at {_clock(d)}",
