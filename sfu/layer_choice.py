@@ -28,6 +28,9 @@ class LegReport:
     """Each layer's picture height, from its keyframes (None: not seen yet)."""
     tile_height: int | None
     """How tall the subscriber shows this video, in device pixels (None: not reported)."""
+    sound_loss: float = 0.0
+    """The worst loss on the sound this subscriber receives (0..1): video that crowds the
+    sound out on a shared link is too much video, whatever its own loss says."""
 
 
 HEAVY_LOSS = 0.1
@@ -38,6 +41,8 @@ PROBE_LOSS = 0.04
 """Loss on a leg just moved up above which the step up failed."""
 PROBE_FIT = 0.9
 """A falling estimate under this share of a new layer's rate: the step up failed."""
+SOUND_HURT_LOSS = 0.05
+"""Loss on the sound a subscriber gets above which its video is taken to crowd the sound out."""
 OVERUSE_REPORTS = 3
 """Reports in a row of an estimate under ``PROBE_FIT`` of the layer's rate, not climbing,
 with loss over ``CALM_LOSS``, after which the leg moves down (any time, not only after a
@@ -101,13 +106,17 @@ class LayerChooser:
         short = estimate is not None and rate > 0 and estimate < PROBE_FIT * rate
         lossy = report.loss > CALM_LOSS
         self._overused = self._overused + 1 if short and lossy and not rising else 0
-        congested = congested or self._overused >= OVERUSE_REPORTS
+        # Audio first: a layer whose estimate falls short while the sound beside it
+        # loses packets crowds the sound out (NACK repairs the video's own loss, so its
+        # reports can look calm). Random loss on a fast link leaves the estimate high.
+        sound_hurt = report.sound_loss > SOUND_HURT_LOSS and current > allowed[0]
+        congested = congested or self._overused >= OVERUSE_REPORTS or (sound_hurt and short)
         # A step up is held to a stricter test while it is new: some loss, or an
         # estimate sinking under the new layer's rate, means the link does not carry
         # it (a shaper queues and drops only a few per cent; CPU stalls are brief).
         probing = self._probe is not None and now - self._probe[1] < 2 * self._up_hold_s
         if probing and not congested:
-            congested = report.loss > PROBE_LOSS or (falling and short and lossy)
+            congested = report.loss > PROBE_LOSS or sound_hurt or (falling and short and lossy)
         if congested or current not in allowed or current > cap:
             self._calm_since = None
             self._overused = 0
@@ -151,11 +160,13 @@ class LayerChooser:
 
 LIMITING_SHARE = 0.8
 """An estimate under this share of what a link is sent is the link's limit, not the sender's."""
-SOUND_HURT_LOSS = 0.05
-"""Loss on the sound a subscriber gets above which its video is taken to crowd the sound out."""
+SOUND_CROWDED_LOSS = 0.15
+"""Loss on the sound, with the lowest video flowing beside it, above which what the link
+delivers is judged from what it lost, not from the receiver's estimate."""
 SOUND_BPS = 50_000
-"""What a link keeps for the sound beside any video: Opus at about 32 kbit/s plus the
-headers of its 50 packets a second."""
+"""What a link keeps for the sound beside any video at least: Opus at about 32 kbit/s
+plus the headers of its 50 packets a second (more when the sound sent is more: aiortc
+publishers send Opus at 96 kbit/s)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +185,7 @@ def weak_link_estimate(
     legs: list[VideoLeg],
     *,
     sound_bps: float,
+    sound_sent_bps: float,
     floor_bps: int,
     video_loss: float,
     sound_loss: float,
@@ -183,8 +195,9 @@ def weak_link_estimate(
     The whole link is the REMB estimate (it covers only the video, the packets
     the SFU stamps with abs-send-time) plus the sound that arrives beside it.
     Video stays on only while that covers the lowest layer of every video leg
-    plus `SOUND_BPS` (and at least `floor_bps`): a link that carries just the
-    sound would otherwise stall each time the lowest layer is put back.
+    plus the sound the SFU sends (`sound_sent_bps`, at least `SOUND_BPS`), and at
+    least `floor_bps`: a link that carries just the sound would otherwise stall
+    each time the lowest layer is put back, and lose sound beside it.
 
     A receiver's delay-based estimate follows what arrives (at most about 1.5
     times it, plus 10 kbit/s): a publisher with little to send (a still picture)
@@ -196,6 +209,9 @@ def weak_link_estimate(
     transport-wide REMB (the same value on every leg), aiortc one per stream:
     distinct values add up.
 
+    Heavy sound loss (over `SOUND_CROWDED_LOSS`) while the lowest layers flow is
+    judged by what the link delivers instead: the estimate can overshoot.
+
     And a link that loses nothing carries what it is sent, whatever the
     estimate says: after a sudden drop the estimate collapses and climbs back
     only some 8 % a second, while the lowest layer already flows whole.
@@ -206,7 +222,15 @@ def weak_link_estimate(
     sent = sum(leg.sent_bps for leg in legs)
     lowest = sum(leg.lowest_bps for leg in legs)
     whole = int(link + sound_bps)
-    if whole >= max(lowest + SOUND_BPS, floor_bps):
+    needed = max(lowest + max(SOUND_BPS, sound_sent_bps), floor_bps)
+    if sound_loss > SOUND_CROWDED_LOSS and sent >= LIMITING_SHARE * lowest:
+        # aiortc's delay-based estimate can overshoot a shaped link for good while a
+        # third of the sound is lost: what the link delivers is what it was sent less
+        # what it lost (a shaper drops from every stream alike).
+        delivered = int((sent + sound_sent_bps) * (1 - sound_loss))
+        if delivered < needed:
+            return delivered
+    if whole >= needed:
         return None
     if sound_loss > SOUND_HURT_LOSS:
         return whole  # the video crowds the sound out, whatever the estimate says

@@ -189,12 +189,15 @@ class Participant:
         estimates = [leg.estimate_bps for leg in self.legs.values() if leg.estimate_bps]
         return max(estimates) if estimates else None
 
-    def sound_arriving_bps(self) -> float:
-        """The sound sent to this participant over the last second that its link delivers."""
-        sent = sum(
+    def sound_sent_bps(self) -> float:
+        """The sound sent to this participant over the last second."""
+        return sum(
             leg.send_bps for leg in self.legs.values() if leg.kind == "audio" and not leg.paused
         )
-        return sent * (1 - self.sound_loss())
+
+    def sound_arriving_bps(self) -> float:
+        """The sound sent to this participant over the last second that its link delivers."""
+        return self.sound_sent_bps() * (1 - self.sound_loss())
 
     def video_link_legs(self) -> list[VideoLeg]:
         """The video legs flowing now with a REMB estimate, for the audio-only rule."""

@@ -574,6 +574,7 @@ class Room:
         link = weak_link_estimate(
             legs,
             sound_bps=participant.sound_arriving_bps(),
+            sound_sent_bps=participant.sound_sent_bps(),
             floor_bps=self._config.audio_floor_kbps * 1000,
             video_loss=participant.video_loss(),
             sound_loss=participant.sound_loss(),
@@ -613,6 +614,7 @@ class Room:
                 layer_bps=forwarder.layer_bps,
                 layer_heights=tuple(forwarder.layer_heights),
                 tile_height=participant.tile_heights.get(forwarder.publisher_id),
+                sound_loss=participant.sound_loss(),
             )
             chooser = participant.layer_choosers.get(track_id)
             if chooser is None:

@@ -32,15 +32,36 @@ async def test_a_300_kbit_subscriber_gets_the_low_layer_while_a_fast_one_gets_th
 
     # The weak leg still tries the next layer now and then (to find a link that got
     # better); each try costs a second or two on it, and the tries space out (3, 6,
-    # 12 s...). Over 16 s the low layer must be most of what it got, the top none.
+    # 12 s...). Over 16 s the SFU must forward the low layer most of the time, the
+    # top never. (What the aiortc subscriber decodes is no measure of the share: after
+    # a failed try its video jitter buffer, 512 packets deep, waits at a hole the
+    # shaper left until a retransmission fills it, many seconds of the low layer;
+    # runs here saw 40-66 low frames against 140-176 middle ones while the SFU sent
+    # the low layer 13 s of 16.)
+    leg = next(
+        leg
+        for leg in bed.sfu._rooms[bed.room].participants["cat"].legs.values()
+        if leg.kind == "video"
+    )
+    forwarded: list[int] = []
+
+    async def sample() -> None:
+        while True:
+            forwarded.append(leg.layer)
+            await asyncio.sleep(0.1)
+
+    sampler = asyncio.create_task(sample())
     window_start = time.monotonic()
     await asyncio.sleep(16)
+    sampler.cancel()
     await bob.collect()
     await cat.collect()
     cat_sizes = Counter(cat.sizes_from("ann", since=window_start))
     bob_sizes = Counter(bob.sizes_from("ann", since=window_start))
-    assert cat_sizes[TOP] == 0, f"the top layer cannot fit 300 kbit/s: {cat_sizes}"
-    assert cat_sizes[LOW] > sum(cat_sizes.values()) / 2, cat_sizes
+    shares = Counter(forwarded)
+    assert cat_sizes[TOP] == 0 and shares[2] == 0, f"the top layer cannot fit: {cat_sizes}"
+    assert shares[0] > 0.6 * len(forwarded), f"the low layer most of the time: {shares}"
+    assert cat_sizes[LOW] >= 15, f"cat sees the low layer: {cat_sizes}"
     assert bob_sizes[TOP] > sum(bob_sizes.values()) / 2, bob_sizes
     assert cat.audio.get("ann", 0) > 40 * 16 * 0.8, "audio keeps flowing on the weak link"
 

@@ -156,10 +156,19 @@ SOUND = 35_000.0
 
 
 def weak(
-    legs: list[VideoLeg], sound_loss: float = 0.0, sound: float = SOUND, video_loss: float = 0.07
+    legs: list[VideoLeg],
+    sound_loss: float = 0.0,
+    sound: float = SOUND,
+    video_loss: float = 0.07,
+    sound_sent: float = SOUND,
 ) -> int | None:
     return weak_link_estimate(
-        legs, sound_bps=sound, floor_bps=100_000, video_loss=video_loss, sound_loss=sound_loss
+        legs,
+        sound_bps=sound,
+        sound_sent_bps=sound_sent,
+        floor_bps=100_000,
+        video_loss=video_loss,
+        sound_loss=sound_loss,
     )
 
 
@@ -240,3 +249,57 @@ def test_one_estimate_for_all_legs_is_shared_by_what_the_others_use() -> None:
     alone = _Leg(400_000, 300_000)
     assert _share_of(alone, [alone, _Leg(250_000, 100_000)]) == 400_000, "its own estimate"
     assert _share_of(_Leg(None, 0), legs) is None
+
+
+def test_the_sound_actually_sent_is_kept_beside_the_lowest_layer() -> None:
+    # The regression (CI, 150 kbit/s, an aiortc publisher whose Opus runs at 96 kbit/s):
+    # the estimate plus the sound that arrived (160 kbit/s) passed for room enough for
+    # the 100 kbit/s low layer plus a fixed 50 kbit/s of sound, so video stayed on and
+    # the sound lost 27 % of its packets beside it.
+    low = [VideoLeg(70_000, 100_000.0, 100_000.0)]
+    assert weak(low, sound_loss=0.1, sound=90_000, sound_sent=100_000) == 160_000
+    # Quiet sound (a browser's 32 kbit/s Opus) still needs the 50 kbit/s floor at least.
+    assert weak(low, sound=32_000, sound_sent=32_000) == 102_000
+    # A fast link carries loud sound and the low layer: no verdict.
+    assert weak([VideoLeg(400_000, 300_000.0, 100_000.0)], sound_sent=100_000) is None
+
+
+def test_a_layer_that_crowds_the_sound_out_is_left_at_once() -> None:
+    def crowded(estimate: int, sound_loss: float) -> LegReport:
+        return LegReport(
+            estimate_bps=estimate,
+            loss=0.01,  # NACK repaired the video's own loss: its reports look calm
+            layer_bps=RATES,
+            layer_heights=HEIGHTS,
+            tile_height=None,
+            sound_loss=sound_loss,
+        )
+
+    # A step up to the middle layer on a 300 kbit/s link: the sound loses packets.
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    assert chooser.choose(0, report(250_000), 0) == 0
+    assert chooser.choose(0, report(250_000), 4) == 1  # the calm spell: a step up
+    assert chooser.choose(1, crowded(260_000, 0.2), 5) == 0
+    # Not probing any more, the estimate short of the layer and the sound hurt: down.
+    settled = LayerChooser(up_hold_s=3, max_hold_s=30)
+    assert settled.choose(1, crowded(200_000, 0.2), 100) == 0
+    # Random loss on a fast link hurts the sound too, but the estimate covers the
+    # layer: moving down would not help the sound.
+    fast = LayerChooser(up_hold_s=3, max_hold_s=30)
+    assert fast.choose(2, crowded(1_500_000, 0.1), 100) == 2
+    # On the lowest layer already, the audio-only floor decides, not the chooser.
+    assert LayerChooser(up_hold_s=3, max_hold_s=30).choose(0, crowded(50_000, 0.2), 100) == 0
+
+
+def test_a_lowest_layer_that_crowds_the_sound_out_is_paused_whatever_the_estimate() -> None:
+    # The regression (tests/netem 150 kbit/s, CI): aiortc's delay-based estimate
+    # overshot the link, so the lowest layer stayed on and the sound lost a third
+    # of its packets for good. What the link delivers is what was sent less what
+    # was lost: 216 kbit/s sent, 30 % lost is a 150 kbit/s link.
+    overshoot = [VideoLeg(250_000, 100_000.0, 100_000.0)]
+    assert weak(overshoot, sound_loss=0.3, sound=81_000, sound_sent=116_000) == 151_200
+    # Random loss of a few per cent on a link the estimate says is fast is no verdict.
+    assert weak(overshoot, sound_loss=0.08, sound=107_000, sound_sent=116_000) is None
+    # Nor is lost sound while little video was sent: the video cannot be crowding it.
+    quiet = [VideoLeg(250_000, 20_000.0, 100_000.0)]
+    assert weak(quiet, sound_loss=0.3, sound=81_000, sound_sent=116_000) is None
