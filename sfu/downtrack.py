@@ -355,5 +355,6 @@ class DownTrack:
     async def close(self) -> None:
         """Stop forwarding and stop the parked sender (sends RTCP BYE)."""
         self._active = False
+        rtp_sender.unhook_sender_rtcp(self.transceiver.sender)
         self._history = [None] * (self._mask + 1)
         await self.transceiver.sender.stop()

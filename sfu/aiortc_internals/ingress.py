@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import asyncio.selector_events
 import logging
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -83,7 +84,10 @@ class BatchReader:
         receive: Receive,
         session_for: SessionFor,
     ) -> None:
-        self._dtls = dtls
+        # Weakly: readers are kept per transport in a WeakKeyDictionary (sfu.native), and
+        # a strong reference from the value would keep the transport, its connection
+        # and everything on it alive after the person left.
+        self._dtls = weakref.ref(dtls)
         self._protocol = protocol
         self._fd = fd
         self._receive = receive
@@ -97,8 +101,11 @@ class BatchReader:
         """The socket is readable: one batch."""
         protocol = self._protocol
         if protocol.transport is None:
+            return  # closed: the transport's close removed this reader
+        dtls = self._dtls()
+        if dtls is None:  # the connection is gone with its socket still open: stop reading
+            asyncio.get_running_loop()._remove_reader(self._fd)  # type: ignore[attr-defined]
             return
-        dtls = self._dtls
         session = None
         host = None
         port = 0

@@ -43,6 +43,12 @@ def hook_sender_rtcp(sender: RTCRtpSender, on_rtcp: RtcpHook) -> None:
     sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
 
 
+def unhook_sender_rtcp(sender: RTCRtpSender) -> None:
+    """Undo `hook_sender_rtcp`: aiortc keeps a stopped leg's sender for the life of its
+    connection, and the hook would keep the leg (and its history) with it."""
+    sender.__dict__.pop("_handle_rtcp_packet", None)
+
+
 class SenderCounters:
     """Keeps a parked sender's sender-report fields true to what the leg sent."""
 

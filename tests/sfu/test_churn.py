@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from typing import Any
 
 from sfu.participant import Participant
@@ -49,6 +51,35 @@ async def test_join_leave_churn_keeps_subscribers_receiving_and_returns_to_basel
     )
     assert set(ann.colours["bob"]) == {"green"}
     assert set(bob.colours["ann"]) == {"red"}
+
+
+async def test_the_legs_of_someone_who_left_are_freed_while_the_room_goes_on(
+    harness: Harness,
+) -> None:
+    # The regression (bench/soak.py: RSS still rising after warm-up): each leg's RTCP
+    # hook stayed on its parked sender, whose transceiver aiortc keeps for the life of
+    # the subscriber's connection, so every leg of everyone who ever left stayed in
+    # memory with its retransmission history; and on the native path each publisher
+    # connection stayed alive through its socket readers (held strongly as the values
+    # of a WeakKeyDictionary keyed by the connection's own transport).
+    ann = await harness.joined("ann", "red")
+    cat = await harness.joined("cat", "blue")
+    await eventually(lambda: ann.video_frames_from("cat") >= 5, what="ann sees cat")
+    room = harness.sfu._rooms[harness.room]
+    legs = [weakref.ref(leg) for leg in room.participants["ann"].legs.values()]
+    gone = [weakref.ref(pc) for pc in room.participants["cat"].peer_connections()]
+    gone.append(weakref.ref(room.participants["cat"]))
+    gone += [weakref.ref(f) for f in room.participants["cat"].forwarders.values()]
+    assert len(legs) == 2  # cat's sound and picture
+    await cat.send({"type": "leave"})
+    await cat.close()
+    del harness.peers["cat"]
+    await eventually(lambda: not room.participants["ann"].legs, what="ann's legs dropped")
+    gc.collect()
+    assert [ref() for ref in legs] == [None, None], "the dropped legs are freed"
+    assert [ref() for ref in gone] == [None] * len(gone), "cat's connections are freed"
+    sub_pc = room.participants["ann"].sub_pc
+    assert sub_pc is not None and sub_pc.connectionState == "connected"
 
 
 async def test_closing_the_room_ends_every_task_and_connection(harness: Harness) -> None:
