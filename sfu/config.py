@@ -50,6 +50,11 @@ class SfuConfig:
     offer_attempts: int = 3
     """Times one subscribing offer is sent without an answer before the subscribing
     connection is started afresh (a lost message, a browser that lost its state)."""
+    max_dead_mlines: int = 16
+    """Inactive m-lines (legs of people who left) a subscribing connection may carry
+    before it is started afresh: aiortc never removes a transceiver, so each one stays in
+    every later offer and answer (1.1 KB each) for the life of the connection, and an
+    answer must fit the live channel's event limit (64 KB)."""
     close_timeout_s: float = 5.0
     """Upper bound on closing one peer connection."""
     remb_interval_s: float = 1.0
@@ -74,6 +79,8 @@ class SfuConfig:
             raise ValueError("video budgets must be positive")
         if self.offer_attempts < 1:
             raise ValueError("offer_attempts must be at least 1")
+        if self.max_dead_mlines < 1:
+            raise ValueError("max_dead_mlines must be at least 1")
         if self.packet_history & (self.packet_history - 1):
             raise ValueError("packet_history must be a power of two")
 

@@ -300,7 +300,13 @@ class Participant:
                 logger.exception("participant %s: subscription renegotiation failed", self.id)
 
     async def _negotiate(self) -> None:
-        if self._restart:
+        if self._restart or self._dead_mlines() > self._config.max_dead_mlines:
+            if not self._restart:
+                logger.info(
+                    "participant %s: %d inactive m-lines, starting a fresh subscribing connection",
+                    self.id,
+                    self._dead_mlines(),
+                )
             self._restart = False
             await self._reset_subscribing()
         if self._offer is not None and not await self._settle_offer():
@@ -371,6 +377,13 @@ class Participant:
         legs, self._unattached, self._offer = self._unattached, [], None
         for leg in legs:
             self._attach(leg)
+
+    def _dead_mlines(self) -> int:
+        """The subscribing connection's m-lines of legs dropped (aiortc keeps them all)."""
+        pc = self.sub_pc
+        if pc is None or self._offer is not None:
+            return 0  # an offer is out: never start afresh under it
+        return sum(1 for t in pc.getTransceivers() if t.direction == "inactive")
 
     def _subscribing_pc(self) -> RTCPeerConnection:
         if self.sub_pc is None:

@@ -39,7 +39,7 @@ CLASS_MEMBERS: dict[type, tuple[str, ...]] = {
     ),
     RTCRtpSender: ("_handle_rtcp_packet",),
     # The native ingress reader takes over a socket from asyncio's own reader.
-    asyncio.selector_events.BaseSelectorEventLoop: ("_add_reader",),
+    asyncio.selector_events.BaseSelectorEventLoop: ("_add_reader", "_remove_reader"),
 }
 # Attributes set on instances, per object of a negotiated connection.
 INSTANCE_MEMBERS: dict[str, tuple[str, ...]] = {

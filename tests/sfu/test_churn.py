@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
+from pathlib import Path
 from typing import Any
 
 from sfu.participant import Participant
@@ -130,3 +131,41 @@ async def test_closing_a_room_closes_its_participants_at_once(
     assert room.participants == {}
     left = [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("negotiate:")]
     assert left == []
+
+
+async def test_a_long_session_of_comings_and_goings_keeps_the_offer_small(tmp_path: Path) -> None:
+    # aiortc never removes a transceiver: each leg of someone who left stays in the
+    # subscriber's offer as an inactive m-line, and so does the answer. Measured here:
+    # 2.2 KB more per person who came and went, in the offer and in the answer, so
+    # some 28 comings and goings in a long group session (a weak phone dropping out
+    # and back) took the answer over the live channel's 64 KB event limit. Past
+    # `max_dead_mlines` the subscribing connection starts afresh (new_pc).
+    harness = Harness(tmp_path, max_dead_mlines=4)
+    try:
+        ann = await harness.joined("ann", "red")
+        await harness.joined("bob", "green")
+        for cycle in range(4):
+            cat = await harness.joined("cat", "blue")
+            await eventually(
+                lambda c=cycle: ann.video_frames_from("cat") >= 5 * (c + 1),
+                what=f"cycle {cycle}: ann sees cat",
+            )
+            await cat.send({"type": "leave"})
+            await cat.close()
+            del harness.peers["cat"]
+        dan = await harness.joined("dan", "blue")
+        frames = ann.video_frames_from("bob")
+        await eventually(
+            lambda: (
+                ann.video_frames_from("dan") >= 5 and ann.video_frames_from("bob") >= frames + 5
+            ),
+            what="ann sees dan and still sees bob",
+        )
+        assert ann._retired, "ann's subscribing connection was started afresh"
+        offer = ann._last_offer
+        # bob's and dan's sound and picture, plus at most 4 m-lines of people gone.
+        assert offer.count("\r\nm=") <= 4 + 4, offer.count("\r\nm=")
+        assert set(ann.colours["bob"]) == {"green"} and set(ann.colours["dan"]) == {"blue"}
+        del dan
+    finally:
+        await harness.close()
