@@ -300,13 +300,18 @@ class Participant:
                 logger.exception("participant %s: subscription renegotiation failed", self.id)
 
     async def _negotiate(self) -> None:
-        if self._restart or self._dead_mlines() > self._config.max_dead_mlines:
-            if not self._restart:
-                logger.info(
-                    "participant %s: %d inactive m-lines, starting a fresh subscribing connection",
-                    self.id,
-                    self._dead_mlines(),
-                )
+        if self.sub_pc is not None and self.sub_pc.signalingState == "closed":
+            # Closed under us (consent lost, DTLS failed): every offer on it would raise.
+            logger.info("participant %s: subscribing connection closed, starting afresh", self.id)
+            self._restart = True
+        elif self._dead_mlines() > self._config.max_dead_mlines:
+            logger.info(
+                "participant %s: %d inactive m-lines, starting a fresh subscribing connection",
+                self.id,
+                self._dead_mlines(),
+            )
+            self._restart = True
+        if self._restart:
             self._restart = False
             await self._reset_subscribing()
         if self._offer is not None and not await self._settle_offer():

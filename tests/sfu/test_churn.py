@@ -169,3 +169,23 @@ async def test_a_long_session_of_comings_and_goings_keeps_the_offer_small(tmp_pa
         del dan
     finally:
         await harness.close()
+
+
+async def test_a_subscribing_connection_closed_under_the_sfu_is_started_afresh(
+    harness: Harness,
+) -> None:
+    # The regression (bench/soak.py server log): a subscribing connection closed by
+    # aiortc itself (consent lost, DTLS failed) stayed in place, and every later
+    # renegotiation raised "RTCPeerConnection is closed" with a traceback: the person
+    # never got another offer.
+    ann = await harness.joined("ann", "red")
+    await harness.joined("bob", "green")
+    await eventually(lambda: ann.video_frames_from("bob") >= 5, what="ann sees bob")
+    room = harness.sfu._rooms[harness.room]
+    sub_pc = room.participants["ann"].sub_pc
+    assert sub_pc is not None
+    await sub_pc.close()
+    await harness.joined("cat", "blue")
+    await eventually(lambda: ann.video_frames_from("cat") >= 5, what="ann sees cat")
+    await eventually(lambda: ann.video_frames_from("bob") >= 10, what="ann sees bob again")
+    assert ann._retired, "ann was offered a fresh subscribing connection"
