@@ -232,8 +232,11 @@ def weak_link_estimate(
             return delivered
     if whole >= needed:
         return None
-    if sound_loss > SOUND_HURT_LOSS:
-        return whole  # the video crowds the sound out, whatever the estimate says
+    if sound_loss > SOUND_HURT_LOSS and sent >= SOUND_BPS:
+        # The video crowds the sound out, whatever the estimate says. (Video sending
+        # less than the sound cannot: that loss came from elsewhere, e.g. the
+        # publisher's own link, forwarded as gaps.)
+        return whole
     if link >= LIMITING_SHARE * sent:
         return None
     if sent < LIMITING_SHARE * lowest and sound_loss <= SOUND_HURT_LOSS:
