@@ -304,11 +304,11 @@ class Participant:
             # Closed under us (consent lost, DTLS failed): every offer on it would raise.
             logger.info("participant %s: subscribing connection closed, starting afresh", self.id)
             self._restart = True
-        elif self._dead_mlines() > self._config.max_dead_mlines:
+        elif (dead := self._dead_mlines()) > self._config.max_dead_mlines:
             logger.info(
                 "participant %s: %d inactive m-lines, starting a fresh subscribing connection",
                 self.id,
-                self._dead_mlines(),
+                dead,
             )
             self._restart = True
         if self._restart:
