@@ -104,6 +104,7 @@ class DownTrack:
         self.octets_sent = 0
         self.nacks_answered = 0
         self.fraction_lost = 0.0
+        """The loss on the subscriber's own link (see `_link_loss`), from its receiver reports."""
         self.estimate_bps: int | None = None
         self.send_bps = 0.0
         """Payload bitrate this leg sent over the last `sample_send_rate` interval."""
@@ -144,6 +145,8 @@ class DownTrack:
         self._ts_offset = random.getrandbits(32)
         # Below 2^15, like aiortc, so that SRTP never sees an early wraparound.
         self._last_out_seq = random.getrandbits(15)
+        self._reported_at = (self._last_out_seq, 0)
+        """(`_last_out_seq`, `packets_sent`) at the subscriber's last receiver report."""
         rtp_sender.hook_sender_rtcp(transceiver.sender, self._on_rtcp)
 
     @property
@@ -349,8 +352,29 @@ class DownTrack:
         if isinstance(packet, RtcpRrPacket | RtcpSrPacket):
             for report in packet.reports:
                 if report.ssrc == self._leg_ssrc:
-                    self.fraction_lost = report.fraction_lost / 256
+                    self.fraction_lost = self._link_loss(report.fraction_lost / 256)
         return False  # aiortc's own handler keeps the leg's statistics
+
+    def _link_loss(self, reported: float) -> float:
+        """The share of what this leg sent that the subscriber's link lost.
+
+        The leg's sequence numbers follow the publisher's, so a packet lost on
+        the publisher's way up is a gap the subscriber counts as lost too. The
+        gaps the leg itself sent since the last report (numbers it skipped less
+        late packets that filled them) are taken out: a weak publisher must not
+        make its viewers' links look weak, step their layers down or put them
+        on sound only. Both paths (C and Python) keep `_last_out_seq` and
+        `packets_sent` alike.
+        """
+        last_seq, last_sent = self._reported_at
+        self._reported_at = (self._last_out_seq, self.packets_sent)
+        span = (self._last_out_seq - last_seq) & 0xFFFF
+        if span == 0 or span >= 0x8000:
+            return reported
+        gaps = min(max(span - (self.packets_sent - last_sent), 0) / span, 1.0)
+        if gaps >= 1.0:
+            return 0.0
+        return max(0.0, (reported - gaps) / (1 - gaps))
 
     async def close(self) -> None:
         """Stop forwarding and stop the parked sender (sends RTCP BYE)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import struct
 
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RtcpReceiverInfo, RtcpRrPacket, RtpPacket
 
 from sfu.downtrack import DownTrack, ParkedTrack
 from tests.sfu.conftest import client_pc
@@ -53,5 +53,62 @@ async def test_a_leg_forwards_for_hours_across_sequence_wraparounds() -> None:
         old = RtpPacket(payload_type=111, sequence_number=(1000 + count - 600) & 0xFFFF)
         leg.write(old)  # a late retransmission still inside the window is forwarded
         assert len(sink.sent) == count + 1
+    finally:
+        await pc.close()
+
+
+async def test_loss_on_the_publishers_way_up_is_not_blamed_on_the_subscribers_link() -> None:
+    """The subscriber counts the leg's sequence gaps as lost; gaps the SFU never had are not
+    its link's fault (a weak publisher must not put everyone else on a lower layer)."""
+    pc = client_pc()
+    try:
+        transceiver = pc.addTransceiver(ParkedTrack("audio"), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        leg = DownTrack(
+            publisher_id="ann",
+            subscriber_id="bob",
+            transceiver=transceiver,
+            is_keyframe=None,
+            request_keyframe=lambda layer: None,
+            history_size=512,
+        )
+        sink = RecordingSink()
+        leg._sink = sink  # type: ignore[assignment]
+        leg.activate()
+        ssrc = leg._leg_ssrc
+        seq = 7000
+
+        def forward(count: int, *, every_lost: int) -> None:
+            nonlocal seq
+            for i in range(count):
+                seq = (seq + 1) & 0xFFFF
+                if every_lost and i % every_lost == 0:
+                    continue  # lost on the publisher's way up: the SFU never had it
+                packet = RtpPacket(payload_type=111, sequence_number=seq, timestamp=seq * 960)
+                packet.payload = b"\x01\x02"
+                leg.write(packet)
+
+        async def report(fraction: float) -> float:
+            info = RtcpReceiverInfo(
+                ssrc=ssrc,
+                fraction_lost=round(fraction * 256),
+                packets_lost=0,
+                highest_sequence=0,
+                jitter=0,
+                lsr=0,
+                dlsr=0,
+            )
+            await leg._on_rtcp(RtcpRrPacket(ssrc=1234, reports=[info]))
+            return leg.fraction_lost
+
+        forward(200, every_lost=10)
+        # What the subscriber sees: exactly the publisher's 10 %; its own link lost nothing.
+        assert await report(0.1) < 0.01
+        forward(200, every_lost=10)
+        # 10 % upstream and another 10 % of what was sent lost on the subscriber's link.
+        assert 0.08 < await report(0.19) < 0.12
+        forward(200, every_lost=0)
+        # Nothing lost upstream: all the loss is the subscriber's link.
+        assert 0.09 < await report(0.1) < 0.11
     finally:
         await pc.close()

@@ -149,6 +149,29 @@ async def test_legs_carry_send_times_so_subscribers_estimate_bandwidth(harness: 
     await eventually(lambda: participant.video_estimate_bps() is not None, what="REMB from ann")
 
 
+async def test_a_publishers_lossy_uplink_does_not_make_its_viewers_links_look_lossy(
+    harness: Harness,
+) -> None:
+    """Bob's sound lost on his way up reaches Ann as gaps; the loss is not Ann's link's.
+
+    Before, Ann's receiver reports (about 10 % lost) were taken as her own link's
+    loss: her layers stepped down, and the sound rule put her on sound only.
+    """
+    ann = await harness.joined("ann", "red")
+    bob = await harness.joined("bob", "green")
+    await eventually(lambda: ann.video_frames_from("bob") >= 5, what="ann sees bob")
+    viewer = harness.sfu._rooms[harness.room].participants["ann"]
+    assert bob.pub_pc is not None
+    dropped = drop_outgoing_rtp(bob.pub_pc, 0.1, seed=5)
+    await eventually(lambda: dropped() >= 30, what="loss between bob and the SFU")
+    samples = []
+    for _ in range(24):
+        await asyncio.sleep(0.25)
+        samples.append(viewer.sound_loss())
+    assert dropped() >= 60
+    assert sum(samples) / len(samples) < 0.03, samples
+
+
 async def test_loss_on_the_publishers_link_is_repaired_by_rtx(harness: Harness) -> None:
     ann = await harness.joined("ann", "red")
     bob = await harness.joined("bob", "green")
