@@ -184,7 +184,6 @@ class VideoLeg:
 def weak_link_estimate(
     legs: list[VideoLeg],
     *,
-    sound_bps: float,
     sound_sent_bps: float,
     floor_bps: int,
     video_loss: float,
@@ -221,7 +220,7 @@ def weak_link_estimate(
     link = sum({leg.estimate_bps for leg in legs})
     sent = sum(leg.sent_bps for leg in legs)
     lowest = sum(leg.lowest_bps for leg in legs)
-    whole = int(link + sound_bps)
+    whole = int(link + sound_sent_bps * (1 - sound_loss))  # the sound that arrives
     needed = max(lowest + max(SOUND_BPS, sound_sent_bps), floor_bps)
     if sound_loss > SOUND_CROWDED_LOSS and sent >= LIMITING_SHARE * lowest:
         # aiortc's delay-based estimate can overshoot a shaped link for good while a

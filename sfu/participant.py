@@ -195,10 +195,6 @@ class Participant:
             leg.send_bps for leg in self.legs.values() if leg.kind == "audio" and not leg.paused
         )
 
-    def sound_arriving_bps(self) -> float:
-        """The sound sent to this participant over the last second that its link delivers."""
-        return self.sound_sent_bps() * (1 - self.sound_loss())
-
     def video_link_legs(self) -> list[VideoLeg]:
         """The video legs flowing now with a REMB estimate, for the audio-only rule."""
         found = []

@@ -573,7 +573,6 @@ class Room:
         legs = participant.video_link_legs()
         link = weak_link_estimate(
             legs,
-            sound_bps=participant.sound_arriving_bps(),
             sound_sent_bps=participant.sound_sent_bps(),
             floor_bps=self._config.audio_floor_kbps * 1000,
             video_loss=participant.video_loss(),

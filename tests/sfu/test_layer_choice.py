@@ -158,13 +158,11 @@ SOUND = 35_000.0
 def weak(
     legs: list[VideoLeg],
     sound_loss: float = 0.0,
-    sound: float = SOUND,
     video_loss: float = 0.07,
     sound_sent: float = SOUND,
 ) -> int | None:
     return weak_link_estimate(
         legs,
-        sound_bps=sound,
         sound_sent_bps=sound_sent,
         floor_bps=100_000,
         video_loss=video_loss,
@@ -183,7 +181,7 @@ def test_a_small_estimate_over_a_quiet_sender_is_not_a_weak_link() -> None:
     lossy = [VideoLeg(5_000, 10_000.0, 80_000.0)]
     assert weak(lossy) is None
     # The same numbers with the sound losing packets: the video crowds it out.
-    assert weak(lossy, sound_loss=0.12) == 5_000 + 35_000
+    assert weak(lossy, sound_loss=0.12) == 5_000 + 30_800  # the sound that arrives
 
 
 def test_a_link_that_carries_the_sound_but_not_the_lowest_layer_beside_it_is_weak() -> None:
@@ -198,7 +196,7 @@ def test_a_link_that_carries_the_sound_but_not_the_lowest_layer_beside_it_is_wea
     assert weak([VideoLeg(200_000, 300_000.0, 100_000.0)]) is None
     # The estimate keeps up with the low layer, but the sound loses packets beside it
     # (measured at 150 kbit/s: 34 audio frames a second of 50): the video crowds it out.
-    assert weak([VideoLeg(90_000, 90_000.0, 90_000.0)], sound_loss=0.08) == 125_000
+    assert weak([VideoLeg(90_000, 90_000.0, 90_000.0)], sound_loss=0.08) == 90_000 + 32_200
     # Random loss on a fast link is no reason for sound only.
     assert weak([VideoLeg(900_000, 800_000.0, 100_000.0)], sound_loss=0.1) is None
     # After a sudden drop the estimate collapses and climbs back slowly, while the
@@ -257,9 +255,9 @@ def test_the_sound_actually_sent_is_kept_beside_the_lowest_layer() -> None:
     # the 100 kbit/s low layer plus a fixed 50 kbit/s of sound, so video stayed on and
     # the sound lost 27 % of its packets beside it.
     low = [VideoLeg(70_000, 100_000.0, 100_000.0)]
-    assert weak(low, sound_loss=0.1, sound=90_000, sound_sent=100_000) == 160_000
+    assert weak(low, sound_loss=0.1, sound_sent=100_000) == 160_000
     # Quiet sound (a browser's 32 kbit/s Opus) still needs the 50 kbit/s floor at least.
-    assert weak(low, sound=32_000, sound_sent=32_000) == 102_000
+    assert weak(low, sound_sent=32_000) == 102_000
     # A fast link carries loud sound and the low layer: no verdict.
     assert weak([VideoLeg(400_000, 300_000.0, 100_000.0)], sound_sent=100_000) is None
 
@@ -297,12 +295,12 @@ def test_a_lowest_layer_that_crowds_the_sound_out_is_paused_whatever_the_estimat
     # of its packets for good. What the link delivers is what was sent less what
     # was lost: 216 kbit/s sent, 30 % lost is a 150 kbit/s link.
     overshoot = [VideoLeg(250_000, 100_000.0, 100_000.0)]
-    assert weak(overshoot, sound_loss=0.3, sound=81_000, sound_sent=116_000) == 151_200
+    assert weak(overshoot, sound_loss=0.3, sound_sent=116_000) == 151_200
     # Random loss of a few per cent on a link the estimate says is fast is no verdict.
-    assert weak(overshoot, sound_loss=0.08, sound=107_000, sound_sent=116_000) is None
+    assert weak(overshoot, sound_loss=0.08, sound_sent=116_000) is None
     # Nor is lost sound while little video was sent: the video cannot be crowding it.
     quiet = [VideoLeg(250_000, 20_000.0, 100_000.0)]
-    assert weak(quiet, sound_loss=0.3, sound=81_000, sound_sent=116_000) is None
+    assert weak(quiet, sound_loss=0.3, sound_sent=116_000) is None
 
 
 def test_sound_lost_beside_a_still_picture_is_no_weak_link() -> None:
@@ -311,4 +309,4 @@ def test_sound_lost_beside_a_still_picture_is_no_weak_link() -> None:
     # picture of 3.7 kbit/s and its tiny estimate that read as a crowded link, and the
     # person was put on sound only again and again.
     still = [VideoLeg(7_696, 3_700.0, 3_700.0)]
-    assert weak(still, sound_loss=0.06, sound=1_000, sound_sent=1_100) is None
+    assert weak(still, sound_loss=0.06, sound_sent=1_100) is None
