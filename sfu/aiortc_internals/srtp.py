@@ -9,8 +9,9 @@ its RTCP sender reports from.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
+import pylibsrtp
 from aiortc import RTCDtlsTransport, RTCRtpSender
 from aiortc.rtcdtlstransport import SRTP_PROFILES, State
 
@@ -50,7 +51,42 @@ def inbound_keying(dtls: RTCDtlsTransport) -> OutboundKeying | None:
 
 def receive_session(dtls: RTCDtlsTransport) -> object:
     """aiortc's own receive session object (identity tells when it was replaced)."""
-    return dtls._rx_srtp
+    session = dtls._rx_srtp
+    return session.aiortc_session if isinstance(session, SharedReceive) else session
+
+
+class Unprotect(Protocol):
+    def unprotect(self, data: bytes) -> bytes: ...
+
+
+class SharedReceive:
+    """aiortc's receive session with its RTP unprotected by the native one: one replay window.
+
+    Media from the nominated pair is unprotected in C (`sfu.native`); whatever
+    else reaches aiortc's path (another socket of the transport, a datagram
+    handed up) was checked against aiortc's own session, whose replay window
+    never saw the media and so took any replayed packet as new. SRTCP stays
+    with aiortc's session (the native one never unprotects it).
+    """
+
+    def __init__(self, aiortc_session: Any, native: Unprotect) -> None:
+        self.aiortc_session = aiortc_session
+        self._native = native
+
+    def unprotect(self, data: bytes) -> bytes:
+        try:
+            return self._native.unprotect(data)
+        except ValueError as exc:  # aiortc drops what raises pylibsrtp.Error, quietly
+            raise pylibsrtp.Error(str(exc)) from None
+
+    def unprotect_rtcp(self, data: bytes) -> bytes:
+        result: bytes = self.aiortc_session.unprotect_rtcp(data)
+        return result
+
+
+def share_receive(dtls: RTCDtlsTransport, native: Unprotect) -> None:
+    """Make aiortc's path of `dtls` unprotect RTP with `native` (see `SharedReceive`)."""
+    dtls._rx_srtp = SharedReceive(receive_session(dtls), native)  # type: ignore[assignment]
 
 
 def _keying(dtls: RTCDtlsTransport, *, transmit: bool) -> OutboundKeying | None:

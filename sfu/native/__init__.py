@@ -154,6 +154,8 @@ def _inbound_session(dtls: Any) -> Any:
         except ValueError:
             logger.warning("native SRTP unavailable for a publisher's media, using aiortc's")
     _inbound[dtls] = (current, session)
+    if session is not None:
+        srtp.share_receive(dtls, session)  # one replay window, whichever path reads a packet
     return session
 
 

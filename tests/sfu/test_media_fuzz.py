@@ -491,3 +491,59 @@ async def test_a_keyframe_request_flood_reaches_the_publisher_at_most_every_half
         lambda: all(n >= frames[pair] + 15 for pair, n in frames_seen(peers).items()),
         what="everyone still decodes everyone",
     )
+
+
+async def test_a_replayed_packet_is_refused_whichever_path_reads_it(
+    live_room: tuple[Harness, list[Peer]],
+) -> None:
+    """SRTP's replay check holds for every datagram of a publisher's connection.
+
+    With native ingress, media from the nominated pair is unprotected in C and
+    everything else (another socket, a datagram the batch reader hands up)
+    goes through aiortc. aiortc's own receive session then never saw the media,
+    so its replay window was stale and took any replayed packet as new: seen
+    in bench/media_fuzz.py as 'SRTP protect failed' tracebacks when the replay
+    was forwarded, and a replay reaches speaker detection and recordings.
+    """
+    harness, peers = live_room
+    ann = peers[0]
+    assert ann.pub_pc is not None
+    captured: list[bytes] = []
+    undo = capture_outgoing([ann], captured, limit=300)
+    await eventually(lambda: len(captured) >= 300, what="ann's datagrams")
+    undo()
+    replays = [d for d in captured if 127 < d[0] < 192 and not 191 < d[1] < 224]
+    replayed = {
+        (struct.unpack_from("!I", d, 8)[0], struct.unpack_from("!H", d, 2)[0]) for d in replays
+    }
+    assert len(replays) > 100
+
+    _, sfu_address = nominated_socket(ann.pub_pc)
+    on_sfu = harness.sfu._rooms[harness.room].participants["ann"]
+    [pc] = [
+        pc
+        for pc in on_sfu.peer_connections()
+        if pc.getTransceivers()[0]
+        .receiver.transport.transport._connection._nominated[1]
+        .local_candidate.port
+        == sfu_address[1]
+    ]
+    dtls: Any = pc.getTransceivers()[0].receiver.transport
+    pair = dtls.transport._connection._nominated[1]
+    accepted: list[tuple[int, int]] = []
+    original = dtls._handle_rtp_data
+
+    async def handle(data: bytes, arrival_time_ms: int) -> None:
+        accepted.append(
+            (struct.unpack_from("!I", data, 8)[0], struct.unpack_from("!H", data, 2)[0])
+        )
+        await original(data, arrival_time_ms)
+
+    dtls._handle_rtp_data = handle
+    try:
+        for data in replays:
+            pair.protocol.datagram_received(data, pair.remote_addr)
+        await asyncio.sleep(0.5)
+    finally:
+        del dtls._handle_rtp_data
+    assert not replayed & set(accepted), "replayed packets were taken as new"
