@@ -46,7 +46,7 @@ from imr_live.phone.audio import (
     pcm_to_line,
     speak,
 )
-from imr_live.phone.sip import Routed
+from imr_live.phone.sip import Routed, cancel_for
 
 log = logging.getLogger("imr_live.phone")
 
@@ -118,6 +118,11 @@ REFUSALS = {
 """Final SIP statuses refusing a placed call, as the outcome the server logs (else failed)."""
 
 DIGITS = re.compile(r"\+?[0-9]{3,15}")
+
+T1_S = 0.5
+"""RFC 3261's round-trip estimate: an unanswered INVITE is sent again after T1, 2*T1, ..."""
+TIMER_B_S = 64 * T1_S
+"""An INVITE the trunk never answered at all (not even 100 Trying) has failed after this."""
 
 
 def _import_pyvoip() -> tuple[Any, Any]:
@@ -310,6 +315,10 @@ class PhoneGateway:
         self.calls: set[asyncio.Task[None]] = set()
         self._refused: dict[str, int] = {}
         """Call-ID of a call we placed → the SIP status that refused it."""
+        self._placing: dict[str, str] = {}
+        """Call-ID of a call we placed and not yet forgot → the INVITE sent (resent, cancelled)."""
+        self._heard: set[str] = set()
+        """Call-IDs of placed calls whose INVITE the trunk answered (any response)."""
         self._control: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -335,6 +344,7 @@ class PhoneGateway:
         # replies go back to whoever called (RFC 3261 Via), not all to --sip-peer
         phone.sip.out = Routed(phone.sip.s, sip_message)
         phone.sip.parse_message = self._on_response(phone.sip, phone.sip.parse_message)
+        phone.sip.invite = self._invite
         self._phone = phone
         if c.control_port:
             self._control = await control_endpoint(self, c.control_host, c.control_port)
@@ -460,24 +470,72 @@ class PhoneGateway:
             self._forget(call)
         return outcome
 
+    def _invite(self, number: str, medias: Any, sendtype: Any) -> tuple[Any, str, int]:
+        """pyVoIP's ``SIPClient.invite`` without its wait: send the INVITE and return.
+
+        pyVoIP waited for the trunk's first answer in a blocking read while holding its
+        SIP receive lock: a trunk that never answered stalled every call of the gateway
+        (callers' INVITEs, BYEs) for good. Answers now come through the receive loop
+        like any other message; ``_ringing`` resends the INVITE until one comes.
+        """
+        sip = self._phone.sip
+        _voip, sip_message = _import_pyvoip()
+        branch = "z9hG4bK" + sip.gen_call_id()[0:25]
+        call_id = sip.gen_call_id()
+        sess_id = sip.sessID.next()
+        invite = sip.gen_invite(number, str(sess_id), medias, sendtype, branch, call_id)
+        self._placing[call_id] = invite
+        self._send_sip(invite)
+        return sip_message(invite.encode("utf8")), call_id, sess_id
+
+    def _send_sip(self, text: str) -> None:
+        if self._phone is not None:
+            sip = self._phone.sip
+            sip.out.sendto(text.encode("utf8"), (sip.server, sip.port))
+
     async def _ringing(self, call: Any) -> str:
-        """Wait for the callee's answer or refusal (a final SIP response) or give up."""
+        """Wait for the callee's answer or refusal (a final SIP response) or give up.
+
+        Until the trunk answers at all the INVITE is sent again (RFC 3261 Timer A);
+        silence for Timer B means the call failed. A call still ringing at ``ring_s``
+        is cancelled (CANCEL), and hung up should the answer cross the CANCEL.
+        """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.config.ring_s
+        started = loop.time()
+        deadline = started + self.config.ring_s
+        interval = T1_S
+        resend_at = started + interval
         while loop.time() < deadline:
             if call.state.name == "ANSWERED":
+                self._placing.pop(call.call_id, None)
+                self._heard.discard(call.call_id)
                 return "answered"
             status = self._refused.pop(call.call_id, None)
             if status is not None:
                 return REFUSALS.get(status, "failed")
             if call.state.name == "ENDED":
                 return "failed"
+            now = loop.time()
+            if call.call_id not in self._heard:
+                if now - started >= TIMER_B_S:
+                    break
+                invite = self._placing.get(call.call_id)
+                if now >= resend_at and invite is not None:
+                    self._send_sip(invite)
+                    interval *= 2
+                    resend_at = now + interval
             await asyncio.sleep(0.05)
+        if call.call_id not in self._heard:
+            log.warning("a placed call failed: the SIP trunk never answered its INVITE")
+            return "failed"
+        invite = self._placing.get(call.call_id)
+        if invite is not None:
+            self._send_sip(cancel_for(invite))
         self._keep(self._hang_up_if_answered_late(call))
         return "no_answer"
 
     async def _hang_up_if_answered_late(self, call: Any) -> None:
-        """pyVoIP cannot CANCEL a ringing call: hang up if it is answered after we gave up."""
+        """Hang up if the callee answered as our CANCEL was on its way (RFC 3261 9.1)."""
         for _ in range(int(120 / 0.5)):
             if call.state.name == "ANSWERED":
                 with contextlib.suppress(Exception):
@@ -490,6 +548,8 @@ class PhoneGateway:
 
     def _forget(self, call: Any) -> None:
         """Drop a placed call that did not connect (pyVoIP frees its port when it goes)."""
+        self._placing.pop(call.call_id, None)
+        self._heard.discard(call.call_id)
         if self._phone is not None:
             self._phone.calls.pop(call.call_id, None)
 
@@ -517,6 +577,15 @@ class PhoneGateway:
         """
 
         def parse_message(message: Any) -> None:
+            try:
+                if message.type.name == "RESPONSE":
+                    method = message.headers.get("CSeq", {}).get("method")
+                    if method == "INVITE":
+                        self._heard.add(str(message.headers.get("Call-ID", "")))
+                    elif method == "CANCEL":
+                        return  # our CANCEL was taken: the INVITE's 487 follows (below)
+            except (AttributeError, TypeError):
+                pass
             try:
                 is_refusal = (
                     message.type.name == "RESPONSE"

@@ -66,3 +66,30 @@ class Routed:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
+
+
+def cancel_for(invite: str) -> str:
+    """The CANCEL of an INVITE this gateway wrote (RFC 3261 9.1).
+
+    Request-URI, the top Via (the same branch), From, To, Call-ID and the CSeq
+    number are those of the INVITE; the method is CANCEL. Built from the text
+    pyVoIP generated for us, so nothing received is parsed here.
+    """
+    head = invite.split("\r\n\r\n", 1)[0].split("\r\n")
+    method, uri, version = head[0].split(" ", 2)
+    if method != "INVITE":
+        raise ValueError("not an INVITE")
+    lines = [f"CANCEL {uri} {version}"]
+    via_seen = False
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        if name == "via" and not via_seen:
+            via_seen = True
+            lines.append(line)
+        elif name in ("max-forwards", "to", "from", "call-id"):
+            lines.append(line)
+        elif name == "cseq":
+            lines.append(f"CSeq: {value.split()[0]} CANCEL")
+    lines += ["Content-Length: 0", "", ""]
+    return "\r\n".join(lines)

@@ -147,7 +147,7 @@ class LiveClient:
                 self._changed.clear()
                 await self._changed.wait()
 
-    async def wait_event(self, kind: str, **data: Any) -> dict[str, Any]:
+    async def wait_event(self, kind: str, timeout: float = 10, **data: Any) -> dict[str, Any]:
         """Wait for a logged event of ``kind`` whose data contains ``data``."""
 
         def match(name: str, payload: Any) -> bool:
@@ -157,7 +157,7 @@ class LiveClient:
                 and all(payload["data"].get(k) == v for k, v in data.items())
             )
 
-        result: dict[str, Any] = await self.wait_for(match)
+        result: dict[str, Any] = await self.wait_for(match, timeout)
         return result
 
     async def close(self) -> None:

@@ -146,6 +146,79 @@ async def test_a_busy_line_is_logged_as_busy(tmp_path: Path) -> None:
         await server.stop()
 
 
+async def test_a_call_nobody_picks_up_is_cancelled_and_logged_as_not_answered(
+    tmp_path: Path,
+) -> None:
+    server, control = await server_with_gateway_url(tmp_path)
+    try:
+        dana = await server.staff("dana")
+        leader, sid, (pat,) = await session_with_phone_pins(server, [(PIN, "Pat")], dana)
+        async with (
+            gateway_for(server, control_port=control, ring_s=3.0) as (gateway, _),
+            callee(gateway, "callee_never_picks_up.xml") as (_phone, sipp),
+        ):
+            status, _body = await dana.api(
+                "POST", f"/api/sessions/{sid}/invites/{pat}/phone/call", json={"number": DIGITS}
+            )
+            assert status == 200
+            outcome = await leader.wait_event("phone.call_outcome", participant=pat)
+            assert outcome["data"]["outcome"] == "no_answer"
+            _, err = await asyncio.wait_for(sipp.communicate(), 60)
+            # SIPp got the CANCEL, and the ACK of its 487: the phone stops ringing.
+            assert sipp.returncode == 0, err.decode()
+        await leader.close()
+    finally:
+        await server.stop()
+
+
+async def test_a_trunk_that_never_answers_fails_the_call_and_stalls_nothing(
+    tmp_path: Path,
+) -> None:
+    """pyVoIP waited for the trunk's first answer holding its SIP receive lock: a trunk
+    that never answered stalled the gateway (the outcome never came, nor any other call)."""
+    server, control = await server_with_gateway_url(tmp_path)
+    try:
+        dana = await server.staff("dana")
+        leader, sid, (pat, sam) = await session_with_phone_pins(
+            server, [(PIN, "Pat"), ("135799", "Sam")], dana
+        )
+        async with gateway_for(server, rtp_ports=2, control_port=control) as (_, trunk_port):
+            silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            silent.bind(("127.0.0.1", trunk_port))
+            silent.setblocking(False)
+            try:
+                status, _body = await dana.api(
+                    "POST", f"/api/sessions/{sid}/invites/{pat}/phone/call", json={"number": DIGITS}
+                )
+                assert status == 200
+                await leader.wait_event("phone.call_placed", participant=pat)
+                # Meanwhile another call is placed, and its INVITE goes out too.
+                status, _body = await dana.api(
+                    "POST", f"/api/sessions/{sid}/invites/{sam}/phone/call", json={"number": NUMBER}
+                )
+                assert status == 200
+                # Timer B: 32 s of silence after the first INVITE.
+                outcome = await leader.wait_event("phone.call_outcome", 60, participant=pat)
+                assert outcome["data"]["outcome"] == "failed"
+                invites: dict[str, int] = {}
+                with contextlib.suppress(BlockingIOError):
+                    while True:
+                        data = silent.recv(8192).decode()
+                        if data.startswith("INVITE"):
+                            call_id = next(
+                                line for line in data.split("\r\n") if line.startswith("Call-ID")
+                            )
+                            invites[call_id] = invites.get(call_id, 0) + 1
+                # Both calls reached the trunk, each INVITE sent again while unanswered.
+                assert len(invites) == 2, invites
+                assert min(invites.values()) >= 5, invites
+            finally:
+                silent.close()
+        await leader.close()
+    finally:
+        await server.stop()
+
+
 def test_a_number_pyvoip_puts_in_a_warning_is_not_shown() -> None:
     # pyVoIP warns "The number '...' was not found" when a trunk answers 404 (and
     # "unavailable" for 503), then resets every warning filter; the gateway's output
