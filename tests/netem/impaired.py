@@ -5,6 +5,8 @@ via `limit`) and runs `tests.netem.peer` there with `ip netns exec`; its UDP
 crosses a user-space shim (`impair`: loss, delay, jitter, reordering). The
 SFU offers the veth addresses as ICE host candidates (next to 127.0.0.1),
 so everything it offers on a peer's link is reachable from that namespace.
+A subscriber may be headless Chromium instead (`tests.netem.browser_peer`,
+same commands), to see what a browser user sees.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ REPO = Path(__file__).resolve().parents[2]
 class ImpairedPeer:
     """A participant in its own namespace, driven over JSON lines; SDP relayed to the SFU."""
 
-    def __init__(self, bed: Testbed, pid: str, ns: NetNamespace) -> None:
+    def __init__(self, bed: Testbed, pid: str, ns: NetNamespace, browser: bool = False) -> None:
         self.bed = bed
         self.id = pid
         self.ns = ns
+        self.module = "tests.netem.browser_peer" if browser else "tests.netem.peer"
         self.events: list[dict[str, Any]] = []
         self.mids: dict[str, str] = {}  # subscriber-side mid -> publisher id
         self.video: dict[str, list[tuple[float, int, int]]] = {}  # publisher -> (t, w, h)
@@ -48,7 +51,7 @@ class ImpairedPeer:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self._proc = await asyncio.create_subprocess_exec(
             "ip", "netns", "exec", self.ns.name,
-            sys.executable, "-m", "tests.netem.peer",
+            sys.executable, "-m", self.module,
             "--address", self.ns.peer_address, "--sfu-host", self.ns.host_address,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, cwd=REPO,
         )  # fmt: skip
@@ -179,10 +182,14 @@ class Testbed:
         if peer is not None:
             peer.emitted(event)
 
-    async def peer(self, pid: str) -> ImpairedPeer:
-        """Start a participant process in the next free namespace and join it."""
+    async def peer(self, pid: str, browser: bool = False) -> ImpairedPeer:
+        """Start a participant process in the next free namespace and join it.
+
+        `browser`: a headless Chromium subscriber (tests.netem.browser_peer) instead of
+        aiortc, to see what a browser user sees; it cannot publish.
+        """
         ns = self.namespaces[len(self.peers)]
-        peer = self.peers[pid] = ImpairedPeer(self, pid, ns)
+        peer = self.peers[pid] = ImpairedPeer(self, pid, ns, browser)
         await peer.start()
         await peer.join()
         return peer

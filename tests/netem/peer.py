@@ -17,7 +17,7 @@ import random
 import re
 import sys
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import aioice.ice
 import av
@@ -280,7 +280,13 @@ class NetPeer:
         self.shim.close()
 
 
-async def serve(peer: NetPeer) -> None:
+class Served(Protocol):
+    """A peer `serve` drives: its commands are its methods (this one or browser_peer's)."""
+
+    async def close(self) -> None: ...
+
+
+async def serve(peer: Served) -> None:
     """Answer JSON-line commands from stdin until `close` or end of input."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()

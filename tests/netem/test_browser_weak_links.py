@@ -1,0 +1,67 @@
+"""A Chromium subscriber on weak links: what a browser user sees, not aiortc's jitter buffer.
+
+The aiortc subscriber waits many seconds at a hole and never asks for a
+keyframe after a decode error, so it hides what the SFU does; Chromium
+(tests/netem/browser_peer.py) shows the picture the person would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.netem.browser_peer import CHROMIUM
+from tests.netem.conftest import MakeTestbed
+from tests.netem.impaired import until
+from tests.netem.test_simulcast import LAYERS, LOW, TOP, decodes
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"needs {CHROMIUM}")
+
+
+async def test_chromium_behind_300_kbit_sees_the_low_layer_never_the_top_and_hears(
+    make_testbed: MakeTestbed,
+) -> None:
+    bed = await make_testbed(2)
+    ann = await bed.peer("ann")
+    cat = await bed.peer("cat", browser=True)
+    cat.limit(down_kbps=300)
+    await ann.publish(LAYERS)
+
+    await until(lambda: decodes(cat, "ann", LOW, 10), "cat sees the low layer", limit_s=60)
+    await cat.collect()
+    start, heard = time.monotonic(), cat.audio.get("ann", 0)
+    await asyncio.sleep(10)
+    await cat.collect()
+
+    everything = Counter(cat.sizes_from("ann"))
+    recent = Counter(cat.sizes_from("ann", since=start))
+    assert everything[TOP] == 0, f"the top layer cannot fit in 300 kbit/s: {everything}"
+    assert recent[LOW] >= 30, f"cat keeps seeing the low layer: {recent}"
+    heard = cat.audio.get("ann", 0) - heard
+    assert heard > 250, f"the sound keeps flowing: {heard} audio frames in 10 s (of 500)"
+
+
+async def test_chromium_switches_down_when_its_link_drops_to_250_kbit_and_back_up_after(
+    make_testbed: MakeTestbed,
+) -> None:
+    # How fast it switches and the longest freeze: bench/netem_bench.py --browser --recovery.
+    # (Right after the drop the SFU may also pause the video for some seconds, sound
+    # only; the person still gets the top layer back, which is what is asserted.)
+    bed = await make_testbed(2)
+    ann = await bed.peer("ann")
+    cat = await bed.peer("cat", browser=True)
+    cat.limit(down_kbps=2000)
+    await ann.publish(LAYERS)
+    await until(lambda: decodes(cat, "ann", TOP, 10), "cat sees the top layer at 2 Mbit/s", 40)
+
+    cat.limit(down_kbps=250)
+    await until(lambda: decodes(cat, "ann", LOW, 10), "cat sees the low layer at 250 kbit/s", 40)
+    recovered_at = time.monotonic()
+    cat.limit(down_kbps=2000)
+    await until(lambda: decodes(cat, "ann", TOP, 10), "cat sees the top layer again", 60)
+
+    assert TOP in cat.sizes_from("ann", since=recovered_at)
