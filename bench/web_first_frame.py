@@ -27,8 +27,8 @@ import socketio
 from playwright.async_api import Browser, Page, async_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.chromium import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS
 from tests.live.harness import LiveClient, Server, Staff, start_server
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.web.people import client_waits, new_page
 from tests.web.test_media import COLOURS, FAKE_DEVICES
 
@@ -138,7 +138,7 @@ async def main(people_counts: list[int], runs: int, canvas: bool) -> None:
         try:
             staff = await server.staff("bench")
             async with async_playwright() as pw:
-                args = [*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
+                args = [*CHROMIUM_ARGS, AUTOPLAY]
                 browser = await pw.chromium.launch(executable_path=CHROMIUM, args=args)
                 try:
                     rows = []

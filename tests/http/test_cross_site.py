@@ -11,9 +11,9 @@ from aiohttp import web
 from playwright.async_api import async_playwright, expect
 
 from imr_live.edges.live_socket import STAFF_COOKIE
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import free_port
 from tests.live.harness import Server
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.web.people import clinician_signs_in, create_session, new_page
 
 NEW_SESSION = {"title": "Forged", "format": "group"}

@@ -21,29 +21,14 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, Playwright, async_playwright
 
+from tests.chromium import AUTOPLAY, CHROMIUM
+from tests.chromium import CHROMIUM_ARGS as BASE_ARGS
 from tests.netem.peer import candidate_at, only_candidate, serve
 from tests.netem.shim import Flow, Impairment, UdpShim
 
 logger = logging.getLogger("netem.browser_peer")
 
-CHROMIUM = "/usr/bin/chromium"
-# The flags of tests/web/conftest.py (not imported: that module needs pytest), and
-# autoplay so the sound is decoded without a click.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--allow-loopback-in-peer-connection",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    "--autoplay-policy=no-user-gesture-required",
-]
+CHROMIUM_ARGS = [*BASE_ARGS, AUTOPLAY]  # the sound is decoded without a click
 
 ORIGIN = "http://127.0.0.1/netem-subscriber"
 """Where the blank page is (never fetched: Playwright answers it)."""
@@ -220,7 +205,14 @@ class BrowserPeer:
         # Chromium also gathers 127.0.0.1 (--allow-loopback-in-peer-connection) and may
         # check from there; the flow then learns that source. Either way the media stays
         # inside this namespace until the flow's outer side, whose link is the shaped one.
-        flow.peer = candidate_at(local, self.address)
+        try:
+            flow.peer = candidate_at(local, self.address)
+        except ValueError:
+            # Chromium enumerates the namespace's interfaces in the background: an answer
+            # made before it saw the veth carries only its loopback candidate, which the
+            # flow reaches just as well from inside the namespace.
+            logger.warning("Chromium's answer has no candidate on %s yet", self.address)
+            flow.peer = candidate_at(local, "127.0.0.1")
         return {"sdp": only_candidate(local, flow.outer_address)}
 
     async def stats(self) -> dict[str, Any]:

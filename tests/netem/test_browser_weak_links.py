@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.netem.browser_peer import CHROMIUM
+from tests.chromium import CHROMIUM
 from tests.netem.conftest import MakeTestbed
 from tests.netem.impaired import until
 from tests.netem.test_simulcast import LAYERS, LOW, TOP, decodes

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, async_playwright
 
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.live.harness import Server, start_server
 from tests.live.test_media_over_live_channel import SocketPeer
 from tests.scale.coturn import Coturn
 from tests.sfu.conftest import eventually
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no Chromium")
 

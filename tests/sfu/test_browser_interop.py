@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.sfu.conftest import Harness, eventually
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 
 playwright = pytest.importorskip("playwright.async_api")
 

@@ -8,21 +8,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--allow-loopback-in-peer-connection",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
+from tests.chromium import AUTOPLAY, CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture
@@ -40,7 +26,7 @@ async def browser(server: Any) -> AsyncIterator[Browser]:
 async def media_browser(media_server: Any) -> AsyncIterator[Browser]:
     """Chromium that plays sound without a click; closed before the media server stops."""
     async with async_playwright() as pw:
-        args = [*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
+        args = [*CHROMIUM_ARGS, AUTOPLAY]
         chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=args)
         try:
             yield chromium

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.live.harness import Server, start_server
 from tests.multinode.test_sfu_workers import live_workers, room_worker, workers  # noqa: F401
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.web.test_media import client_in_room, eventually, leader_in_room, participant_id, sees
 
 NEW_CONNECTIONS = "(n) => window.__pcs.filter((pc) => pc.connectionState !== 'closed').length >= 2 && window.__pcs.length > n"
