@@ -7,6 +7,7 @@ import os
 import secrets
 import socket
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -189,3 +190,32 @@ def restore_ice_host_addresses() -> Iterator[None]:
         yield
     finally:
         aioice.ice.get_host_addresses = saved
+
+
+UNRAISABLE: list[str] = []
+"""One line per object the garbage collector found unfinished (an unclosed socket, a
+coroutine never awaited), with the test it was found in."""
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Note each unraisable exception in one line as well: pytest reports them as errors
+    of whichever test was running when the collector ran, in a long section that CI's
+    tail of the output does not show; the summary at the very end does."""
+    pytest_hook = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        where = os.environ.get("PYTEST_CURRENT_TEST", "between tests")
+        what = f"{type(unraisable.exc_value).__name__}: {unraisable.exc_value}"
+        UNRAISABLE.append(f"{where}: {what} in {unraisable.object!r:.160}")
+        pytest_hook(unraisable)
+
+    sys.unraisablehook = hook
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if UNRAISABLE:
+        terminalreporter.section("found by the garbage collector")
+        for line in UNRAISABLE:
+            terminalreporter.line(line)
