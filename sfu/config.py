@@ -69,6 +69,9 @@ class SfuConfig:
     """Upper bound of that wait after failed steps up (it doubles on each)."""
     audio_floor_kbps: int = 100
     """Under this estimate a subscriber gets audio only, without asking."""
+    link_drain_s: float = 4.0
+    """After a video leg moves down a layer, how long a link still above the audio floor
+    keeps its video: the queue the higher layer built drains, the reports catch up."""
     video_retry_s: float = 8.0
     """How long audio only lasts before video is tried again (doubles on each failed try)."""
     video_max_retry_s: float = 60.0

@@ -105,6 +105,10 @@ class DownTrack:
         self.nacks_answered = 0
         self.fraction_lost = 0.0
         """The loss on the subscriber's own link (see `_link_loss`), from its receiver reports."""
+        self.loss_since = time.monotonic()
+        """When the interval `fraction_lost` covers began (the report before it arrived):
+        Chromium reports on sound only every 5 s or so, so a figure can be that old."""
+        self._report_time = self.loss_since
         self.estimate_bps: int | None = None
         self.send_bps = 0.0
         """Payload bitrate this leg sent over the last `sample_send_rate` interval."""
@@ -353,6 +357,7 @@ class DownTrack:
             for report in packet.reports:
                 if report.ssrc == self._leg_ssrc:
                     self.fraction_lost = self._link_loss(report.fraction_lost / 256)
+                    self.loss_since, self._report_time = self._report_time, time.monotonic()
         return False  # aiortc's own handler keeps the leg's statistics
 
     def _link_loss(self, reported: float) -> float:

@@ -120,10 +120,22 @@ class LayerChooser:
         if congested or current not in allowed or current > cap:
             self._calm_since = None
             self._overused = 0
+            left = None
             if self._probe is not None and now - self._probe[1] < 2 * self._up_hold_s:
                 self._hold_s = min(self._hold_s * 2, self._max_hold_s)  # the probe failed
+                left = self._probe[0]
             self._probe = None
             budget = report.estimate_bps
+            if (
+                left is not None
+                and left < current
+                and left in allowed
+                and (budget is None or report.layer_bps[left] <= budget)
+            ):
+                # The layer the probe left was calm for a whole hold, and the estimate
+                # still covers it: back there, not down to whatever 0.9 of a
+                # trailing estimate fits (Chromium's sits near what it receives).
+                return left
             fitting = [
                 layer
                 for layer in allowed
@@ -252,11 +264,32 @@ class AudioFloor:
     again within twice the first hold failed: the next wait doubles, up to
     `max_hold_s`, so a link that carries only the sound is not told "video is
     back" every few seconds. Video that holds for twice the wait resets it.
+
+    Right after a leg moved down a layer (`stepped_down`) the link still drains
+    the queue the higher layer built, the receiver's estimate has collapsed and
+    its loss reports still cover the time before: for `drain_s` a verdict that
+    still leaves the link at least `floor_bps` waits (Chromium at 250 kbit/s was
+    put on sound only two seconds after a switch to a layer the link carries).
+    A link under the floor gets sound only as quickly as ever.
     """
 
-    def __init__(self, *, hold_s: float, max_hold_s: float, confirm: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        hold_s: float,
+        max_hold_s: float,
+        confirm: int = 2,
+        drain_s: float = 0.0,
+        floor_bps: int = 0,
+    ) -> None:
         self.audio_only = False
         self._confirm = confirm
+        self._drain_s = drain_s
+        self._floor_bps = floor_bps
+        self._draining_until = 0.0
+        self.stepped_at = 0.0
+        """When a video leg last moved down (monotonic): loss figures covering time before
+        it judge the layer left, not the one now sent."""
         self._below = 0
         self._base_hold_s = hold_s
         self._hold_s = hold_s
@@ -274,6 +307,8 @@ class AudioFloor:
                     self._retried_at = None
                     self._hold_s = self._base_hold_s  # video held: be quick next time
                 return False
+            if weak_bps >= self._floor_bps and now < self._draining_until:
+                return False  # the step down has not shown its effect yet
             self._below += 1
             if self._below < self._confirm:
                 return False
@@ -286,3 +321,8 @@ class AudioFloor:
             return False
         self.audio_only, self._retried_at = False, now
         return True
+
+    def stepped_down(self, now: float) -> None:
+        """A video leg moved down a layer at monotonic `now`: give the link `drain_s`."""
+        self._draining_until, self.stepped_at = now + self._drain_s, now
+        self._below = 0

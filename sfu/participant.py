@@ -93,6 +93,8 @@ class Participant:
         self.audio_floor = AudioFloor(
             hold_s=config.video_retry_s,
             max_hold_s=config.video_max_retry_s,
+            drain_s=config.link_drain_s,
+            floor_bps=config.audio_floor_kbps * 1000,
         )
         """Video stopped by the SFU because the link is too weak for any."""
         self.tile_heights: dict[str, int] = {}
@@ -159,27 +161,25 @@ class Participant:
         else:
             self.resubscribe()  # a late answer: the task attaches what it brought
 
-    def video_loss(self) -> float:
+    def video_loss(self, since: float = 0.0) -> float:
         """The worst loss this participant's receiver reports on the videos it gets.
 
         Paused legs (audio only, a muted camera) do not count: their last report is stale.
+        Nor do figures that cover time before monotonic `since`.
         """
-        return max(
-            (
-                leg.fraction_lost
-                for leg in self.legs.values()
-                if leg.kind == "video" and not leg.paused
-            ),
-            default=0,
-        )
+        return self._loss("video", since)
 
-    def sound_loss(self) -> float:
-        """The worst loss this participant's receiver reports on the sound it gets."""
+    def sound_loss(self, since: float = 0.0) -> float:
+        """The worst loss this participant's receiver reports on the sound it gets
+        (figures covering time before monotonic `since` left out)."""
+        return self._loss("audio", since)
+
+    def _loss(self, kind: str, since: float) -> float:
         return max(
             (
                 leg.fraction_lost
                 for leg in self.legs.values()
-                if leg.kind == "audio" and not leg.paused
+                if leg.kind == kind and not leg.paused and leg.loss_since >= since
             ),
             default=0,
         )
@@ -218,6 +218,8 @@ class Participant:
                 if chooser is not None:
                     chooser.back_off(now)
                 dropped = True
+        if dropped:
+            self.audio_floor.stepped_down(now)
         return dropped
 
     def retry_video_low(self, now: float) -> None:

@@ -571,12 +571,15 @@ class Room:
         if participant.audio_only:
             return  # the person chose sound only: the SFU does not decide for them
         legs = participant.video_link_legs()
+        # Chromium reports on its sound every 5 s or so: a figure that covers the queue
+        # of a layer just left would put a link that carries the new one on sound only.
+        since = participant.audio_floor.stepped_at
         link = weak_link_estimate(
             legs,
             sound_sent_bps=participant.sound_sent_bps(),
             floor_bps=self._config.audio_floor_kbps * 1000,
-            video_loss=participant.video_loss(),
-            sound_loss=participant.sound_loss(),
+            video_loss=participant.video_loss(since),
+            sound_loss=participant.sound_loss(since),
         )
         if link is not None and participant.drop_video_to_lowest(now):
             link = None  # the lowest layers come first: audio only is the last step down
@@ -613,7 +616,7 @@ class Room:
                 layer_bps=forwarder.layer_bps,
                 layer_heights=tuple(forwarder.layer_heights),
                 tile_height=participant.tile_heights.get(forwarder.publisher_id),
-                sound_loss=participant.sound_loss(),
+                sound_loss=participant.sound_loss(participant.audio_floor.stepped_at),
             )
             chooser = participant.layer_choosers.get(track_id)
             if chooser is None:
@@ -626,6 +629,8 @@ class Room:
                 logger.info(
                     "leg %s: layer %d -> %d (%s)", track_id, leg.target_layer, layer, report
                 )
+            if layer < leg.target_layer:
+                participant.audio_floor.stepped_down(now)
             if layer < leg.target_layer and report.loss > HEAVY_LOSS:
                 leg.drop_to_layer(layer)
             else:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import itertools
 import struct
+import time
 
+import pytest
+from aiortc import RTCPeerConnection
 from aiortc.rtp import RtcpReceiverInfo, RtcpRrPacket, RtpPacket
 
+from sfu.config import SfuConfig
 from sfu.downtrack import DownTrack, ParkedTrack
+from sfu.participant import Participant
 from tests.sfu.conftest import client_pc
 
 
@@ -25,22 +30,42 @@ class RecordingSink:
         return True
 
 
+async def sound_leg(pc: RTCPeerConnection) -> tuple[DownTrack, RecordingSink]:
+    """An active audio leg from ann to bob on `pc`, sending into a RecordingSink."""
+    transceiver = pc.addTransceiver(ParkedTrack("audio"), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    leg = DownTrack(
+        publisher_id="ann",
+        subscriber_id="bob",
+        transceiver=transceiver,
+        is_keyframe=None,
+        request_keyframe=lambda layer: None,
+        history_size=512,
+    )
+    sink = RecordingSink()
+    leg._sink = sink  # type: ignore[assignment]
+    leg.activate()
+    return leg, sink
+
+
+def receiver_report(ssrc: int, fraction: float) -> RtcpRrPacket:
+    """A subscriber's receiver report on `ssrc` with `fraction` of it lost."""
+    info = RtcpReceiverInfo(
+        ssrc=ssrc,
+        fraction_lost=round(fraction * 256),
+        packets_lost=0,
+        highest_sequence=0,
+        jitter=0,
+        lsr=0,
+        dlsr=0,
+    )
+    return RtcpRrPacket(ssrc=1234, reports=[info])
+
+
 async def test_a_leg_forwards_for_hours_across_sequence_wraparounds() -> None:
     pc = client_pc()
     try:
-        transceiver = pc.addTransceiver(ParkedTrack("audio"), direction="sendonly")
-        await pc.setLocalDescription(await pc.createOffer())
-        leg = DownTrack(
-            publisher_id="ann",
-            subscriber_id="bob",
-            transceiver=transceiver,
-            is_keyframe=None,
-            request_keyframe=lambda layer: None,
-            history_size=512,
-        )
-        sink = RecordingSink()
-        leg._sink = sink  # type: ignore[assignment]
-        leg.activate()
+        leg, sink = await sound_leg(pc)
         count = 140_000  # two wraparounds of the 16-bit sequence number
         for i in range(count):
             packet = RtpPacket(payload_type=111, sequence_number=(1000 + i) & 0xFFFF, timestamp=i)
@@ -62,19 +87,7 @@ async def test_loss_on_the_publishers_way_up_is_not_blamed_on_the_subscribers_li
     its link's fault (a weak publisher must not put everyone else on a lower layer)."""
     pc = client_pc()
     try:
-        transceiver = pc.addTransceiver(ParkedTrack("audio"), direction="sendonly")
-        await pc.setLocalDescription(await pc.createOffer())
-        leg = DownTrack(
-            publisher_id="ann",
-            subscriber_id="bob",
-            transceiver=transceiver,
-            is_keyframe=None,
-            request_keyframe=lambda layer: None,
-            history_size=512,
-        )
-        sink = RecordingSink()
-        leg._sink = sink  # type: ignore[assignment]
-        leg.activate()
+        leg, _sink = await sound_leg(pc)
         ssrc = leg._leg_ssrc
         seq = 7000
 
@@ -89,16 +102,7 @@ async def test_loss_on_the_publishers_way_up_is_not_blamed_on_the_subscribers_li
                 leg.write(packet)
 
         async def report(fraction: float) -> float:
-            info = RtcpReceiverInfo(
-                ssrc=ssrc,
-                fraction_lost=round(fraction * 256),
-                packets_lost=0,
-                highest_sequence=0,
-                jitter=0,
-                lsr=0,
-                dlsr=0,
-            )
-            await leg._on_rtcp(RtcpRrPacket(ssrc=1234, reports=[info]))
+            await leg._on_rtcp(receiver_report(ssrc, fraction))
             return leg.fraction_lost
 
         forward(200, every_lost=10)
@@ -110,5 +114,27 @@ async def test_loss_on_the_publishers_way_up_is_not_blamed_on_the_subscribers_li
         forward(200, every_lost=0)
         # Nothing lost upstream: all the loss is the subscriber's link.
         assert 0.09 < await report(0.1) < 0.11
+    finally:
+        await pc.close()
+
+
+async def test_a_loss_figure_from_before_a_step_down_does_not_judge_the_link_after_it() -> None:
+    """Chromium reports on its sound every 5 s or so. Its report of the queue the top layer
+    built (10 % lost) arrived after the leg moved down to a layer the 250 kbit/s link
+    carries, and put Chromium on sound only: a figure covering time before the step down
+    is left out until a report covers only time after it."""
+    pc = client_pc()
+    try:
+        leg, _sink = await sound_leg(pc)
+        participant = Participant("bob", SfuConfig(), emit=None, sources=None)  # type: ignore[arg-type]
+        participant.legs["ann:audio"] = leg
+        await leg._on_rtcp(receiver_report(leg._leg_ssrc, 0.1))
+        assert participant.sound_loss() == pytest.approx(0.1, abs=0.01)
+        stepped_at = time.monotonic()
+        await leg._on_rtcp(receiver_report(leg._leg_ssrc, 0.1))  # covers the time before
+        assert participant.sound_loss() == pytest.approx(0.1, abs=0.01), "it still counts..."
+        assert participant.sound_loss(stepped_at) == 0, "...but not for the layer after"
+        await leg._on_rtcp(receiver_report(leg._leg_ssrc, 0.06))  # only after the step
+        assert participant.sound_loss(stepped_at) == pytest.approx(0.06, abs=0.01)
     finally:
         await pc.close()

@@ -68,6 +68,20 @@ def test_a_step_up_the_link_cannot_carry_is_undone_without_heavy_loss() -> None:
     assert chooser.choose(1, report(240_000, loss=0.03), 13.5) == 0, "sinking, and lossy"
 
 
+def test_a_failed_step_up_goes_back_to_the_layer_it_left_not_the_lowest() -> None:
+    """Chromium at 600 kbit/s: its estimate sits near 295 kbit/s, under 0.9 of nothing but
+    the lowest layer, so each failed probe of the top layer dropped the leg to 160x90
+    and it climbed back through the middle one every 12-14 s."""
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    chooser.choose(1, report(320_000), 0)
+    assert chooser.choose(1, report(320_000), 3.1) == 2
+    assert chooser.choose(2, report(320_000, loss=0.05), 4) == 1, "back where it was calm"
+    chooser.choose(1, report(320_000), 5)
+    assert chooser.choose(1, report(320_000), 8.5) == 1, "and the next try waits longer"
+    assert chooser.choose(1, report(320_000), 11.5) == 2
+    assert chooser.choose(2, report(150_000, loss=0.2), 12) == 0, "a link that fell: lower"
+
+
 def test_an_estimate_that_stays_under_the_layers_rate_moves_the_leg_down() -> None:
     """After the probe window: a leg kept on a layer its estimate does not climb to
     (a shaper queueing, a few per cent of loss) goes down after three reports."""
@@ -310,3 +324,27 @@ def test_sound_lost_beside_a_still_picture_is_no_weak_link() -> None:
     # person was put on sound only again and again.
     still = [VideoLeg(7_696, 3_700.0, 3_700.0)]
     assert weak(still, sound_loss=0.06, sound_sent=1_100) is None
+
+
+def test_right_after_a_step_down_a_link_above_the_floor_keeps_its_video() -> None:
+    # Chromium at 2 Mbit/s -> 250 kbit/s: the leg moved from the top layer to the lowest
+    # at once, and the next two reports (estimate collapsed to 107 kbit/s, sound loss
+    # from the queue before the switch) put it on sound only although 250 kbit/s
+    # carries the low layer. Those are the drain's reports, not the link's verdict.
+    drop = weak(
+        [VideoLeg(106_626, 94_877.0, 93_383.0)], sound_loss=0.098, video_loss=0.0, sound_sent=40_000
+    )
+    assert drop is not None and drop > 100_000, "the rule alone calls this link weak"
+    floor = AudioFloor(hold_s=8, max_hold_s=60, drain_s=4, floor_bps=100_000)
+    floor.stepped_down(10)
+    for t in (11, 12, 13):
+        assert not floor.update(drop, t), "the link is still draining the top layer's queue"
+    assert not floor.update(None, 14.5), "drained: the low layer fits"
+    assert not floor.audio_only
+    floor.stepped_down(20)
+    assert not floor.update(60_000, 21) and floor.update(60_000, 22), "under the floor: at once"
+    assert floor.audio_only
+    floor = AudioFloor(hold_s=8, max_hold_s=60, drain_s=4, floor_bps=100_000)
+    floor.stepped_down(30)
+    floor.update(drop, 31)
+    assert not floor.update(drop, 34.5) and floor.update(drop, 35.5), "still weak once drained"
