@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from sfu.aiortc_internals.ice import (
+    close_interrupted_gathering,
     foreign_datagrams_dropped,
     guard_incoming_datagrams,
     patch_consent_freshness,
@@ -63,6 +64,7 @@ class SfuService:
         set_ice_host_addresses(config.ice_host_addresses)
         guard_incoming_datagrams()
         patch_consent_freshness()
+        close_interrupted_gathering()
 
     async def handle(self, room_id: str, participant_id: str, message: object) -> dict[str, Any]:
         """Apply one JSON-like message from a participant; returns the reply as a dict.

@@ -81,6 +81,7 @@ INSTANCE_MEMBERS: dict[str, tuple[str, ...]] = {
         "_check_list",
         "_early_checks",
         "_protocols",
+        "_closing",
     ),
     "JitterBuffer": ("_prefetch", "_is_video"),
 }
