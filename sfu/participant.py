@@ -16,6 +16,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 
+from sfu.aiortc_internals.ice import close_ice_sockets
 from sfu.config import SfuConfig
 from sfu.downtrack import DownTrack, ParkedTrack
 from sfu.errors import BadSdp, NegotiationTimeout
@@ -71,7 +72,8 @@ async def close_pc(pc: RTCPeerConnection, limit_s: float, who: str) -> None:
     try:
         await asyncio.wait_for(pc.close(), limit_s)
     except TimeoutError:
-        logger.warning("closing %s's peer connection timed out", who)
+        closed = close_ice_sockets(pc)
+        logger.warning("closing %s's peer connection timed out (%d sockets closed)", who, closed)
 
 
 class Participant:

@@ -94,6 +94,26 @@ def _close_if_closed(connection: aioice.ice.Connection, gathering: asyncio.Futur
         connection._protocols.clear()
 
 
+def close_ice_sockets(pc: Any) -> int:
+    """Close the UDP sockets of every ICE connection of RTCPeerConnection `pc` at once (for a
+    close that did not finish: aiortc stops the ICE transports last, after senders,
+    receivers and DTLS, so a close cut short left them open). Returns how many closed."""
+    transports = [t.receiver.transport for t in pc.getTransceivers()]
+    if pc.sctp is not None:
+        transports.append(pc.sctp.transport)
+    closed = 0
+    for connection in {
+        id(d.transport._connection): d.transport._connection for d in transports
+    }.values():
+        connection._closing = True
+        for protocol in connection._protocols:
+            if protocol.transport is not None and not protocol.transport.is_closing():
+                protocol.transport.close()
+                closed += 1
+        connection._protocols.clear()
+    return closed
+
+
 def close_interrupted_gathering() -> None:
     """Use ``_gather_candidates`` for every aioice connection (process-wide, idempotent)."""
     aioice.ice.Connection.gather_candidates = _gather_candidates  # type: ignore[method-assign]

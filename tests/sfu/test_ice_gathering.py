@@ -6,9 +6,11 @@ import asyncio
 from typing import Any
 
 import aioice
+import pytest
 
 from sfu.aiortc_internals.ice import close_interrupted_gathering, set_ice_host_addresses
-from tests.sfu.conftest import eventually
+from sfu.participant import close_pc
+from tests.sfu.conftest import client_pc, eventually
 
 
 async def bound_while_closing(cancel: bool) -> list[asyncio.DatagramTransport]:
@@ -52,3 +54,26 @@ async def test_a_connection_closed_while_it_gathers_closes_every_socket_it_bound
             5,
             f"every socket closed (cancelled: {cancel})",
         )
+
+
+async def test_a_close_cut_short_still_closes_the_connections_sockets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """aiortc stops the ICE transports last: a close that hangs on a sender (seen under
+    load) and is cut short by the SFU's time limit left every socket of it open."""
+    pc = client_pc()
+    transceiver = pc.addTransceiver("audio", direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    sockets = [
+        protocol.transport
+        for protocol in transceiver.receiver.transport.transport._connection._protocols
+    ]
+    assert sockets and not any(s.is_closing() for s in sockets)
+
+    async def hangs() -> None:
+        await asyncio.sleep(3600)
+
+    transceiver.stop = hangs  # type: ignore[method-assign]
+    await close_pc(pc, 0.2, "ann")
+    assert all(s.is_closing() for s in sockets), "every socket closed although close hung"
+    assert "closing ann's peer connection timed out" in caplog.text
