@@ -43,6 +43,10 @@ PROBE_FIT = 0.9
 """A falling estimate under this share of a new layer's rate: the step up failed."""
 SOUND_HURT_LOSS = 0.05
 """Loss on the sound a subscriber gets above which its video is taken to crowd the sound out."""
+SWITCH_SETTLE_S = 1.0
+"""After a leg moves down it still sends the layer it left until the new layer's keyframe,
+and the link drains the queue that layer built: loss reports covering the time before
+the step down plus this judge the layer left, not the one now sent."""
 OVERUSE_REPORTS = 3
 """Reports in a row of an estimate under ``PROBE_FIT`` of the layer's rate, not climbing,
 with loss over ``CALM_LOSS``, after which the leg moves down (any time, not only after a
@@ -126,15 +130,11 @@ class LayerChooser:
                 left = self._probe[0]
             self._probe = None
             budget = report.estimate_bps
-            if (
-                left is not None
-                and left < current
-                and left in allowed
-                and (budget is None or report.layer_bps[left] <= budget)
-            ):
-                # The layer the probe left was calm for a whole hold, and the estimate
-                # still covers it: back there, not down to whatever 0.9 of a
-                # trailing estimate fits (Chromium's sits near what it receives).
+            if left is not None and left < current and left in allowed:
+                # The layer the probe left was calm for a whole hold: back there, not
+                # down to whatever 0.9 of a trailing estimate fits (Chromium's sits near
+                # what it receives, under the layer it carried calmly). Should the link
+                # have fallen meanwhile, the next report says so.
                 return left
             fitting = [
                 layer
@@ -288,8 +288,8 @@ class AudioFloor:
         self._floor_bps = floor_bps
         self._draining_until = 0.0
         self.stepped_at = 0.0
-        """When a video leg last moved down (monotonic): loss figures covering time before
-        it judge the layer left, not the one now sent."""
+        """When the last step down of a video leg took effect (monotonic, `SWITCH_SETTLE_S`
+        after it): loss figures covering time before it judge the layer left."""
         self._below = 0
         self._base_hold_s = hold_s
         self._hold_s = hold_s
@@ -324,5 +324,5 @@ class AudioFloor:
 
     def stepped_down(self, now: float) -> None:
         """A video leg moved down a layer at monotonic `now`: give the link `drain_s`."""
-        self._draining_until, self.stepped_at = now + self._drain_s, now
+        self._draining_until, self.stepped_at = now + self._drain_s, now + SWITCH_SETTLE_S
         self._below = 0

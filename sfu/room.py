@@ -606,9 +606,15 @@ class Room:
             for track_id, leg in participant.legs.items()
             if leg.kind == "video" and leg.layers > 1 and not leg.paused
         ]
+        stepped_at = participant.audio_floor.stepped_at
         for track_id, leg in legs:
             forwarder = participant.leg_source(track_id)
             if forwarder is None:
+                continue
+            if leg.loss_since < stepped_at:
+                # Its last report still covers the layer it left (a failed step up to a
+                # layer the link cannot carry lost 80 %, and the next report, 33 %, took
+                # the leg on down to the lowest): wait for one about the layer it has.
                 continue
             report = LegReport(
                 estimate_bps=_share_of(leg, [other for _, other in legs]),
@@ -616,7 +622,7 @@ class Room:
                 layer_bps=forwarder.layer_bps,
                 layer_heights=tuple(forwarder.layer_heights),
                 tile_height=participant.tile_heights.get(forwarder.publisher_id),
-                sound_loss=participant.sound_loss(participant.audio_floor.stepped_at),
+                sound_loss=participant.sound_loss(stepped_at),
             )
             chooser = participant.layer_choosers.get(track_id)
             if chooser is None:

@@ -19,6 +19,8 @@ from tests.netem.conftest import MakeTestbed
 from tests.netem.impaired import until
 from tests.netem.test_simulcast import LAYERS, LOW, TOP, decodes
 
+MIDDLE = (320, 180)
+
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"needs {CHROMIUM}")
 
 
@@ -65,3 +67,25 @@ async def test_chromium_switches_down_when_its_link_drops_to_250_kbit_and_back_u
     assert TOP in cat.sizes_from("ann", since=recovered_at)
     paused = [e for e in cat.events_of("media") if not e["video"]]
     assert not paused, f"250 kbit/s carries the low layer: no sound only, yet {paused}"
+
+
+async def test_chromium_behind_600_kbit_keeps_the_middle_layer_between_probes(
+    make_testbed: MakeTestbed,
+) -> None:
+    # The top layer (800 kbit/s) does not fit in 600 kbit/s; each probe of it fails. The
+    # failed probe went back to the middle layer, but the next receiver report still
+    # covered the probe's losses and took the leg on down to 160x90: Chromium saw the low
+    # layer most of the time, climbing back through the middle one every 12-14 s.
+    bed = await make_testbed(2)
+    ann = await bed.peer("ann")
+    cat = await bed.peer("cat", browser=True)
+    cat.limit(down_kbps=600)
+    await ann.publish(LAYERS)
+    await until(lambda: decodes(cat, "ann", MIDDLE, 10), "cat sees the middle layer", 60)
+    await cat.collect()
+    start = time.monotonic()
+    await asyncio.sleep(20)
+    await cat.collect()
+
+    seen = Counter(cat.sizes_from("ann", since=start))
+    assert seen[MIDDLE] > 2 * seen[LOW], f"600 kbit/s carries the middle layer: {seen}"
