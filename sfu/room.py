@@ -574,12 +574,15 @@ class Room:
         # Chromium reports on its sound every 5 s or so: a figure that covers the queue
         # of a layer just left would put a link that carries the new one on sound only.
         since = participant.audio_floor.stepped_at
+        video_loss, sound_loss = participant.video_loss(since), participant.sound_loss(since)
+        trend = participant.audio_floor.trend  # of the video flowing, not of sound only
         link = weak_link_estimate(
             legs,
             sound_sent_bps=participant.sound_sent_bps(),
             floor_bps=self._config.audio_floor_kbps * 1000,
-            video_loss=participant.video_loss(since),
-            sound_loss=participant.sound_loss(since),
+            video_loss=video_loss,
+            sound_loss=sound_loss,
+            trend=trend.update(video_loss, sound_loss) if legs else trend.figures,
         )
         if link is not None and participant.drop_video_to_lowest(now):
             link = None  # the lowest layers come first: audio only is the last step down
