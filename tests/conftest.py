@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import socket
 import subprocess
 import sys
+import traceback
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import aioice.ice
 import asyncpg
 import pytest
+from aiortc.rtcicetransport import RTCIceGatherer
 
 PG_ADMIN_URL = os.environ.get("IMR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("IMR_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -192,6 +195,41 @@ def restore_ice_host_addresses() -> Iterator[None]:
         aioice.ice.get_host_addresses = saved
 
 
+SOCKET_ORIGINS: dict[str, str] = {}
+"""Local address of each ICE socket -> whose connection it is (the stack that made its
+RTCIceGatherer): an unclosed socket the garbage collector finds is listed with it."""
+
+
+def _record_socket_origins() -> None:
+    make_gatherer = RTCIceGatherer.__init__
+    create_endpoint = asyncio.base_events.BaseEventLoop.create_datagram_endpoint
+
+    def gatherer_noting_origin(self: RTCIceGatherer, *args: Any, **kwargs: Any) -> None:
+        # Made in the caller's task (gathering runs in tasks of aiortc's own): the stack
+        # still shows whose connection it is.
+        make_gatherer(self, *args, **kwargs)
+        stack = traceback.format_stack()[:-1]
+        ours = [line for line in stack if "site-packages" not in line and "asyncio" not in line]
+        self._connection._test_origin = "".join(ours[-6:] or stack[-4:])  # type: ignore[attr-defined]
+
+    async def create_endpoint_noting_origin(self: Any, *args: Any, **kwargs: Any) -> Any:
+        transport, protocol = await create_endpoint(self, *args, **kwargs)
+        connection = getattr(protocol, "receiver", None)
+        if isinstance(connection, aioice.ice.Connection):
+            origin = getattr(connection, "_test_origin", "(not from aiortc)")
+            SOCKET_ORIGINS[repr(transport.get_extra_info("sockname"))] = origin
+        return transport, protocol
+
+    RTCIceGatherer.__init__ = gatherer_noting_origin  # type: ignore[method-assign]
+    asyncio.base_events.BaseEventLoop.create_datagram_endpoint = create_endpoint_noting_origin  # type: ignore[method-assign]
+
+
+def _origin_of(message: str) -> str:
+    found = re.search(r"laddr=(\([^)]*\))", message)
+    origin = SOCKET_ORIGINS.get(found.group(1)) if found else None
+    return f"\n  opened by:\n{origin}" if origin else ""
+
+
 UNRAISABLE: list[str] = []
 """One line per object the garbage collector found unfinished (an unclosed socket, a
 coroutine never awaited), with the test it was found in."""
@@ -203,11 +241,13 @@ def pytest_configure(config: pytest.Config) -> None:
     of whichever test was running when the collector ran, in a long section that CI's
     tail of the output does not show; the summary at the very end does."""
     pytest_hook = sys.unraisablehook
+    _record_socket_origins()
 
     def hook(unraisable: Any) -> None:
         where = os.environ.get("PYTEST_CURRENT_TEST", "between tests")
         what = f"{type(unraisable.exc_value).__name__}: {unraisable.exc_value}"
-        UNRAISABLE.append(f"{where}: {what} in {unraisable.object!r:.160}")
+        origin = _origin_of(str(unraisable.exc_value))
+        UNRAISABLE.append(f"{where}: {what} in {unraisable.object!r:.160}{origin}")
         pytest_hook(unraisable)
 
     sys.unraisablehook = hook
