@@ -72,7 +72,8 @@ class KeyframeRequester:
             self.sent += 1
             self._last_sent = time.monotonic()
             try:
-                await asyncio.wait_for(self._arrived.wait(), self._retry_s)
+                async with asyncio.timeout(self._retry_s):  # never wait_for: see stop_task
+                    await self._arrived.wait()
             except TimeoutError:
                 logger.debug("no keyframe from %s yet: asking again", self._name)
 

@@ -24,6 +24,7 @@ from sfu.forwarder import Forwarder
 from sfu.layer_choice import ACTIVE_BPS, AudioFloor, LayerChooser, VideoLeg, tile_cap
 from sfu.link_quality import LinkQuality
 from sfu.messages import Event, SubscribeOffer, TrackAdded, TrackInfo, TrackRemoved
+from sfu.supervision import stop_task
 
 logger = logging.getLogger(__name__)
 
@@ -372,7 +373,10 @@ class Participant:
         self._offers_sent += 1
         await self._emit(self._offer)
         try:
-            await asyncio.wait_for(self._answer, self._config.answer_timeout_s)
+            # Not wait_for: on Python 3.11 it swallows a cancel that lands as the answer
+            # does, and the seat being closed then waits on this task for good.
+            async with asyncio.timeout(self._config.answer_timeout_s):
+                await self._answer
         except TimeoutError as exc:
             self._dirty.set()
             raise NegotiationTimeout("no answer to the subscribing offer") from exc
@@ -446,8 +450,7 @@ class Participant:
 
     async def close(self) -> None:
         """Cancel the negotiation task, stop every leg, close both connections (idempotent)."""
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
+        await stop_task(self._task)
         for track_id in list(self.legs):
             leg = self.legs.pop(track_id)
             forwarder = self._leg_sources.pop(track_id, None)

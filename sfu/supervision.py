@@ -5,10 +5,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 RESTART_BACKOFF_S = 1.0
+CANCEL_AGAIN_S = 0.1
+
+
+async def stop_task(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and wait until it has ended, however its code takes the cancel.
+
+    One ``cancel()`` can be lost: on Python 3.11, ``asyncio.wait_for`` returns the
+    awaited result instead of raising when the cancel lands as that result arrives,
+    and the task runs on. A lost cancel is repeated, so closing never hangs on it.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=CANCEL_AGAIN_S)
+    await asyncio.gather(task, return_exceptions=True)  # its exception, if any, is retrieved
 
 
 class SupervisedLoop:
@@ -66,5 +81,4 @@ class SupervisedLoop:
 
     async def close(self) -> None:
         """Cancel the loop and wait for it to end (idempotent)."""
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
+        await stop_task(self._task)

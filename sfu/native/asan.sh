@@ -14,7 +14,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 python="${PYTHON:-$here/.venv/bin/python}"
-[ -x "$python" ] || python=/work/main/.venv/bin/python
+[ -x "$python" ] || { echo "no Python at $python (make setup, or set PYTHON)" >&2; exit 1; }
 scratch="$(mktemp -d /tmp/imr-asan.XXXXXX)"
 trap 'rm -rf "$scratch"' EXIT
 cd "$here"

@@ -68,3 +68,22 @@ async def test_a_crashing_speaker_loop_is_restarted_and_speakers_are_still_annou
     assert [r.levelname for r in logged] == ["ERROR", "WARNING"]
     assert logged[0].exc_info is not None and "injected failure" in str(logged[0].exc_info[1])
     assert harness.sfu.stats()["loop_restarts"] == 2
+
+
+async def test_closing_a_loop_that_lost_its_cancel_still_ends_it() -> None:
+    """Python 3.11's wait_for loses a cancel that lands as its result does; the loop runs
+    on. Closing cancels again instead of waiting on it for good (a room's lock was held)."""
+    lost = 0
+
+    async def loses_one_cancel() -> None:
+        nonlocal lost
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            lost += 1  # carried on, as wait_for does
+        await asyncio.Event().wait()
+
+    loop = SupervisedLoop("stubborn", loses_one_cancel)
+    await asyncio.sleep(0)
+    await asyncio.wait_for(loop.close(), 5)
+    assert lost == 1 and not loop.running

@@ -8,12 +8,14 @@ attached: the person saw no one, for the rest of the session.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiortc import RTCSessionDescription
 
-from tests.sfu.conftest import Harness, eventually
+from tests.sfu.conftest import Harness, client_pc, eventually
 
 
 @pytest.fixture
@@ -65,3 +67,34 @@ async def test_a_subscriber_that_never_answers_gets_a_fresh_connection_once_it_d
 
     await eventually(lambda: ann.video_frames_from("bob") >= 10, 30, "ann to see bob")
     assert any(o["new_pc"] for o in ann.events_of("offer")[1:]), "a fresh connection was offered"
+
+
+async def test_a_person_whose_answer_lands_as_they_leave_leaves_at_once(
+    harness: Harness,
+) -> None:
+    """Seen in CI (a media server move): everyone re-joins at once, and Ann's answer to
+    the SFU's last offer arrived just as her old seat was closed. Python 3.11's
+    ``wait_for`` then swallowed the cancel of her negotiation task, so closing her seat
+    waited on that task for good, holding the room's lock: nobody's media came back."""
+    ann = harness.peer("ann")
+    await ann.join()
+    await ann.publish(None)
+    ann.offers_to_ignore = 1  # answered below, by hand, at the worst moment
+    await harness.joined("bob", "red")
+    await eventually(lambda: len(ann.events_of("offer")) == 1, 10, "an offer to ann")
+    offer = ann.events_of("offer")[0]
+    pc = client_pc()
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        # The answer and the leave in one go: nothing runs in between.
+        assert await ann.send({"type": "answer", "sdp": pc.localDescription.sdp}) == {"type": "ok"}
+        await asyncio.wait_for(ann.send({"type": "leave"}), 10)
+    finally:
+        await pc.close()
+    # The room is free: Ann comes back and sees Bob.
+    again = harness.peer("ann")
+    await again.join()
+    await again.publish(None)
+    await eventually(lambda: again.video_frames_from("bob") >= 10, 20, "ann to see bob again")
+    assert set(again.colours["bob"]) == {"red"}
