@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: setup run test lint system-deps web-deps web-build
+.PHONY: setup run test lint native-asan system-deps web-deps web-build
 
 setup: $(STAMP) web-build
 
@@ -35,5 +35,9 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: system-deps setup lint
+# The native fan-out built with AddressSanitizer and UBSan, fuzzed (about a minute).
+native-asan: setup
+	IMR_NATIVE_FUZZ_RUNS=20000 PYTHON=$(abspath $(PY)) bash sfu/native/asan.sh
+
+test: system-deps setup lint native-asan
 	$(VENV)/bin/pytest -q

@@ -34,6 +34,6 @@ LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.s
 ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1" \
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
 PYTHONMALLOC=malloc PYTHONPATH="$scratch" \
-  "$python" -m pytest -q -x -p no:cacheprovider \
+  "$python" -m pytest -q -x -p no:cacheprovider --capture=sys \
     tests/sfu/test_native_fuzz.py tests/sfu/test_native.py -k "not live_forwarding" "$@"
 echo "ASan/UBSan run clean"
