@@ -252,6 +252,8 @@ class LiveState:
     """The pairs or triads practising now, with the leads visiting them."""
     ceremony: RunningCeremony | None = None
     """The graduation ceremony running now, if any."""
+    calls: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """Phone calls placed from this session, by reference: (whom, outcome or None)."""
     last_seq: int = 0
 
     def apply(self, event: LogEvent) -> None:
@@ -647,6 +649,14 @@ def _pairs_ended(s: LiveState, _d: e.PairsEnded) -> None:
     s.pairs = None
 
 
+def _call_placed(s: LiveState, d: e.PhoneCallPlaced) -> None:
+    s.calls[d.call] = (d.participant, None)
+
+
+def _call_outcome(s: LiveState, d: e.PhoneCallOutcome) -> None:
+    s.calls[d.call] = (d.participant, d.outcome)
+
+
 _FOLDS: dict[type[e.EventData], Callable[[LiveState, Any], None]] = {
     e.SessionStarted: _started,
     e.SessionEnded: _ended,
@@ -704,5 +714,7 @@ _FOLDS: dict[type[e.EventData], Callable[[LiveState, Any], None]] = {
     e.PairsStarted: _pairs_started,
     e.PairVisited: _pair_visited,
     e.PairsEnded: _pairs_ended,
+    e.PhoneCallPlaced: _call_placed,
+    e.PhoneCallOutcome: _call_outcome,
 }
 """Kind -> fold; kinds without one (chat, requests, ratings) change no live state."""

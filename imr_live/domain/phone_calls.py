@@ -10,7 +10,7 @@ from typing import Literal
 
 from imr_live.domain import event_data as e
 from imr_live.domain.recorder import Audience, SessionRecorder
-from imr_live.errors import Conflict
+from imr_live.errors import Conflict, NotFound
 
 Outcome = Literal["answered", "no_answer", "busy", "failed"]
 
@@ -29,8 +29,19 @@ class PhoneCalls:
             data = e.PhoneCallPlaced(participant=participant, call=call)
             await self.r.record(live, actor, data, Audience.STAFF)
 
-    async def outcome(self, session_id: str, participant: str, call: str, outcome: Outcome) -> None:
-        """How the call went (answered, no_answer, busy, failed)."""
+    async def outcome(self, session_id: str, participant: str, call: str, outcome: Outcome) -> bool:
+        """How the call went (answered, no_answer, busy, failed); False if already logged.
+
+        Told twice, as a rule: by the gateway's answer to the node that placed the call
+        and by the gateway's own report (which any node takes, after a restart too).
+        The first is logged; a call this session never placed is refused.
+        """
         async with self.r.session(session_id) as live:
+            whom, known = live.state.calls.get(call, ("", None))
+            if whom != participant:
+                raise NotFound("no such call was placed from this session")
+            if known is not None:
+                return False
             data = e.PhoneCallOutcome(participant=participant, call=call, outcome=outcome)
             await self.r.record(live, "system", data, Audience.STAFF)
+            return True

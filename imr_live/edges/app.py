@@ -102,7 +102,9 @@ def create_app(config: Config, scripts: ScriptLibrary | None = None) -> web.Appl
             root.draining,
         ]
     )
+    app[http_api.DIALLING] = set()
     app.on_shutdown.append(_disconnect_clients)
+    app.on_shutdown.append(http_api.stop_dialling)
     return app
 
 

@@ -384,14 +384,19 @@ async def set_phone_pin(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "invite": invite.as_dict() | {"phone_pin": True}})
 
 
+def _gateway_only(request: web.Request) -> None:
+    """Refuse anyone but the phone gateway (Bearer ``PHONE_GATEWAY_KEY``)."""
+    key = services(request).config.phone_gateway_key
+    given = staff_token(request) or ""
+    if not key or not hmac.compare_digest(key.encode(), given.encode()):
+        raise NotAuthenticated("only the phone gateway may do this")
+
+
 @routes.post("/api/phone/pin")
 async def resolve_phone_pin(request: web.Request) -> web.Response:
     """The phone gateway trades a caller's PIN for their join link's token and name."""
     s = services(request)
-    key = s.config.phone_gateway_key
-    given = staff_token(request) or ""
-    if not key or not hmac.compare_digest(key.encode(), given.encode()):
-        raise NotAuthenticated("only the phone gateway may do this")
+    _gateway_only(request)
     body = await json_body(request)
     pin = body.get("pin")
     if not isinstance(pin, str):
@@ -406,7 +411,18 @@ async def resolve_phone_pin(request: web.Request) -> web.Response:
 
 DIAL_WAIT_S = 120.0
 """How long the server waits for the gateway to say how a call went (it rings ~45 s)."""
-_dialling: set[asyncio.Task[None]] = set()
+DIALLING: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("dialling")
+"""Calls this node waits on the gateway for; on shutdown it stops waiting (the gateway
+reports each outcome itself)."""
+
+
+async def stop_dialling(app: web.Application) -> None:
+    """Shutdown: stop waiting for calls still ringing (their outcome comes by report)."""
+    dialling: set[asyncio.Task[None]] = app[DIALLING]
+    tasks = list(dialling)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @routes.post("/api/sessions/{session_id}/invites/{invite_id}/phone/call")
@@ -447,9 +463,43 @@ async def call_phone(request: web.Request) -> web.Response:
         "display_name": name.strip(),
     }
     task = asyncio.create_task(_dial(s, calls, session.id, invite.id, order))
-    _dialling.add(task)
-    task.add_done_callback(_dialling.discard)
+    dialling = request.app[DIALLING]
+    dialling.add(task)
+    task.add_done_callback(dialling.discard)
     return web.json_response({"ok": True, "call": call})
+
+
+@routes.post("/api/phone/calls/{call}/outcome")
+async def phone_call_outcome(request: web.Request) -> web.Response:
+    """The phone gateway says how a placed call went (any node takes it).
+
+    The node that placed the call also hears it in the gateway's answer; this report
+    keeps the outcome when that node restarted while the phone rang. Body: the call's
+    join link ``token`` and its ``outcome``; logged once, whichever comes first.
+    """
+    s = services(request)
+    _gateway_only(request)
+    body = await json_body(request)
+    token, outcome = body.get("token"), body.get("outcome")
+    if not isinstance(token, str) or not 0 < len(token) < 200:
+        raise InvalidInput("token: the join link the call was placed for")
+    if outcome not in OUTCOMES:
+        raise InvalidInput("outcome: answered, no_answer, busy or failed")
+    invite_id = token.partition(".")[0]
+    if not hmac.compare_digest(s.links.token_for(invite_id), token):
+        raise NotAuthenticated("that join link is not valid")
+    invite = await s.links.get(invite_id)
+    call = request.match_info["call"][:32]
+    logged = await PhoneCalls(s.channel.recorder).outcome(
+        invite.session_id, invite.id, call, outcome
+    )
+    log.info(
+        "phone call %s: %s reported by the gateway%s", call, outcome, "" if logged else " (known)"
+    )
+    return web.json_response({"ok": True, "logged": logged})
+
+
+OUTCOMES: tuple[Outcome, ...] = ("answered", "no_answer", "busy", "failed")
 
 
 async def _dial(
@@ -465,7 +515,7 @@ async def _dial(
             http.post(url, json=order, headers=headers) as resp,
         ):
             said = (await resp.json()).get("outcome") if resp.status == 200 else None
-            if said in ("answered", "no_answer", "busy", "failed"):
+            if said in OUTCOMES:
                 outcome = said
             else:
                 log.warning("phone call %s: the gateway answered %d", order["call"], resp.status)

@@ -98,6 +98,10 @@ class GatewayConfig:
     """How long a placed call may ring before it counts as not answered."""
 
 
+REPORT_S = 10.0
+"""How long the gateway tries to tell the server a call's outcome."""
+
+
 @dataclass(frozen=True)
 class Dial:
     """A call the server asked for: the number (used once, never kept) and whose link."""
@@ -620,6 +624,20 @@ class PhoneGateway:
                 return found
         return None
 
+    async def report(self, ref: str, order: Dial, outcome: str) -> None:
+        """Tell the server how placed call ``ref`` went; a refusal is logged, not raised."""
+        headers = {"Authorization": f"Bearer {self.config.gateway_key}"}
+        url = f"{self.config.server}/api/phone/calls/{ref}/outcome"
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REPORT_S)) as http,
+                http.post(url, json={"token": order.token, "outcome": outcome}, headers=headers) as r,
+            ):
+                if r.status != 200:
+                    log.warning("phone call %s: the server refused its outcome (%d)", ref, r.status)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("phone call %s: outcome not reported (%s)", ref, type(exc).__name__)
+
     async def _resolve(self, pin: str) -> tuple[str, str] | None:
         headers = {"Authorization": f"Bearer {self.config.gateway_key}"}
         async with (
@@ -797,7 +815,11 @@ async def control_endpoint(gateway: PhoneGateway, host: str, port: int) -> web.A
             log.info("phone call %s refused: not a phone number", ref)
             return web.json_response({"error": "not a phone number"}, status=400)
         log.info("phone call %s: placing", ref)
-        return web.json_response({"outcome": await gateway.dial(order)})
+        outcome = await gateway.dial(order)
+        # Said twice: in this answer, and to the server (whichever node takes it), so
+        # the outcome is logged when the node that asked restarted while it rang.
+        await gateway.report(ref, order, outcome)
+        return web.json_response({"outcome": outcome})
 
     app = web.Application()
     app.router.add_post("/calls", calls)

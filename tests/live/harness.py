@@ -173,8 +173,8 @@ async def guest(server: Server, token: str) -> LiveClient:
 
 
 async def start_server(tmp_path: Path, scripts: Any = None, **config: Any) -> Server:
-    """Run create_app on a free loopback port."""
-    port = free_port()
+    """Run create_app on a free loopback port (or ``port``: a restart where it ran)."""
+    port = config.pop("port", 0) or free_port()
     config.setdefault("sfu", False)
     cfg = Config(
         port=port,

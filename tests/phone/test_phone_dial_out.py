@@ -14,7 +14,9 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
 from imr_live.phone.gateway import PhoneGateway
@@ -166,6 +168,90 @@ async def test_a_call_nobody_picks_up_is_cancelled_and_logged_as_not_answered(
             _, err = await asyncio.wait_for(sipp.communicate(), 60)
             # SIPp got the CANCEL, and the ACK of its 487: the phone stops ringing.
             assert sipp.returncode == 0, err.decode()
+        await leader.close()
+    finally:
+        await server.stop()
+
+
+async def test_a_call_ringing_while_the_server_restarts_still_gets_its_outcome_logged(
+    tmp_path: Path,
+) -> None:
+    """The node that placed the call stops while the phone rings (a deploy, a crash of
+    the web process): the gateway's own report reaches the node that took over."""
+    control = free_port()
+    settings: dict[str, Any] = {
+        "sfu": True,
+        "phone_gateway_key": KEY,
+        "phone_gateway_url": f"http://127.0.0.1:{control}",
+    }
+    server = await start_server(tmp_path, **settings)
+    again: Server | None = None
+    try:
+        dana = await server.staff("dana")
+        leader, sid, (pat,) = await session_with_phone_pins(server, [(PIN, "Pat")], dana)
+        async with (
+            gateway_for(server, control_port=control, ring_s=4.0) as (gateway, _),
+            callee(gateway, "callee_never_picks_up.xml") as (_phone, sipp),
+        ):
+            status, body = await dana.api(
+                "POST", f"/api/sessions/{sid}/invites/{pat}/phone/call", json={"number": DIGITS}
+            )
+            assert status == 200
+            await leader.wait_event("phone.call_placed", participant=pat)
+            await server.stop()  # while the phone rings
+            again = await start_server(tmp_path, port=int(server.url.rsplit(":", 1)[1]), **settings)
+            http = aiohttp.ClientSession(
+                base_url=again.url, headers={"Authorization": f"Bearer {dana.token}"}
+            )
+            again.opened.append(http)
+            outcomes: list[dict[str, Any]] = []
+            for _ in range(300):
+                async with http.get(f"/api/sessions/{sid}/log") as resp:
+                    events = (await resp.json())["events"]
+                outcomes = [e["data"] for e in events if e["kind"] == "phone.call_outcome"]
+                if outcomes:
+                    break
+                await asyncio.sleep(0.1)
+            assert outcomes == [{"participant": pat, "call": body["call"], "outcome": "no_answer"}]
+            _, err = await asyncio.wait_for(sipp.communicate(), 60)
+            assert sipp.returncode == 0, err.decode()
+    finally:
+        await (again or server).stop()
+
+
+async def test_the_gateway_alone_may_report_an_outcome_and_only_for_a_call_placed(
+    tmp_path: Path,
+) -> None:
+    server, _control = await server_with_gateway_url(tmp_path)
+    try:
+        dana = await server.staff("dana")
+        leader, sid, (pat,) = await session_with_phone_pins(server, [(PIN, "Pat")], dana)
+        token = server.services.links.token_for(pat)
+        report = {"token": token, "outcome": "answered"}
+        gateway = {"Authorization": f"Bearer {KEY}"}
+        # Staff are not the gateway; a call never placed is not logged.
+        status, body = await dana.api("POST", "/api/phone/calls/abc123/outcome", json=report)
+        assert status == 401
+        status, body = await dana.api(
+            "POST", "/api/phone/calls/abc123/outcome", json=report, headers=gateway
+        )
+        assert status == 404 and body["error"]["code"] == "not_found"
+        status, body = await dana.api(
+            "POST",
+            "/api/phone/calls/abc123/outcome",
+            json={"token": token[:-2] + "xx", "outcome": "answered"},
+            headers=gateway,
+        )
+        assert status == 401
+        status, body = await dana.api(
+            "POST",
+            "/api/phone/calls/abc123/outcome",
+            json={"token": token, "outcome": "maybe"},
+            headers=gateway,
+        )
+        assert status == 400
+        status, log = await dana.api("GET", f"/api/sessions/{sid}/log")
+        assert not [e for e in log["events"] if e["kind"] == "phone.call_outcome"]
         await leader.close()
     finally:
         await server.stop()
