@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from imr_live.domain.roles import StaffRole
 from imr_live.phone.gateway import PhoneGateway
 from tests.conftest import free_port
 from tests.live.harness import Server, start_server
@@ -126,19 +127,26 @@ async def test_a_lead_calls_a_clients_phone_who_joins_and_talks_with_the_room(
         await server.stop()
 
 
-async def test_a_busy_line_is_logged_as_busy(tmp_path: Path) -> None:
+@pytest.mark.parametrize("caller_role", ["leader", "co-leader"])
+async def test_a_busy_line_is_logged_as_busy(tmp_path: Path, caller_role: str) -> None:
     server, control = await server_with_gateway_url(tmp_path)
     try:
         dana = await server.staff("dana")
-        leader, sid, (pat,) = await session_with_phone_pins(server, [(PIN, "Pat")], dana)
+        sam = await server.staff("sam", StaffRole.CO_LEADER)
+        leader, sid, (pat,) = await session_with_phone_pins(
+            server, [(PIN, "Pat")], dana, co_leader_ids=[sam.id]
+        )
+        lead = dana if caller_role == "leader" else sam
         async with (
             gateway_for(server, control_port=control) as (gateway, _),
             callee(gateway, "callee_busy.xml") as (_phone, sipp),
         ):
-            status, _body = await dana.api(
+            status, _body = await lead.api(
                 "POST", f"/api/sessions/{sid}/invites/{pat}/phone/call", json={"number": DIGITS}
             )
             assert status == 200
+            placed = await leader.wait_event("phone.call_placed", participant=pat)
+            assert placed["actor"] == lead.id
             outcome = await leader.wait_event("phone.call_outcome", participant=pat)
             assert outcome["data"]["outcome"] == "busy"
             _, err = await asyncio.wait_for(sipp.communicate(), 60)

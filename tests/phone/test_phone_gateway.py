@@ -204,11 +204,11 @@ async def session_with_phone_pin(server: Server) -> tuple[LiveClient, str, str]:
 
 
 async def session_with_phone_pins(
-    server: Server, pins: list[tuple[str, str]], clinician: Staff | None = None
+    server: Server, pins: list[tuple[str, str]], clinician: Staff | None = None, **session: Any
 ) -> tuple[LiveClient, str, list[str]]:
     """dana leads a session; one client link per (PIN, name). Returns leader, session, ids."""
     clinician = clinician or await server.staff("dana")
-    sid = (await clinician.create_session(script_ref="recovery-strategies/1"))["id"]
+    sid = (await clinician.create_session(script_ref="recovery-strategies/1", **session))["id"]
     leader = await clinician.connect(sid)
     await leader.ok("join")
     pids = []
