@@ -631,7 +631,9 @@ class PhoneGateway:
         try:
             async with (
                 aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REPORT_S)) as http,
-                http.post(url, json={"token": order.token, "outcome": outcome}, headers=headers) as r,
+                http.post(
+                    url, json={"token": order.token, "outcome": outcome}, headers=headers
+                ) as r,
             ):
                 if r.status != 200:
                     log.warning("phone call %s: the server refused its outcome (%d)", ref, r.status)
