@@ -14,6 +14,10 @@ recovery, management and substance use, each the mean (and sum) of its
 answered items. The item grouping is the one commonly reported for the
 instrument; we could not check it against the papers on this machine, so a
 program's clinical reviewer should confirm it (it is one table to change).
+Another factor analysis (Hasson-Ohayon et al., 2008, Psychiatry Research
+160:228-235) names three other factors: coping with illness outcome,
+knowledge and goals, and effective medication use with reduced alcohol and
+drug use; which items load on each was not available here either.
 """
 
 from __future__ import annotations
