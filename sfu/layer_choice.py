@@ -31,6 +31,8 @@ class LegReport:
     sound_loss: float = 0.0
     """The worst loss on the sound this subscriber receives (0..1): video that crowds the
     sound out on a shared link is too much video, whatever its own loss says."""
+    sent_bps: float | None = None
+    """What the SFU sent this leg over the last second (None: not measured yet)."""
 
 
 HEAVY_LOSS = 0.1
@@ -78,9 +80,13 @@ class LayerChooser:
     def __init__(self, *, up_hold_s: float, max_hold_s: float) -> None:
         self._up_hold_s = up_hold_s
         self._max_hold_s = max_hold_s
-        self._hold_s = up_hold_s
+        self._holds: dict[int, float] = {}
+        """The calm spell a step up into each layer waits for (``up_hold_s`` unless a step
+        into that layer failed lately): a link that could not carry the middle layer
+        does not make the step from it to the top, once it carries it, wait longer too
+        (2 Mbit/s -> 250 kbit/s -> back: the top came 7 s after the middle, 11-15 s in all)."""
         self._calm_since: float | None = None
-        self._probe: tuple[int, float] | None = None  # (layer probed from, when)
+        self._probe: tuple[int, int, float] | None = None  # (layer left, layer probed, when)
         self._probe_window_s = 2 * up_hold_s + SOUND_REPORT_S
         """How long congestion on a new layer is still the step up's failure (back to the
         layer it left, the next wait doubled): its own window plus a report on the sound
@@ -126,18 +132,26 @@ class LayerChooser:
         # A step up is held to a stricter test while it is new: some loss, or an
         # estimate sinking under the new layer's rate, means the link does not carry
         # it (a shaper queues and drops only a few per cent; CPU stalls are brief).
-        probing = self._probe is not None and now - self._probe[1] < 2 * self._up_hold_s
+        probing = self._probe is not None and now - self._probe[2] < 2 * self._up_hold_s
         if probing and not congested:
             congested = report.loss > PROBE_LOSS or sound_hurt or (falling and short and lossy)
         if congested or current not in allowed or current > cap:
             self._calm_since = None
             self._overused = 0
             left = None
-            if self._probe is not None and now - self._probe[1] < self._probe_window_s:
-                self._hold_s = min(self._hold_s * 2, self._max_hold_s)  # the probe failed
+            if self._probe is not None and now - self._probe[2] < self._probe_window_s:
+                self._failed(self._probe[1])
                 left = self._probe[0]
             self._probe = None
             budget = report.estimate_bps
+            if report.loss > HEAVY_LOSS and report.sent_bps:
+                # A link that loses this much carries about what arrived of what was
+                # sent; a delay-based estimate comes down to it only over seconds
+                # (Chromium 0.7 s after a drop from 2 Mbit/s to 250 kbit/s: 352 kbit/s
+                # with 80 % lost, so the leg stepped to 300k first and reached the
+                # 100k layer 2 s later). Random loss on a fast link leaves this high.
+                delivered = int(report.sent_bps * (1 - report.loss))
+                budget = delivered if budget is None else min(budget, delivered)
             if left is not None and left < current and left in allowed:
                 # The layer the probe left was calm for a whole hold: back there, not
                 # down to whatever 0.9 of a trailing estimate fits (Chromium's sits near
@@ -155,26 +169,31 @@ class LayerChooser:
         if not higher or report.loss > CALM_LOSS:
             self._calm_since = None
             return current
-        if self._probe is not None and now - self._probe[1] >= self._probe_window_s:
+        if self._probe is not None and now - self._probe[2] >= self._probe_window_s:
+            self._holds.pop(self._probe[1], None)  # the last step up held: be quick again
             self._probe = None
-            self._hold_s = self._up_hold_s  # the last step up held: be quick again
         if self._calm_since is None:
             self._calm_since = now
             return current
-        if now - self._calm_since < self._hold_s:
+        step = min(higher)  # one at a time: aiortc's REMB estimate can overshoot the link
+        if now - self._calm_since < self._holds.get(step, self._up_hold_s):
             return current
         self._calm_since = None
-        self._probe = (current, now)
-        # One step at a time: aiortc's REMB estimate can overshoot the link by far.
-        return min(higher)
+        self._probe = (current, step, now)
+        return step
+
+    def _failed(self, layer: int) -> None:
+        """A step up into ``layer`` failed: the next one into it waits twice as long."""
+        held = self._holds.get(layer, self._up_hold_s)
+        self._holds[layer] = min(held * 2, self._max_hold_s)
 
     def back_off(self, now: float) -> None:
         """The leg was moved to its lowest layer from outside (the whole link is short):
         a step up in progress failed, and calm starts counting again."""
         self._calm_since = None
         self._overused = 0
-        if self._probe is not None and now - self._probe[1] < self._probe_window_s:
-            self._hold_s = min(self._hold_s * 2, self._max_hold_s)
+        if self._probe is not None and now - self._probe[2] < self._probe_window_s:
+            self._failed(self._probe[1])
         self._probe = None
 
 

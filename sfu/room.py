@@ -626,6 +626,7 @@ class Room:
                 layer_heights=tuple(forwarder.layer_heights),
                 tile_height=participant.tile_heights.get(forwarder.publisher_id),
                 sound_loss=participant.sound_loss(stepped_at),
+                sent_bps=leg.send_bps or None,
             )
             chooser = participant.layer_choosers.get(track_id)
             if chooser is None:

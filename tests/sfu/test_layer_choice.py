@@ -23,9 +23,16 @@ RATES = (100_000.0, 300_000.0, 800_000.0)
 HEIGHTS: tuple[int | None, ...] = (90, 180, 360)
 
 
-def report(estimate: int | None, loss: float = 0.0, tile: int | None = None) -> LegReport:
+def report(
+    estimate: int | None, loss: float = 0.0, tile: int | None = None, sent: float | None = None
+) -> LegReport:
     return LegReport(
-        estimate_bps=estimate, loss=loss, layer_bps=RATES, layer_heights=HEIGHTS, tile_height=tile
+        estimate_bps=estimate,
+        loss=loss,
+        layer_bps=RATES,
+        layer_heights=HEIGHTS,
+        tile_height=tile,
+        sent_bps=sent,
     )
 
 
@@ -46,6 +53,21 @@ def test_heavy_loss_moves_down_at_once_and_a_calm_link_moves_up_after_the_hold()
     assert chooser.choose(0, report(400_000), 5.5) == 1, "calm for 3 s: one step up"
 
 
+def test_a_link_that_loses_most_of_the_top_layer_goes_to_what_it_delivered_in_one_step() -> None:
+    """Chromium 0.7 s after its link fell from 2 Mbit/s to 250 kbit/s: its estimate still
+    352 kbit/s, 80 % of the top layer lost. What arrived (about 170 kbit/s) carries only
+    the lowest layer; the estimate alone took the leg to the middle one, and the lowest
+    only a report (2 s) later."""
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    assert chooser.choose(2, report(2_000_000, sent=850_000), 0) == 2
+    assert chooser.choose(2, report(352_000, loss=0.8, sent=850_000), 1) == 0
+
+
+def test_random_loss_on_a_fast_link_still_steps_down_one_layer_at_a_time() -> None:
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    assert chooser.choose(2, report(2_000_000, loss=0.12, sent=850_000), 0) == 1
+
+
 def test_a_failed_step_up_doubles_the_wait_before_the_next() -> None:
     chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
     chooser.choose(0, report(150_000), 0)
@@ -54,6 +76,20 @@ def test_a_failed_step_up_doubles_the_wait_before_the_next() -> None:
     chooser.choose(0, report(150_000), 5)
     assert chooser.choose(0, report(150_000), 8.5) == 0, "3 s is not enough any more"
     assert chooser.choose(0, report(150_000), 11.5) == 1
+
+
+def test_a_failed_step_into_the_middle_layer_does_not_slow_the_next_step_to_the_top() -> None:
+    """The link fell to 250 kbit/s (a step up to the middle layer failed), then came back:
+    the top layer used to wait the middle one's doubled hold too (7 s, 11-15 s in all)."""
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    chooser.choose(0, report(1_000_000), 0)
+    assert chooser.choose(0, report(1_000_000), 3.1) == 1
+    assert chooser.choose(1, report(150_000, loss=0.4), 4) == 0, "the middle layer did not fit"
+    chooser.choose(0, report(1_000_000), 5)
+    assert chooser.choose(0, report(1_000_000), 8.5) == 0, "the middle layer waits longer now"
+    assert chooser.choose(0, report(1_000_000), 11.5) == 1
+    chooser.choose(1, report(1_000_000), 12.5)
+    assert chooser.choose(1, report(1_000_000), 15.6) == 2, "the top layer never failed"
 
 
 def test_a_step_up_the_link_cannot_carry_is_undone_without_heavy_loss() -> None:
