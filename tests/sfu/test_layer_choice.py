@@ -63,9 +63,15 @@ def test_a_link_that_loses_most_of_the_top_layer_goes_to_what_it_delivered_in_on
     assert chooser.choose(2, report(352_000, loss=0.8, sent=850_000), 1) == 0
 
 
-def test_random_loss_on_a_fast_link_still_steps_down_one_layer_at_a_time() -> None:
+def test_random_loss_on_a_fast_link_keeps_the_layer_and_heavier_loss_steps_down_one() -> None:
+    """Chromium at 2 Mbit/s with 10 % random loss: its estimate stays high, the figure
+    swings around 10 %; it used to step down at each figure over 10 % (to 160x90)."""
     chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
-    assert chooser.choose(2, report(2_000_000, loss=0.12, sent=850_000), 0) == 1
+    for t in range(5):
+        assert chooser.choose(2, report(1_100_000, loss=0.14, sent=850_000), t) == 2
+    assert chooser.choose(2, report(1_100_000, loss=0.25, sent=850_000), 6) == 1
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    assert chooser.choose(2, report(600_000, loss=0.14, sent=850_000), 0) == 1, "estimate short"
 
 
 def test_a_failed_step_up_doubles_the_wait_before_the_next() -> None:
