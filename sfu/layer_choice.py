@@ -6,12 +6,13 @@ SFU stamps abs-send-time on every video packet) and the loss in its receiver
 reports. A delay-based REMB estimate cannot rise far above what the leg
 already receives, so a calm leg is moved up one layer at a time to probe;
 a probe that brings loss or a falling estimate is undone at once and the
-next one waits twice as long.
+next step into that layer waits twice as long.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,17 @@ def tile_cap(layer_heights: tuple[int | None, ...], tile_height: int | None) -> 
     return top
 
 
+class Probe(NamedTuple):
+    """A step up still on trial."""
+
+    left: int
+    """The layer the leg stepped up from (where a failed step goes back to)."""
+    layer: int
+    """The layer it stepped up into."""
+    at: float
+    """When (monotonic seconds)."""
+
+
 class LayerChooser:
     """One leg's layer: down at once when the link says so, up one step after a calm spell."""
 
@@ -91,7 +103,7 @@ class LayerChooser:
         does not make the step from it to the top, once it carries it, wait longer too
         (2 Mbit/s -> 250 kbit/s -> back: the top came 7 s after the middle, 11-15 s in all)."""
         self._calm_since: float | None = None
-        self._probe: tuple[int, int, float] | None = None  # (layer left, layer probed, when)
+        self._probe: Probe | None = None
         self._probe_window_s = 2 * up_hold_s + SOUND_REPORT_S
         """How long congestion on a new layer is still the step up's failure (back to the
         layer it left, the next wait doubled): its own window plus a report on the sound
@@ -143,16 +155,16 @@ class LayerChooser:
         # A step up is held to a stricter test while it is new: some loss, or an
         # estimate sinking under the new layer's rate, means the link does not carry
         # it (a shaper queues and drops only a few per cent; CPU stalls are brief).
-        probing = self._probe is not None and now - self._probe[2] < 2 * self._up_hold_s
+        probing = self._probe is not None and now - self._probe.at < 2 * self._up_hold_s
         if probing and not congested:
             congested = report.loss > PROBE_LOSS or sound_hurt or (falling and short and lossy)
         if congested or current not in allowed or current > cap:
             self._calm_since = None
             self._overused = 0
             left = None
-            if self._probe is not None and now - self._probe[2] < self._probe_window_s:
-                self._failed(self._probe[1])
-                left = self._probe[0]
+            if self._probe is not None and now - self._probe.at < self._probe_window_s:
+                self._failed(self._probe.layer)
+                left = self._probe.left
             self._probe = None
             budget = report.estimate_bps
             if report.loss > HEAVY_LOSS and report.sent_bps:
@@ -180,8 +192,8 @@ class LayerChooser:
         if not higher or report.loss > CALM_LOSS:
             self._calm_since = None
             return current
-        if self._probe is not None and now - self._probe[2] >= self._probe_window_s:
-            self._holds.pop(self._probe[1], None)  # the last step up held: be quick again
+        if self._probe is not None and now - self._probe.at >= self._probe_window_s:
+            self._holds.pop(self._probe.layer, None)  # the last step up held: be quick again
             self._probe = None
         if self._calm_since is None:
             self._calm_since = now
@@ -190,7 +202,7 @@ class LayerChooser:
         if now - self._calm_since < self._holds.get(step, self._up_hold_s):
             return current
         self._calm_since = None
-        self._probe = (current, step, now)
+        self._probe = Probe(current, step, now)
         return step
 
     def _failed(self, layer: int) -> None:
@@ -203,8 +215,8 @@ class LayerChooser:
         a step up in progress failed, and calm starts counting again."""
         self._calm_since = None
         self._overused = 0
-        if self._probe is not None and now - self._probe[2] < self._probe_window_s:
-            self._failed(self._probe[1])
+        if self._probe is not None and now - self._probe.at < self._probe_window_s:
+            self._failed(self._probe.layer)
         self._probe = None
 
 
