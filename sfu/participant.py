@@ -17,6 +17,7 @@ from aiortc import (
 )
 
 from sfu.aiortc_internals.ice import close_ice_sockets
+from sfu.aiortc_internals.peer_connection import connect_tasks
 from sfu.config import SfuConfig
 from sfu.downtrack import DownTrack, ParkedTrack
 from sfu.errors import BadSdp, NegotiationTimeout
@@ -69,12 +70,23 @@ async def gather_within(
 
 
 async def close_pc(pc: RTCPeerConnection, limit_s: float, who: str) -> None:
-    """Close a peer connection, bounded in time."""
+    """Close a peer connection, bounded in time, and the task still connecting it.
+
+    The connect task goes first: left running, a handshake that ends just after the
+    close starts the connection's senders and receivers anyway, and they (with the
+    connection and its participant) are never freed (`connect_tasks`).
+    """
     try:
-        await asyncio.wait_for(pc.close(), limit_s)
+        await asyncio.wait_for(_close(pc), limit_s)
     except TimeoutError:
         closed = close_ice_sockets(pc)
         logger.warning("closing %s's peer connection timed out (%d sockets closed)", who, closed)
+
+
+async def _close(pc: RTCPeerConnection) -> None:
+    for task in connect_tasks(pc):
+        await stop_task(task)
+    await pc.close()
 
 
 class Participant:

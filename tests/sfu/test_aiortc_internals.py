@@ -38,6 +38,8 @@ CLASS_MEMBERS: dict[type, tuple[str, ...]] = {
         "_RTCRtpReceiver__stop_decoder",
     ),
     RTCRtpSender: ("_handle_rtcp_packet",),
+    # Its connect task, which close() leaves running, is found by its coroutine.
+    RTCPeerConnection: ("_RTCPeerConnection__connect",),
     # The native ingress reader takes over a socket from asyncio's own reader.
     asyncio.selector_events.BaseSelectorEventLoop: ("_add_reader", "_remove_reader"),
 }
