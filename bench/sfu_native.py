@@ -18,6 +18,13 @@ Printed: per K and path the median over reps of µs per forwarded packet
 each rep, so machine load hits both alike. Ingress (SRTP unprotect, parse,
 receiver statistics) is not in this figure: see the anchor-bench run.
 
+  .venv/bin/python bench/sfu_native.py --simulcast   # three layers, legs spread over them
+
+With ``--simulcast`` the publisher sends three VP8 layers (packets interleaved,
+each layer its own SSRC, sequence numbers and keyframes) and leg i forwards
+layer i % 3, as in a group where tiles differ: each packet goes to a third of
+the legs, and every leg is visited (`fan_out(packet, legs, layer)`).
+
   .venv/bin/python bench/sfu_native.py --callgrind   # instruction counts, ~3 minutes
 
 runs the same fan-out under valgrind's callgrind without peer connections
@@ -89,7 +96,7 @@ class Leg:
         self.native_sink: Any = None
 
 
-async def connect_leg() -> Leg:
+async def connect_leg(layers: int = 1, layer: int = 0) -> Leg:
     sfu_pc, client = pc(), pc()
     transceiver = sfu_pc.addTransceiver(ParkedTrack("video"), direction="sendonly")
     await sfu_pc.setLocalDescription(await sfu_pc.createOffer())
@@ -105,7 +112,9 @@ async def connect_leg() -> Leg:
         is_keyframe=keyframe_detector("video/vp8"),
         request_keyframe=lambda *layer: None,
         history_size=512,
+        layers=layers,
     )
+    leg.select_layer(layer)
     leg.activate()
     for _ in range(400):
         if isinstance(leg._sink, DatagramSink) and leg._sink.ready():
@@ -142,19 +151,45 @@ class Stream:
         return packet
 
 
+class SimulcastStream:
+    """Three synthetic VP8 layers, packets interleaved: each its own SSRC, numbering and
+    keyframes (the first packet of each is one)."""
+
+    LAYERS = 3
+
+    def __init__(self) -> None:
+        self.layers = [Stream() for _ in range(self.LAYERS)]
+        for i, layer in enumerate(self.layers):
+            layer.seq = 1000 + 20_000 * i
+        self.n = 0
+
+    def next(self) -> tuple[RtpPacket, int]:
+        layer = self.n % self.LAYERS
+        self.n += 1
+        packet = self.layers[layer].next()
+        packet.ssrc = 5000 + layer
+        return packet, layer
+
+
 async def run_batch(
-    path: str, legs: list[Leg], stream: Stream, batch: int
+    path: str, legs: list[Leg], stream: Stream | SimulcastStream, batch: int
 ) -> tuple[float, float, int]:
     """Forward `batch` packets to `legs` on `path`; (CPU s, wall s, packets sent)."""
     for item in legs:
         item.leg._sink = item.native_sink if path == "native" else item.python_sink
     fan_out = native.native_fan_out if path == "native" else native.python_fan_out
     downtracks = tuple(item.leg for item in legs)
-    packets = [stream.next() for _ in range(batch)]
     sent0 = sum(item.leg.packets_sent for item in legs)
-    cpu0, wall0 = time.thread_time(), time.perf_counter()
-    for packet in packets:
-        fan_out(packet, downtracks)
+    if isinstance(stream, SimulcastStream):
+        layered = [stream.next() for _ in range(batch)]
+        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        for packet, layer in layered:
+            fan_out(packet, downtracks, layer)
+    else:
+        packets = [stream.next() for _ in range(batch)]
+        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        for packet in packets:
+            fan_out(packet, downtracks)
     cpu, wall = time.thread_time() - cpu0, time.perf_counter() - wall0
     sent = sum(item.leg.packets_sent for item in legs) - sent0
     await asyncio.sleep(0.03)  # the subscribers drain their sockets
@@ -167,8 +202,9 @@ async def main_async(args: argparse.Namespace) -> None:
         print("native extension not built: python path only")
     kmax = max(args.k)
     print(f"connecting {kmax} subscribers ...", flush=True)
-    legs = [await connect_leg() for _ in range(kmax)]
-    stream = Stream()
+    layers = SimulcastStream.LAYERS if args.simulcast else 1
+    legs = [await connect_leg(layers, i % layers) for i in range(kmax)]
+    stream: Stream | SimulcastStream = SimulcastStream() if args.simulcast else Stream()
     # Start every leg on a keyframe, on each path's sink (both sessions see the start).
     for path in paths:
         await run_batch(path, legs, stream, 240)
@@ -178,15 +214,20 @@ async def main_async(args: argparse.Namespace) -> None:
             order = paths if _rep % 2 == 0 else paths[::-1]
             for path in order:
                 cpu, wall, sent = await run_batch(path, legs[:k], stream, args.batch)
-                if sent != k * args.batch:
-                    raise RuntimeError(f"{path} K={k}: sent {sent} of {k * args.batch}")
+                # Simulcast: each packet to the legs on its layer (leg i on layer i % 3).
+                expected = sum(
+                    sum(1 for i in range(k) if i % layers == n % layers) for n in range(args.batch)
+                )
+                if sent != expected:
+                    raise RuntimeError(f"{path} K={k}: sent {sent} of {expected}")
                 results.setdefault((k, path), []).append((cpu / sent * 1e6, wall / sent * 1e6))
     await asyncio.sleep(0.5)
     total_sent = sum(item.leg.packets_sent for item in legs)
     delivered = sum(RECEIVED.values())
     print(
         f"\nfan-out cost, µs per forwarded packet (median of {args.reps} reps, "
-        f"{args.batch} packets of 1,2xx bytes per batch)"
+        f"{args.batch} packets of 1,2xx bytes per batch"
+        + (", three simulcast layers, leg i on layer i % 3)" if args.simulcast else ")")
     )
     print(
         f"{'K':>3} {'python cpu':>11} {'native cpu':>11} {'ratio':>6}   {'python wall':>11} "
@@ -357,6 +398,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--callgrind", action="store_true", help="instruction counts")
+    parser.add_argument("--simulcast", action="store_true", help="three layers, leg i on i % 3")
     parser.add_argument("--in-callgrind", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.callgrind:

@@ -181,11 +181,11 @@ class Forwarder:
             self._on_audio_level(self.publisher_id, packet.extensions.audio_level[1])
         if self.self_muted or self.server_muted:
             return
+        # The per-leg loop, C or Python (sfu/native); each simulcast leg takes only its layer.
         if self._layer_of:
-            # Simulcast legs choose among layers: the Python path (the C one knows no layers).
-            native.python_fan_out(packet, self._leg_list, layer)
+            native.fan_out(packet, self._leg_list, layer)
         else:
-            native.fan_out(packet, self._leg_list)  # the per-leg loop: C or Python (sfu/native)
+            native.fan_out(packet, self._leg_list)
 
     def sample_layers(self, now: float) -> None:
         """Update `layer_bps` from the bytes each layer brought since the last call."""

@@ -1,11 +1,15 @@
 """The egress fan-out: native (C, `_fanout.c`) when built, pure Python otherwise.
 
-`fan_out(packet, legs)` is the one seam in the hot path: `Forwarder.on_packet`
-calls it with each ingress packet and its legs. The Python version calls
-`DownTrack.write` per leg. The native version does the same rewrite, history
-and sender-report bookkeeping in C for every leg that has started, SRTP-protects
-with a native libsrtp session and sends with `sendmmsg`; a leg that has not
-started (waiting for its keyframe) still goes through `DownTrack.write`.
+`fan_out(packet, legs[, layer])` is the one seam in the hot path:
+`Forwarder.on_packet` calls it with each ingress packet and its legs (with the
+packet's simulcast layer when the publisher sends layers). The Python version
+calls `DownTrack.write` per leg. The native version does the same rewrite,
+history and sender-report bookkeeping in C for every leg that has started on
+that layer, SRTP-protects with a native libsrtp session and sends with
+`sendmmsg`; a leg that has not started (waiting for its keyframe) or is
+switching layers (waiting for the new layer's keyframe) still goes through
+`DownTrack.write`, so the Python code alone decides when a leg starts or
+switches.
 
 On the native path each leg's `_sink` is a native `Sink`: the leg's outbound
 RTP (forwarded packets and NACK answers alike) is protected only by the native
@@ -22,8 +26,8 @@ from __future__ import annotations
 import logging
 import os
 import weakref
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sfu.aiortc_internals import ingress, rtp_sender, srtp
 from sfu.aiortc_internals.dtls_transport import DatagramSink
@@ -34,7 +38,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FanOut = Callable[["RtpPacket", Sequence["DownTrack"]], Any]
+
+class FanOut(Protocol):
+    """The per-leg loop's shape (``layer``: a simulcast layer's packet; None: no simulcast)."""
+
+    def __call__(
+        self, packet: RtpPacket, legs: Sequence[DownTrack], layer: int | None = None
+    ) -> Any: ...
+
 
 try:
     from sfu.native import _fanout
@@ -45,11 +56,11 @@ AVAILABLE = _fanout is not None
 """Whether the extension was built and imports."""
 
 
-def python_fan_out(packet: RtpPacket, legs: Sequence[DownTrack], layer: int = 0) -> None:
+def python_fan_out(packet: RtpPacket, legs: Sequence[DownTrack], layer: int | None = None) -> None:
     """The pure-Python per-leg loop (``layer``: the simulcast layer the packet belongs to)."""
     for leg in legs:
         try:
-            leg.write(packet, layer)
+            leg.write(packet, layer or 0)
         except Exception:
             logger.exception(
                 "leg %s <- %s failed on %r", leg.subscriber_id, leg.publisher_id, packet
@@ -118,9 +129,17 @@ def adopt(leg: DownTrack) -> None:
     leg._sink = sink  # type: ignore[assignment]  # same ready()/send(data) shape
 
 
-def native_fan_out(packet: RtpPacket, legs: Sequence[DownTrack]) -> None:
-    """The C per-leg loop (see `_fanout.c`)."""
-    _fanout.fan_out(packet, legs)
+def native_fan_out(packet: RtpPacket, legs: Sequence[DownTrack], layer: int | None = None) -> None:
+    """The C per-leg loop (see `_fanout.c`); ``layer``: the simulcast layer of the packet.
+
+    A simulcast leg forwarding ``layer`` is written in C like any other; a leg
+    waiting to switch to it goes through ``DownTrack.write`` (which decides on
+    the keyframe and carries the numbering over); the rest skip the packet.
+    """
+    if layer is None:
+        _fanout.fan_out(packet, legs)
+    else:
+        _fanout.fan_out(packet, legs, layer)
 
 
 if AVAILABLE:

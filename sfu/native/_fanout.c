@@ -23,7 +23,12 @@
  *                          send(data) like sfu.aiortc_internals' DatagramSink.
  * Functions:
  *   configure(adopt, on_error)   hooks called from fan_out (see __init__.py)
- *   fan_out(packet, legs)        the per-leg loop
+ *   fan_out(packet, legs[, layer])
+ *                                the per-leg loop; with `layer` (a simulcast
+ *                                layer's packet) only legs forwarding that layer
+ *                                take it natively, a leg switching to it (the
+ *                                keyframe test, the numbering carried over) goes
+ *                                through DownTrack.write, the others skip it
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -52,7 +57,7 @@ static PyObject *s_active, *s_paused, *s_started, *s_sink, *s_write, *s_first_in
     *s_seq_offset, *s_ts_offset, *s_last_out_seq, *s_pt, *s_leg_ssrc, *s_static_ext, *s_abs_id,
     *s_ext_prefix, *s_ext_suffix, *s_level_id, *s_mid_element, *s_history, *s_mask,
     *s_packets_sent, *s_octets_sent, *s_sent_ntp, *s_resends, *s_last_out_ts, *s_last_sent_ntp, *s_sequence_number, *s_timestamp, *s_marker, *s_payload,
-    *s_padding_size, *s_extensions, *s_audio_level, *s_fileno;
+    *s_padding_size, *s_extensions, *s_audio_level, *s_fileno, *s_layer, *s_target_layer;
 
 /* ------------------------------------------------------------------ Session */
 
@@ -766,14 +771,44 @@ report_error(PyObject *leg, PyObject *packet)
     Py_XDECREF(tb);
 }
 
-/* The slow path: DownTrack.write in Python. */
+/* The slow path: DownTrack.write(packet[, layer]) in Python (layer NULL: not simulcast). */
 static void
-write_in_python(PyObject *leg, PyObject *packet)
+write_in_python(PyObject *leg, PyObject *packet, PyObject *layer)
 {
-    PyObject *r = PyObject_CallMethodOneArg(leg, s_write, packet);
+    PyObject *r;
+    if (layer == NULL) {
+        r = PyObject_CallMethodOneArg(leg, s_write, packet);
+    } else {
+        PyObject *call[3] = {leg, packet, layer};
+        r = PyObject_VectorcallMethod(s_write, call, 3, NULL);
+    }
     if (r == NULL)
         report_error(leg, packet);
     Py_XDECREF(r);
+}
+
+/* Which way a simulcast layer's packet goes for a leg: 1 natively (the leg forwards that
+ * layer), 0 through DownTrack.write (the leg is switching to it), -1 nowhere, -2 error. */
+static int
+layer_route(PyObject *leg, long layer)
+{
+    PyObject *v = leg_get(leg, s_layer);
+    if (v == NULL)
+        return -2;
+    long current = PyLong_AsLong(v);
+    Py_DECREF(v);
+    if (current == -1 && PyErr_Occurred())
+        return -2;
+    if (current == layer)
+        return 1;
+    v = leg_get(leg, s_target_layer);
+    if (v == NULL)
+        return -2;
+    long target = PyLong_AsLong(v);
+    Py_DECREF(v);
+    if (target == -1 && PyErr_Occurred())
+        return -2;
+    return target == layer ? 0 : -1;
 }
 
 /* Builds the leg's extension block into ext (max 64 + 4 + 255*... bounded); returns its length or -1. */
@@ -1144,9 +1179,20 @@ flush(Outgoing *msgs, Py_ssize_t count)
 static PyObject *
 fan_out(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "fan_out(packet, legs)");
+    if (nargs != 2 && nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "fan_out(packet, legs[, layer])");
         return NULL;
+    }
+    PyObject *layer_obj = nargs == 3 ? args[2] : NULL;
+    long layer = 0;
+    if (layer_obj != NULL) {
+        if (!PyLong_Check(layer_obj)) {
+            PyErr_SetString(PyExc_TypeError, "fan_out: layer must be an int");
+            return NULL;
+        }
+        layer = PyLong_AsLong(layer_obj);
+        if (layer == -1 && PyErr_Occurred())
+            return NULL;
     }
     PyObject *packet = args[0];
     PyObject *legs = PySequence_Fast(args[1], "legs must be a sequence");
@@ -1188,6 +1234,17 @@ fan_out(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(leg);
             continue;
         }
+        if (layer_obj != NULL) {
+            int route = layer_route(leg, layer);
+            if (route != 1) {
+                if (route == 0)
+                    write_in_python(leg, packet, layer_obj);
+                else if (route == -2)
+                    report_error(leg, packet);
+                Py_DECREF(leg);
+                continue;
+            }
+        }
         PyObject *sink = leg_get(leg, s_sink);
         if (sink != NULL && !PyObject_TypeCheck(sink, &SinkType) && adopt_hook != NULL) {
             Py_DECREF(sink);
@@ -1209,7 +1266,7 @@ fan_out(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         }
         if (!started || !PyObject_TypeCheck(sink, &SinkType)) {
             Py_DECREF(sink);
-            write_in_python(leg, packet);
+            write_in_python(leg, packet, layer_obj);
             Py_DECREF(leg);
             continue;
         }
@@ -1425,7 +1482,8 @@ configure(PyObject *Py_UNUSED(module), PyObject *args)
 
 static PyMethodDef module_methods[] = {
     {"fan_out", (PyCFunction)(void (*)(void))fan_out, METH_FASTCALL,
-     "fan_out(packet, legs) -> packets queued natively: rewrite, protect and send every leg."},
+     "fan_out(packet, legs[, layer]) -> packets queued natively: rewrite, protect and send "
+     "every leg (of a simulcast layer: every leg forwarding it)."},
     {"configure", configure, METH_VARARGS, "configure(adopt, on_error): the Python hooks."},
     {"receive", (PyCFunction)(void (*)(void))receive, METH_FASTCALL,
      "receive(fd, session, host, port, max) -> [plaintext RTP bytes | (datagram, address)]."},
@@ -1457,6 +1515,8 @@ PyInit__fanout(void)
     INTERN(s_started, "_started");
     INTERN(s_sink, "_sink");
     INTERN(s_write, "write");
+    INTERN(s_layer, "layer");
+    INTERN(s_target_layer, "target_layer");
     INTERN(s_first_in_seq, "_first_in_seq");
     INTERN(s_seq_offset, "_seq_offset");
     INTERN(s_ts_offset, "_ts_offset");

@@ -122,7 +122,7 @@ async def pcs() -> AsyncIterator[list[RTCPeerConnection]]:
         await pc.close()
 
 
-async def make_leg(pcs: list[RTCPeerConnection], kind: str) -> DownTrack:
+async def make_leg(pcs: list[RTCPeerConnection], kind: str, layers: int = 1) -> DownTrack:
     pc = client_pc()
     pcs.append(pc)
     transceiver = pc.addTransceiver(ParkedTrack(kind), direction="sendonly")
@@ -134,6 +134,7 @@ async def make_leg(pcs: list[RTCPeerConnection], kind: str) -> DownTrack:
         is_keyframe=keyframe_detector("video/vp8") if kind == "video" else None,
         request_keyframe=lambda _layer: None,
         history_size=512,
+        layers=layers,
     )
     leg.activate()
     return leg
@@ -218,6 +219,74 @@ async def test_video_legs_send_the_same_bytes_on_both_paths(
         assert pair.wire.sent[before:] == first_sent
         assert again[before:] == first_sent
         assert pair.c.nacks_answered == pair.py.nacks_answered == len(lost)
+    finally:
+        pair.close()
+
+
+async def test_simulcast_legs_forward_their_layer_in_c_and_switch_like_python(
+    pcs: list[RTCPeerConnection], profile: int
+) -> None:
+    # Before, every simulcast leg (groups of 3 or more: IMR's usual case) took the
+    # Python path whole. Now a leg forwarding a packet's layer is written in C; a leg
+    # switching to that layer goes through DownTrack.write, which waits for the new
+    # layer's keyframe and carries the numbering over; the other legs skip the packet.
+    pair = Pair(
+        await make_leg(pcs, "video", layers=3), await make_leg(pcs, "video", layers=3), profile
+    )
+    for leg in (pair.py, pair.c):
+        leg._abs_id = None
+    in_python = 0
+    write = pair.c.write
+
+    def counted(packet: RtpPacket, layer: int = 0) -> None:
+        nonlocal in_python
+        in_python += 1
+        write(packet, layer)
+
+    pair.c.write = counted  # type: ignore[method-assign]  # what C hands to Python
+    seqs = [100, 30_000, 65_000]  # each layer its own sequence space and RTP clock
+    stamps = [1_000, 2_000_000, 4_000_000_000]
+    switches = {25: ("select", 0), 50: ("select", 1), 70: ("drop", 0), 90: ("select", 2)}
+    try:
+        for frame in range(120):
+            if frame in switches:
+                how, layer = switches[frame]
+                for leg in (pair.py, pair.c):
+                    leg.select_layer(layer) if how == "select" else leg.drop_to_layer(layer)
+            for layer in range(3):
+                stamps[layer] = (stamps[layer] + 3000) & 0xFFFFFFFF
+                # Keyframes every 10 frames, at a different frame on each layer.
+                key = frame % 10 == 3 * layer
+                for part in range(2 + layer):
+                    p = vp8(seqs[layer], stamps[layer], key=key, start=part == 0, size=200)
+                    p.ssrc = 1000 + layer
+                    p.marker = int(part == 1 + layer)
+                    seqs[layer] += 1
+                    native.python_fan_out(p, [pair.py], layer)
+                    native.native_fan_out(p, [pair.c], layer)
+            pair.drain()  # read as it comes: the socket's buffer holds about 200 of them
+
+        received = await _eventually_received(pair, len(pair.wire.sent))
+        assert len(received) == len(pair.wire.sent) > 150
+        # Three switches at a keyframe; the drop stops at once and starts afresh instead.
+        assert pair.c.layer_switches == pair.py.layer_switches == 3
+        assert (pair.c.layer, pair.c.packets_sent) == (pair.py.layer, pair.py.packets_sent)
+
+        def header(data: bytes | None) -> tuple[bytes, int, bytes] | None:
+            # The RTP time after a switch continues from the wall clock: equal to the tick.
+            if data is None:
+                return None
+            return data[:4], struct.unpack_from("!I", data, 4)[0], data[8:]
+
+        for ours, theirs in zip(pair.c._history, pair.py._history, strict=True):
+            a, b = header(ours), header(theirs)
+            if a is None or b is None:
+                assert a == b
+                continue
+            assert (a[0], a[2]) == (b[0], b[2])
+            assert abs(a[1] - b[1]) <= 90, "RTP time within a millisecond"
+        # Only the starts and switches went through Python: each keyframe waited for.
+        assert in_python < pair.c.packets_sent / 4, (in_python, pair.c.packets_sent)
     finally:
         pair.close()
 

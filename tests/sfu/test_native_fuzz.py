@@ -82,6 +82,8 @@ class FuzzLeg:
         self.packets_sent = 0
         self.octets_sent = 0
         self.written = 0
+        self.layer: Any = rng.randrange(3)  # simulcast: the layer forwarded, and the one wanted
+        self.target_layer: Any = rng.choice([self.layer, rng.randrange(3)])
 
     def write(self, packet: Any, layer: int = 0) -> None:
         self.written += 1
@@ -104,6 +106,8 @@ GARBAGE: list[Any] = [
     object(),
 ]
 ATTRS = [
+    "layer",
+    "target_layer",
     "_active",
     "paused",
     "_started",
@@ -284,12 +288,19 @@ def test_fuzz_fan_out(
         packet = random_packet(rng, garble=run % 3 == 0)
         table: Any = legs if rng.random() < 0.5 else tuple(legs)
         before = good.packets_sent
+        # Half the calls carry a simulcast layer (now and then not an int, or out of range).
+        layer: Any = rng.choice([0, 1, 2, 2, 7, -1, *GARBAGE]) if run % 2 else None
+        if isinstance(layer, int) and layer in (0, 1, 2):
+            good.layer = good.target_layer = layer
         try:
-            native._fanout.fan_out(packet, table)
+            if layer is None:
+                native._fanout.fan_out(packet, table)
+            else:
+                native._fanout.fan_out(packet, table, layer)
         except REFUSALS:
             continue  # a packet-level refusal: nothing was sent
         behind = (packet.sequence_number - good._first_in_seq) & 0xFFFF
-        if behind < 0x8000:
+        if behind < 0x8000 and (layer is None or good.layer == layer):
             assert good.packets_sent == before + 1, f"seed {SEED} run {run}"
             good_sent += 1
         if run % 50 == 0:
@@ -299,6 +310,8 @@ def test_fuzz_fan_out(
             native._fanout.fan_out(random_packet(rng, False), bad)
     with pytest.raises(TypeError):
         native._fanout.fan_out()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        native._fanout.fan_out(random_packet(rng, False), [], 1, 2)  # type: ignore[call-arg]
     drain(rx)
     assert good_sent > RUNS // 10, f"seed {SEED}: the good leg was starved"
     assert hooks, "no leg was ever refused: the garbling does not reach the checks"
