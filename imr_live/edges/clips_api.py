@@ -17,8 +17,8 @@ import logging
 from aiohttp import web
 
 from imr_live.edges.clip_library import ClipLibrary
-from imr_live.edges.http_api import services
-from imr_live.edges.pages_api import lead_in_session, session_for_leads
+from imr_live.edges.http_api import lead_in_session, services
+from imr_live.edges.pages_api import session_for_leads
 from imr_live.edges.uploads import UploadKind, read_upload
 from imr_live.errors import ImrError, Unavailable
 

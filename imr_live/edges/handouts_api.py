@@ -20,8 +20,8 @@ from aiohttp import web
 
 from imr_live.domain.handout_pages import render
 from imr_live.domain.handouts import Handout, Handouts, clean_title
-from imr_live.edges.http_api import current_account, services
-from imr_live.edges.pages_api import JOIN_TOKEN_HEADER, lead_in_session, session_for_leads
+from imr_live.edges.http_api import JOIN_TOKEN_HEADER, current_account, lead_in_session, services
+from imr_live.edges.pages_api import session_for_leads
 from imr_live.edges.uploads import UploadKind, read_upload
 from imr_live.errors import Forbidden, ImrError, NotFound
 

@@ -17,7 +17,7 @@ from imr_live.curriculum import Curriculum
 from imr_live.domain.accounts import Account
 from imr_live.domain.phone_calls import Outcome, PhoneCalls
 from imr_live.domain.phone_pins import PHONE_ROLES, PhonePins, dial_number
-from imr_live.domain.roles import LEADS, StaffRole
+from imr_live.domain.roles import LEADS, Role, StaffRole
 from imr_live.domain.sessions import Session, SessionStatus
 from imr_live.edges import addresses
 from imr_live.edges.keys import SERVICES
@@ -38,6 +38,9 @@ log = logging.getLogger("imr_live.http")
 routes = web.RouteTableDef()
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+JOIN_TOKEN_HEADER = "X-Join-Token"
+"""A join page's own token, sent in a header (never in a URL): the network check, and the
+leads' tools for a co-leader who came by link."""
 SOCKET_IO_PATH = "/socket.io/"
 """Engine.IO checks its own origins (``cors_origins``) and authenticates each socket once."""
 
@@ -159,6 +162,26 @@ async def session_for_staff(request: web.Request, *, lead: bool = False) -> tupl
     if role is None or (lead and role not in LEADS and account.role is not StaffRole.ADMIN):
         raise Forbidden("you have no access to this session")
     return account, session
+
+
+async def lead_in_session(request: web.Request) -> tuple[str, Session]:
+    """The lead asking and the session in the URL: a signed-in lead's account id, or the
+    invite id of a co-leader who came by link.
+
+    A join page sends its token in ``X-Join-Token``; the link must be valid, open this
+    session and carry the co-leader role (clients and others are refused).
+    """
+    token = request.headers.get(JOIN_TOKEN_HEADER)
+    if token is None:
+        account, session = await session_for_staff(request, lead=True)
+        return account.id, session
+    found = services(request)
+    session = await found.sessions.get(request.match_info["session_id"])
+    invite = await found.links.check(token[:200], session)
+    if invite.session_id != session.id or invite.role is not Role.CO_LEADER:
+        log.info("leads' request refused to invite %s (%s)", invite.id, invite.role.value)
+        raise Forbidden("only the session's leaders may do this")
+    return invite.id, session
 
 
 @routes.post("/api/login")
@@ -304,12 +327,22 @@ def guest_window(body: dict[str, Any]) -> tuple[int, int] | None:
 
 @routes.get("/api/sessions/{session_id}/invites")
 async def list_invites(request: web.Request) -> web.Response:
-    """Every invite of a session (without tokens), with the name its phone PIN joins as."""
-    _account, session = await session_for_staff(request, lead=True)
+    """Every invite of a session (without tokens), with the name its phone PIN joins as.
+
+    For the session's leads; a co-leader who came by link gets what the room's phone tool
+    needs (id, role, revoked, phone name), not the clinic's client numbers.
+    """
+    _lead, session = await lead_in_session(request)
     s = services(request)
     invites = await s.links.for_session(session.id)
     pins = PhonePins(s.db, s.links)
-    listed = [i.as_dict() | {"phone_name": await pins.phone_name(i.id)} for i in invites]
+    by_link = JOIN_TOKEN_HEADER in request.headers
+    listed = []
+    for invite in invites:
+        shown = invite.as_dict()
+        if by_link:
+            shown = {k: shown[k] for k in ("id", "role", "revoked")}
+        listed.append(shown | {"phone_name": await pins.phone_name(invite.id)})
     return web.json_response({"invites": listed})
 
 
@@ -427,13 +460,14 @@ async def stop_dialling(app: web.Application) -> None:
 
 @routes.post("/api/sessions/{session_id}/invites/{invite_id}/phone/call")
 async def call_phone(request: web.Request) -> web.Response:
-    """A lead has the phone gateway call this link's person (leads of a live session only).
+    """A lead has the phone gateway call this link's person (leads of a live session only:
+    signed in, or a co-leader who came by link, whose invite id is then the call's actor).
 
     The number goes to the gateway and nowhere else: not into the log, the database or
     this server's log lines. The session log gets ``phone.call_placed`` and, once the
     gateway knows, ``phone.call_outcome``.
     """
-    account, session = await session_for_staff(request, lead=True)
+    lead, session = await lead_in_session(request)
     s = services(request)
     invite = await s.links.get(request.match_info["invite_id"])
     if invite.session_id != session.id:
@@ -454,7 +488,7 @@ async def call_phone(request: web.Request) -> web.Response:
     invite = await s.links.still_valid(invite.id)
     call = secrets.token_hex(6)
     calls = PhoneCalls(s.channel.recorder)
-    await calls.placed(session.id, account.id, invite.id, call)
+    await calls.placed(session.id, lead, invite.id, call)
     log.info("phone call %s placed for participant=%s", call, invite.id)
     order = {
         "call": call,

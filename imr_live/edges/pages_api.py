@@ -13,17 +13,19 @@ from aiohttp import web
 
 from imr_live.domain import imr_scales
 from imr_live.domain.rate_limit import TokenBucket
-from imr_live.domain.roles import Role, StaffRole
+from imr_live.domain.roles import StaffRole
 from imr_live.domain.scripts import ScriptLibrary
 from imr_live.domain.sessions import Session
-from imr_live.edges.http_api import current_account, services, session_for_staff
-from imr_live.errors import Forbidden, ImrError
+from imr_live.edges.http_api import (
+    JOIN_TOKEN_HEADER,
+    current_account,
+    lead_in_session,
+    services,
+)
+from imr_live.errors import ImrError
 
 log = logging.getLogger("imr_live.pages")
 routes = web.RouteTableDef()
-JOIN_TOKEN_HEADER = "X-Join-Token"
-"""A join page's own token, sent in a header (never in a URL): the network check, and the
-script for a co-leader who came by link."""
 NETCHECK_BYTES = 16 * 1024
 NETCHECK_LARGE_BYTES = 200 * 1024
 NETCHECK_BURST = 12
@@ -97,22 +99,6 @@ async def session_for_leads(request: web.Request) -> Session:
     """
     _lead, session = await lead_in_session(request)
     return session
-
-
-async def lead_in_session(request: web.Request) -> tuple[str, Session]:
-    """The lead asking (account id, or a co-leader's invite id) and the session in the URL
-    (see ``session_for_leads``)."""
-    token = request.headers.get(JOIN_TOKEN_HEADER)
-    if token is None:
-        account, session = await session_for_staff(request, lead=True)
-        return account.id, session
-    found = services(request)
-    session = await found.sessions.get(request.match_info["session_id"])
-    invite = await found.links.check(token[:200], session)
-    if invite.session_id != session.id or invite.role is not Role.CO_LEADER:
-        log.info("leads' request refused to invite %s (%s)", invite.id, invite.role.value)
-        raise Forbidden("only the session's leaders may do this")
-    return invite.id, session
 
 
 def _role_plays(scripts: ScriptLibrary, ref: str) -> list[dict[str, Any]]:

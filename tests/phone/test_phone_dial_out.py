@@ -127,7 +127,7 @@ async def test_a_lead_calls_a_clients_phone_who_joins_and_talks_with_the_room(
         await server.stop()
 
 
-@pytest.mark.parametrize("caller_role", ["leader", "co-leader"])
+@pytest.mark.parametrize("caller_role", ["leader", "co-leader", "co-leader by link"])
 async def test_a_busy_line_is_logged_as_busy(tmp_path: Path, caller_role: str) -> None:
     server, control = await server_with_gateway_url(tmp_path)
     try:
@@ -136,21 +136,77 @@ async def test_a_busy_line_is_logged_as_busy(tmp_path: Path, caller_role: str) -
         leader, sid, (pat,) = await session_with_phone_pins(
             server, [(PIN, "Pat")], dana, co_leader_ids=[sam.id]
         )
-        lead = dana if caller_role == "leader" else sam
+        call = f"/api/sessions/{sid}/invites/{pat}/phone/call"
+        if caller_role == "co-leader by link":  # a peer specialist with no staff account
+            robin = await dana.invite(sid, role="co_leader")
+            lead_id, headers = robin.partition(".")[0], {"X-Join-Token": robin}
+            api = by_link(server, headers)
+        else:
+            lead = dana if caller_role == "leader" else sam
+            lead_id, api = lead.id, lead.api
         async with (
             gateway_for(server, control_port=control) as (gateway, _),
             callee(gateway, "callee_busy.xml") as (_phone, sipp),
         ):
-            status, _body = await lead.api(
-                "POST", f"/api/sessions/{sid}/invites/{pat}/phone/call", json={"number": DIGITS}
-            )
-            assert status == 200
+            status, _body = await api("POST", call, json={"number": DIGITS})
+            assert status == 200, _body
             placed = await leader.wait_event("phone.call_placed", participant=pat)
-            assert placed["actor"] == lead.id
+            assert placed["actor"] == lead_id
             outcome = await leader.wait_event("phone.call_outcome", participant=pat)
             assert outcome["data"]["outcome"] == "busy"
             _, err = await asyncio.wait_for(sipp.communicate(), 60)
             assert sipp.returncode == 0, err.decode()  # it got the gateway's ACK
+        await leader.close()
+    finally:
+        await server.stop()
+
+
+def by_link(server: Server, headers: dict[str, str]) -> Any:
+    """``Staff.api``'s shape for someone who proves who they are with a join link."""
+
+    async def api(method: str, path: str, **kw: Any) -> tuple[int, Any]:
+        async with (
+            aiohttp.ClientSession(base_url=server.url) as http,
+            http.request(method, path, headers=headers, **kw) as resp,
+        ):
+            return resp.status, await resp.json()
+
+    return api
+
+
+async def test_a_co_leader_by_link_sees_the_links_to_call_and_nobody_else_may_call(
+    tmp_path: Path,
+) -> None:
+    server, _control = await server_with_gateway_url(tmp_path)
+    try:
+        dana = await server.staff("dana")
+        leader, sid, (pat,) = await session_with_phone_pins(server, [(PIN, "Pat")], dana)
+        other = (await dana.create_session(title="Other group"))["id"]
+        robin = await dana.invite(sid, role="co_leader")
+        client = await dana.invite(sid, role="client", client_ref="C-1234")
+        elsewhere = await dana.invite(other, role="co_leader")
+        invites = f"/api/sessions/{sid}/invites"
+        status, body = await by_link(server, {"X-Join-Token": robin})("GET", invites)
+        assert status == 200, body
+        listed = {i["id"]: i for i in body["invites"]}
+        assert listed[pat] == {"id": pat, "role": "client", "revoked": False, "phone_name": "Pat"}
+        assert "C-1234" not in repr(body), "a co-leader by link does not see client numbers"
+
+        call = f"{invites}/{pat}/phone/call"
+        for token, code in ((client, 403), (elsewhere, 403), (robin + "x", 401)):
+            status, body = await by_link(server, {"X-Join-Token": token})(
+                "POST", call, json={"number": DIGITS}
+            )
+            assert status == code, body
+            status, body = await by_link(server, {"X-Join-Token": token})("GET", invites)
+            assert status == code, body
+        await dana.api("DELETE", f"{invites}/{robin.partition('.')[0]}")
+        status, body = await by_link(server, {"X-Join-Token": robin})(
+            "POST", call, json={"number": DIGITS}
+        )
+        assert status == 401, "a revoked co-leader link no longer calls"
+        kinds = [e.kind for e in await server.services.log.read(sid)]
+        assert "phone.call_placed" not in kinds
         await leader.close()
     finally:
         await server.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.live.harness import Server
 from tests.web.people import (
@@ -46,14 +46,21 @@ async def test_script_answers_a_co_leaders_link_and_refuses_everyone_else(server
     assert await script_status(server, sid, co_leader) == 401
 
 
-async def test_co_leader_by_link_starts_a_role_play(server: Server, browser: Browser) -> None:
+async def co_leader_by_link_in_the_room(
+    server: Server, browser: Browser, *roles: str
+) -> tuple[Page, Page]:
+    """dana's "Tuesday group" with a link per role in ``roles`` and a co-leader link, which
+    Robin opens (she has no staff account); both in the room."""
     leader = await new_page(browser, server)
     await clinician_signs_in(server, leader)
     await create_session(leader, "Tuesday group")
     card = leader.locator(".session-list > li", has_text="Tuesday group")
+    for role in roles:
+        await card.get_by_label("Role", exact=True).select_option(role)
+        await card.get_by_role("button", name="Make a link").click()
     await card.get_by_label("Role", exact=True).select_option("co_leader")
     await card.get_by_role("button", name="Make a link").click()
-    link = await card.get_by_label("New link 1: Co-leader").input_value()
+    link = await card.get_by_label(f"New link {len(roles) + 1}: Co-leader").input_value()
     await leader_opens_room(leader, "Tuesday group")
 
     robin = await new_page(browser, server)
@@ -64,7 +71,11 @@ async def test_co_leader_by_link_starts_a_role_play(server: Server, browser: Bro
     await robin.get_by_role("button", name="Next").click()
     await robin.get_by_role("button", name="No, do not record me").click()
     await expect(leader.locator("#people-list")).to_contain_text("Robin")  # leads skip waiting
+    return leader, robin
 
+
+async def test_co_leader_by_link_starts_a_role_play(server: Server, browser: Browser) -> None:
+    leader, robin = await co_leader_by_link_in_the_room(server, browser)
     await open_tool(robin, "Role play")
     await expect(robin.get_by_role("heading", name="Start a role play")).to_be_visible()
     await expect(robin.get_by_text("This session's script has no role plays.")).to_be_hidden()
@@ -74,3 +85,16 @@ async def test_co_leader_by_link_starts_a_role_play(server: Server, browser: Bro
     )
     await robin.get_by_role("button", name="Start role play").click()
     await expect(leader.locator("#roleplay-title")).to_have_text(f"Role play: {play}")
+
+
+async def test_co_leader_by_link_can_call_a_clients_phone(server: Server, browser: Browser) -> None:
+    _leader, robin = await co_leader_by_link_in_the_room(server, browser, "client")
+    await expect(robin.get_by_role("heading", name="Call a phone")).to_be_visible()
+    who = robin.get_by_label("Who to call")
+    await expect(who.locator("option")).to_have_text(["client link 1"])
+    await robin.get_by_label("Their phone number").fill("+44 20 7946 0000")
+    await robin.get_by_role("button", name="Call", exact=True).click()
+    # This server has no gateway: the answer a lead gets, not "please sign in".
+    await expect(robin.locator("#phone-state")).to_have_text(
+        "this clinic has no phone gateway set up"
+    )

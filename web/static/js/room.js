@@ -67,6 +67,7 @@ export class Room {
     this.mine = new MyRecords(this);
     this.deny = new DenyDialog(this);
     this.lively = new Lively(this); // polls and celebrations
+    this.headers = headers; // the leads' tools that call the HTTP API send these
     this.handouts = new RoomHandouts(this, headers);
     this.clips = new RoomClips(this, headers);
     this.bind();

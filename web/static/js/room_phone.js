@@ -19,7 +19,7 @@ function label(room, invite, index) {
 }
 
 async function loadLinks(room) {
-  const resp = await api("GET", `/api/sessions/${encodeURIComponent(room.sessionId)}/invites`);
+  const resp = await api("GET", `/api/sessions/${encodeURIComponent(room.sessionId)}/invites`, undefined, room.headers);
   const select = $("phone-who");
   select.replaceChildren();
   if (!resp.ok) {
@@ -54,6 +54,7 @@ export function bindPhone(room) {
       "POST",
       `/api/sessions/${encodeURIComponent(room.sessionId)}/invites/${encodeURIComponent(who)}/phone/call`,
       { number: number.value },
+      room.headers, // a co-leader who came by link proves it with their link
     );
     if (!resp.ok) {
       $("phone-state").textContent = errorText(resp.body.error);
