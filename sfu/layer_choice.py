@@ -235,6 +235,10 @@ QUEUE_LOSS_RATIO = 2.0
 """A shaper's full queue drops the bursts of a video frame's packets far more often than
 the evenly spaced sound packets (measured at 150 kbit/s: 19 % against 6 %); random loss
 hits both alike. Video loss over this many times the sound's is taken as a full queue."""
+LEAST_TRIED_BPS = 20_000
+"""Streams that add up to less than this (a still picture beside silent Opus: 5 kbit/s)
+never tried the link at a rate the floor is about: the loss they see is the link's own
+(a lossy radio), not a short link, and the estimate over them only follows what arrives."""
 SOUND_BPS = 50_000
 """What a link keeps for the sound beside any video at least: Opus at about 32 kbit/s
 plus the headers of its 50 packets a second (more when the sound sent is more: aiortc
@@ -294,14 +298,20 @@ def weak_link_estimate(
     sound does (a full queue, not random loss: sound only would not help that),
     is judged by what the link delivers.
 
+    None of it holds for streams too small to try the link (`LEAST_TRIED_BPS`):
+    random loss on a fast link beside a still picture and silence looks like
+    what a short link delivers, yet sound only would not help it.
+
     And a link that loses nothing carries what it is sent, whatever the
     estimate says: after a sudden drop the estimate collapses and climbs back
     only some 8 % a second, while the lowest layer already flows whole.
     """
     if not legs or (video_loss <= CALM_LOSS and sound_loss <= SOUND_HURT_LOSS):
         return None
-    link = sum({leg.estimate_bps for leg in legs})
     sent = sum(leg.sent_bps for leg in legs)
+    if sent + sound_sent_bps < LEAST_TRIED_BPS:
+        return None
+    link = sum({leg.estimate_bps for leg in legs})
     lowest = sum(leg.lowest_bps for leg in legs)
     whole = int(link + sound_sent_bps * (1 - sound_loss))  # the sound that arrives
     needed = max(lowest + max(SOUND_BPS, sound_sent_bps), floor_bps)

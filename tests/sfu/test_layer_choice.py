@@ -490,3 +490,28 @@ def test_random_loss_on_a_fast_link_never_looks_like_a_full_queue(loss: float) -
             trend=noisy,
         )
         assert verdict is None, noisy
+
+
+def test_random_loss_beside_a_still_picture_and_silence_is_no_short_link() -> None:
+    # The regression (CI, tests/sfu/test_budget.py): an aiortc subscriber losing 40 % on a
+    # fast link, sent a still picture (3.7 kbit/s) and silent Opus (1.2 kbit/s). Its sound
+    # lost half, so "what the link delivers" came to 2.4 kbit/s, under what the floor needs,
+    # and its video was paused before its own loss was ever reported: no weak-link warning,
+    # sound only forced on a fast link. Figures from that run, second by second.
+    for video_loss, sound_loss, trend in [
+        (0.0625, 0.504, (0.006, 0.050)),
+        (0.0, 0.504, (0.006, 0.096)),
+        (0.0, 0.609, (0.0, 0.116)),
+        (0.05, 0.586, (0.01, 0.30)),
+    ]:
+        verdict = weak_link_estimate(
+            [VideoLeg(4_448, 3_693.0, 3_693.0)],
+            sound_sent_bps=1_191.0,
+            floor_bps=100_000,
+            video_loss=video_loss,
+            sound_loss=sound_loss,
+            trend=trend,
+        )
+        assert verdict is None, (video_loss, sound_loss)
+    # The same loss on streams that do fill a short link still is one.
+    assert weak([VideoLeg(40_000, 60_000.0, 60_000.0)], sound_loss=0.5) is not None
