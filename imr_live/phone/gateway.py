@@ -129,7 +129,7 @@ TIMER_B_S = 64 * T1_S
 """An INVITE the trunk never answered at all (not even 100 Trying) has failed after this."""
 
 
-def _import_pyvoip() -> tuple[Any, Any]:
+def load_pyvoip() -> tuple[Any, Any]:
     """pyVoIP's VoIP module and its SIP message parser."""
     try:
         with warnings.catch_warnings():
@@ -139,7 +139,35 @@ def _import_pyvoip() -> tuple[Any, Any]:
             sip = importlib.import_module("pyVoIP.SIP")  # after VoIP: they import each other
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise RuntimeError("the phone gateway needs pyVoIP: pip install 'imr-live[phone]'") from exc
+    rtp = importlib.import_module("pyVoIP.RTP")
+    if not getattr(rtp.RTPClient.stop, "joins_first", False):
+        rtp.RTPClient.stop = _stop_then_close
     return VoIP, sip.SIPMessage
+
+
+RTP_THREAD_STOP_S = 1.0
+"""How long the end of a call waits for pyVoIP's RTP threads to see it (they look every
+10-20 ms)."""
+
+
+def _stop_then_close(client: Any) -> None:
+    """pyVoIP's ``RTPClient.stop``, closing the socket only once its threads have left.
+
+    pyVoIP closed the socket at once, while its sending thread could be between its
+    running check and its send: that send failed on the closed socket and the thread
+    ended on a "RTP Packet failed to send!" warning, the call's last packet lost.
+    """
+    client.NSD = False
+    here = threading.current_thread()
+    for thread in threading.enumerate():
+        function = getattr(thread, "function", None)  # pyVoIP runs them as Timers
+        if thread is not here and getattr(function, "__self__", None) is client:
+            thread.join(RTP_THREAD_STOP_S)
+    client.sin.close()
+    client.sout.close()
+
+
+_stop_then_close.joins_first = True  # type: ignore[attr-defined]
 
 
 def hide_numbers_in_warnings() -> None:
@@ -329,7 +357,7 @@ class PhoneGateway:
         """Listen for SIP on the configured port (in pyVoIP's threads)."""
         self._loop = asyncio.get_running_loop()
         hide_numbers_in_warnings()
-        voip, sip_message = _import_pyvoip()
+        voip, sip_message = load_pyvoip()
         c = self.config
         phone = voip.VoIPPhone(
             c.peer_host,
@@ -483,7 +511,7 @@ class PhoneGateway:
         like any other message; ``_ringing`` resends the INVITE until one comes.
         """
         sip = self._phone.sip
-        _voip, sip_message = _import_pyvoip()
+        _voip, sip_message = load_pyvoip()
         branch = "z9hG4bK" + sip.gen_call_id()[0:25]
         call_id = sip.gen_call_id()
         sess_id = sip.sessID.next()
