@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import os
 import re
 import secrets
 import socket
 import subprocess
 import sys
+import threading
 import traceback
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -228,6 +231,60 @@ def _origin_of(message: str) -> str:
     found = re.search(r"laddr=(\([^)]*\))", message)
     origin = SOCKET_ORIGINS.get(found.group(1)) if found else None
     return f"\n  opened by:\n{origin}" if origin else ""
+
+
+HANG_DUMP_MARGIN_S = 20.0
+"""How long before pytest-timeout ends a hung test its asyncio tasks are written out:
+pytest-timeout shows the threads' stacks, and a hung event loop's thread only shows
+the loop waiting, not which coroutine waits for what."""
+
+
+def _dump_asyncio_tasks(test: str) -> None:
+    """Write every running event loop's unfinished tasks with their stacks to stderr."""
+    loops = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]
+    for loop in loops:
+        if not loop.is_running():
+            continue
+        tasks = asyncio.all_tasks(loop)
+        print(f"\n+++ {test}: near its timeout, {len(tasks)} asyncio tasks +++", file=sys.stderr)
+        for task in tasks:
+            with contextlib.suppress(Exception):  # another thread's tasks: best effort
+                print(f"- {task.get_name()}:", file=sys.stderr)
+                for line in _awaiting(task.get_coro()):
+                    print(f"    {line}", file=sys.stderr)
+
+
+def _awaiting(coro: Any) -> list[str]:
+    """Where a suspended coroutine waits: each frame down its chain of awaits."""
+    lines = []
+    while coro is not None and len(lines) < 30:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is None:
+            break  # a future, or a coroutine that has finished
+        lines.append(f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    if coro is not None:
+        lines.append(f"awaits {coro!r:.200}")
+    return lines
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Write out the asyncio tasks of a test that is about to time out (see above)."""
+    marker = item.get_closest_marker("timeout")
+    limit = (
+        float(marker.args[0]) if marker and marker.args else float(item.config.getini("timeout"))
+    )
+    watchdog = None
+    if limit > HANG_DUMP_MARGIN_S:
+        watchdog = threading.Timer(limit - HANG_DUMP_MARGIN_S, _dump_asyncio_tasks, (item.nodeid,))
+        watchdog.daemon = True
+        watchdog.start()
+    try:
+        return (yield)
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
 
 
 UNRAISABLE: list[str] = []
