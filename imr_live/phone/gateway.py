@@ -47,6 +47,7 @@ from imr_live.phone.audio import (
     speak,
 )
 from imr_live.phone.sip import Routed, cancel_for
+from sfu.supervision import stop_task
 
 log = logging.getLogger("imr_live.phone")
 
@@ -389,9 +390,8 @@ class PhoneGateway:
         if self._control is not None:
             await self._control.cleanup()
             self._control = None
-        for task in list(self.calls):
-            task.cancel()
-        await asyncio.gather(*self.calls, return_exceptions=True)
+        # Each call's cancel repeated until it ends: one can be lost (stop_task).
+        await asyncio.gather(*(stop_task(task) for task in list(self.calls)))
         if self._phone is not None:
             await asyncio.to_thread(self._phone.stop)
             self._phone = None

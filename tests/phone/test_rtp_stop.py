@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import warnings
 from typing import Any
 
-from imr_live.phone.gateway import load_pyvoip
+from imr_live.phone.gateway import GatewayConfig, PhoneGateway, load_pyvoip
 
 
 def test_a_call_that_ends_while_a_packet_is_on_its_way_out_ends_quietly() -> None:
@@ -63,3 +64,28 @@ def test_a_call_that_ends_while_a_packet_is_on_its_way_out_ends_quietly() -> Non
         sink.close()
     assert failures == [], [f.exc_value for f in failures]
     assert client.sin.fileno() == -1, "the socket is closed"
+
+
+async def test_the_gateway_stops_even_when_a_call_misses_its_first_cancel() -> None:
+    # On Python 3.11 a cancel that lands as an awaited ``wait_for`` finishes is lost (the
+    # call's socket.io requests to the server use one): the gateway waited for that call
+    # for good, and a test's clean-up hung until its 300 s timeout (CI, the dial-out test).
+    gateway = PhoneGateway(GatewayConfig())
+    cancels = 0
+
+    async def call_that_misses_a_cancel() -> None:
+        nonlocal cancels
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                cancels += 1
+                if cancels > 1:
+                    raise
+
+    task = asyncio.create_task(call_that_misses_a_cancel())
+    gateway.calls.add(task)
+    await asyncio.sleep(0)
+    async with asyncio.timeout(10):
+        await gateway.stop()
+    assert task.cancelled() and cancels == 2

@@ -31,6 +31,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError
 
 from sfu import SfuConfig, SfuService, native
+from sfu.supervision import stop_task
 
 WIDTH, HEIGHT, FPS = 160, 120, 15
 # name -> (Y, U, V)
@@ -334,9 +335,9 @@ class Peer:
         return sum(self.colours.get(publisher, Counter()).values())
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Its answers go over socket.io calls (a wait_for inside): one cancel can be lost
+        # on Python 3.11, and a single cancel then waited for the task for good.
+        await asyncio.gather(*(stop_task(task) for task in self._tasks))
         for pc in (self.pub_pc, self.sub_pc, self.screen_pc, *self._retired):
             if pc is not None:
                 await pc.close()
