@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "imr_live.reports": 4,
     "imr_live.services": 5,
     "imr_live.edges": 6,
+    "imr_live.phone": 6,  # a process of its own that joins rooms as a participant: an edge
     "imr_live.cli": 7,
 }
 """Where each part stands: a module imports only from its own part or from lower layers."""
