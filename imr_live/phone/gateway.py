@@ -140,9 +140,7 @@ def load_pyvoip() -> tuple[Any, Any]:
             sip = importlib.import_module("pyVoIP.SIP")  # after VoIP: they import each other
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise RuntimeError("the phone gateway needs pyVoIP: pip install 'imr-live[phone]'") from exc
-    rtp = importlib.import_module("pyVoIP.RTP")
-    if not getattr(rtp.RTPClient.stop, "joins_first", False):
-        rtp.RTPClient.stop = _stop_then_close
+    importlib.import_module("pyVoIP.RTP").RTPClient.stop = _stop_then_close
     return VoIP, sip.SIPMessage
 
 
@@ -166,9 +164,6 @@ def _stop_then_close(client: Any) -> None:
             thread.join(RTP_THREAD_STOP_S)
     client.sin.close()
     client.sout.close()
-
-
-_stop_then_close.joins_first = True  # type: ignore[attr-defined]
 
 
 def hide_numbers_in_warnings() -> None:

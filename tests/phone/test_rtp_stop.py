@@ -9,6 +9,7 @@ import warnings
 from typing import Any
 
 from imr_live.phone.gateway import GatewayConfig, PhoneGateway, load_pyvoip
+from tests.phone.test_phone_gateway import free_udp_ports
 
 
 def test_a_call_that_ends_while_a_packet_is_on_its_way_out_ends_quietly() -> None:
@@ -23,12 +24,8 @@ def test_a_call_that_ends_while_a_packet_is_on_its_way_out_ends_quietly() -> Non
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
     sink.settimeout(5)
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
     client = RTPClient(
-        {0: PayloadType.PCMU}, "127.0.0.1", port, "127.0.0.1", sink.getsockname()[1],
+        {0: PayloadType.PCMU}, "127.0.0.1", free_udp_ports(1), "127.0.0.1", sink.getsockname()[1],
         TransmitType.SENDRECV,
     )  # fmt: skip
     in_window, go_on = threading.Event(), threading.Event()
