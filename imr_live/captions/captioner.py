@@ -28,6 +28,8 @@ Deliver = Callable[[str, str, str, float], Awaitable[None]]
 """``deliver(room_id, participant_id, text, speech_end)``."""
 QUIET_FLUSH_S = 0.6
 """No audio for this long (muted, the track ended) ends the utterance in progress."""
+TICK_S = 0.1
+"""How often speakers in mid-utterance are checked for that quiet."""
 
 _engine: SpeechEngine | None = None
 """The speech worker process's engine (set by ``_start_worker``, only in that process)."""
@@ -59,7 +61,12 @@ class Captioner:
         self.deliver = deliver
         """Set by the app once the live channel exists."""
         self._segmenters: dict[tuple[str, str], Segmenter] = {}
-        self._flush_timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._quiet_since: dict[tuple[str, str], float] = {}
+        """Speakers in mid-utterance: when their last audio came (event-loop clock)."""
+        self._quiet_s: dict[tuple[str, str], float] = {}
+        """How long each of them has been quiet while the server could hear them."""
+        self._ticker: asyncio.TimerHandle | None = None
+        self._last_tick = 0.0
         self._pool: ProcessPoolExecutor | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -90,15 +97,38 @@ class Captioner:
         return listen
 
     def _arm_flush(self, key: tuple[str, str], segmenter: Segmenter) -> None:
-        old = self._flush_timers.pop(key, None)
-        if old is not None:
-            old.cancel()
-        if segmenter.speaking:
-            loop = asyncio.get_running_loop()
-            self._flush_timers[key] = loop.call_later(QUIET_FLUSH_S, self._flush, key)
+        if not segmenter.speaking:
+            self._quiet_since.pop(key, None)
+            self._quiet_s.pop(key, None)
+            return
+        loop = asyncio.get_running_loop()
+        self._quiet_since[key], self._quiet_s[key] = loop.time(), 0.0
+        if self._ticker is None:
+            self._last_tick = loop.time()
+            self._ticker = loop.call_later(TICK_S, self._tick)
+
+    def _tick(self) -> None:
+        """Count quiet, and end the utterances of speakers quiet for QUIET_FLUSH_S.
+
+        Quiet counts only while the server could have heard sound: a tick that comes late
+        (the server's loop stood still: a busy machine, a slow request) counts as one
+        tick. In a stall no audio is read at all, so a whole stall counted as quiet cut
+        sentences in two, and neither half was recognised.
+        """
+        loop = asyncio.get_running_loop()
+        now, last, self._ticker = loop.time(), self._last_tick, None
+        self._last_tick = now
+        for key, since in list(self._quiet_since.items()):
+            quiet = self._quiet_s[key] + min(now - max(last, since), TICK_S * 1.5)
+            self._quiet_s[key] = quiet
+            if quiet >= QUIET_FLUSH_S:
+                self._flush(key)
+        if self._quiet_since:
+            self._ticker = loop.call_later(TICK_S, self._tick)
 
     def _flush(self, key: tuple[str, str]) -> None:
-        self._flush_timers.pop(key, None)
+        self._quiet_since.pop(key, None)
+        self._quiet_s.pop(key, None)
         segmenter = self._segmenters.get(key)
         done = segmenter.flush() if segmenter is not None else None
         if done is not None:
@@ -134,14 +164,15 @@ class Captioner:
         """Captions turned off (or the room closed): drop its speakers' unfinished audio."""
         for key in [k for k in self._segmenters if k[0] == room_id]:
             self._segmenters.pop(key, None)
-            timer = self._flush_timers.pop(key, None)
-            if timer is not None:
-                timer.cancel()
+            self._quiet_since.pop(key, None)
+            self._quiet_s.pop(key, None)
 
     async def close(self) -> None:
         """Stop: cancel recognitions in flight and end the speech worker."""
-        for timer in self._flush_timers.values():
-            timer.cancel()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        self._quiet_since.clear()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

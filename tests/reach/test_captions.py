@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
 from imr_live.captions.captioner import Captioner
@@ -14,7 +15,7 @@ from tests.live.harness import LiveClient, Server, start_server
 from tests.live.test_media_over_live_channel import publishing
 from tests.live.test_permissions import admitted_guest, lead_and_two_clients
 from tests.reach.speech import publish_wav, speak_to_wav
-from tests.reach.speech_engines import WhereEngine
+from tests.reach.speech_engines import LengthEngine, WhereEngine
 
 SENTENCE = "hello everyone welcome to the group"
 KEY_WORDS = {"hello", "everyone"}
@@ -40,13 +41,13 @@ async def test_spoken_words_reach_everyone_as_captions_and_are_kept_when_all_agr
     pc, _player = await publish_wav(ann, wav)
     try:
         # The sentence may come as one caption or several (at pauses): wait for the words.
-        await leader.wait_for(lambda n, _d: n == "caption" and KEY_WORDS <= heard(leader), 240)
+        await hears_key_words(leader, 240)
     finally:
         await pc.close()
     captions = [d for n, d in leader.received if n == "caption"]
     assert {c["participant"] for c in captions} == {ann_id}
     assert all(c["kept"] for c in captions)
-    await ann.wait_for(lambda n, _d: n == "caption" and KEY_WORDS <= heard(ann), 30)
+    await hears_key_words(ann, 30)
     kept = [e for e in await server.services.log.read(sid) if e.kind == "caption.said"]
     assert [(e.actor, e.data["text"]) for e in kept] == [(ann_id, c["text"]) for c in captions]
 
@@ -54,6 +55,15 @@ async def test_spoken_words_reach_everyone_as_captions_and_are_kept_when_all_agr
 def heard(client: LiveClient) -> set[str]:
     """Every word of the captions a client received so far."""
     return {w for n, d in client.received if n == "caption" for w in d["text"].split()}
+
+
+async def hears_key_words(client: LiveClient, timeout: float) -> None:
+    """Wait until a client's captions hold the key words; fail with what they did read."""
+    try:
+        await client.wait_for(lambda n, _d: n == "caption" and KEY_WORDS <= heard(client), timeout)
+    except TimeoutError:
+        read = [d["text"] for n, d in client.received if n == "caption"]
+        raise AssertionError(f"captions read {read}, not all of {sorted(KEY_WORDS)}") from None
 
 
 async def test_a_caption_is_not_kept_unless_everyone_present_agreed(media_server: Server) -> None:
@@ -127,6 +137,34 @@ async def test_recognition_runs_in_a_speech_worker_process_not_the_servers() -> 
         await captioner.close()
 
 
+async def test_a_stalled_server_does_not_cut_a_sentence_in_two() -> None:
+    """CI failed when the server's own loop stalled for most of a second in mid-sentence:
+    no audio was read while it stood still, the "no sound for 0.6 s" timer took the stall
+    for the speaker's pause and cut the sentence in two, and neither half was recognised
+    (the clip's "hello everyone welcome" came out as "oh you" and "read what will the
+    crew"). Quiet counts only while the server could have heard sound."""
+    said: asyncio.Queue[str] = asyncio.Queue()
+
+    async def deliver(_room: str, _who: str, text: str, _end: float) -> None:
+        await said.put(text)
+
+    captioner = Captioner(LengthEngine(), deliver)
+    try:
+        listen = captioner.listener_for("room-1")
+        listen("ann", LOUD, 1.0)
+        time.sleep(0.9)  # the loop stands still (a busy machine, a slow request)
+        await asyncio.sleep(0.05)  # timers due in the stall run before the late audio
+        listen("ann", LOUD + QUIET, 2.0)
+        # One utterance: both halves of the speech and the 25 quiet frames that end it.
+        assert await asyncio.wait_for(said.get(), 60) == f"frames {25 + 25 + 25}"
+        # A speaker who really goes silent (muted, left) is still cut after the quiet.
+        listen("ann", LOUD, 3.0)
+        pre_roll = 5  # the quiet left over after the first cut (30 frames, cut at 25)
+        assert await asyncio.wait_for(said.get(), 60) == f"frames {25 + pre_roll}"
+    finally:
+        await captioner.close()
+
+
 async def test_a_recovery_videos_words_are_captioned_for_everyone_and_never_kept(
     tmp_path: Path,
 ) -> None:
@@ -146,7 +184,7 @@ async def test_a_recovery_videos_words_are_captioned_for_everyone_and_never_kept
         async with publishing((leader, clinician.id), (ann, ann_id), (ben, ben_id)):
             await leader.ok("captions.set", {"on": True})
             await leader.ok("clip.play", {"clip": clip_id})
-            await ann.wait_for(lambda n, _d: n == "caption" and KEY_WORDS <= heard(ann), 240)
+            await hears_key_words(ann, 240)
         captions = [d for n, d in ann.received if n == "caption"]
         assert {c["participant"] for c in captions} == {f"clip~{clip_id}"}
         assert not any(c["kept"] for c in captions), "the video's words are not the group's"
