@@ -110,6 +110,8 @@ class DownTrack:
         Chromium reports on sound only every 5 s or so, so a figure can be that old."""
         self._report_time = self.loss_since
         self.estimate_bps: int | None = None
+        self.on_report: Callable[[], None] | None = None
+        """Called when a receiver report on this leg has updated `fraction_lost`."""
         self.send_bps = 0.0
         """Payload bitrate this leg sent over the last `sample_send_rate` interval."""
         self._rate_sample: tuple[float, int] | None = None
@@ -123,6 +125,8 @@ class DownTrack:
         self._clock_rate = 90000 if self.kind == "video" else 48000
         self._last_out_ts = 0
         self._last_sent_ntp = 0
+        self._repair_from_ntp = 0
+        """Packets sent before this (NTP time) are not resent: the layer a congested leg left."""
         self._is_keyframe = is_keyframe
         self._request_keyframe = request_keyframe
         self._active = False
@@ -224,6 +228,10 @@ class DownTrack:
         bottleneck queue full, and the keyframe would be lost in it.
         """
         self.target_layer = max(0, min(layer, self.layers - 1))
+        # Nor are the old layer's lost packets repaired: the subscriber NACKs most of what
+        # the link dropped, and resending it filled the queue again, so the new layer's
+        # keyframe was lost in it (Chromium showed the low layer 2-4 s after the fall).
+        self._repair_from_ntp = ntp_now()
         self.restart()
 
     def write(self, packet: RtpPacket, layer: int = 0) -> None:
@@ -320,7 +328,7 @@ class DownTrack:
             if self.paused:
                 return True  # audio only: repairing old video would only crowd out the audio
             now = time.monotonic()
-            too_old = ntp_now() - NACK_MAX_AGE_NTP
+            too_old = max(ntp_now() - NACK_MAX_AGE_NTP, self._repair_from_ntp)
             for seq in packet.lost:
                 slot = seq & self._mask
                 data = self._history[slot]
@@ -358,6 +366,8 @@ class DownTrack:
                 if report.ssrc == self._leg_ssrc:
                     self.fraction_lost = self._link_loss(report.fraction_lost / 256)
                     self.loss_since, self._report_time = self._report_time, time.monotonic()
+                    if self.on_report is not None:
+                        self.on_report()
         return False  # aiortc's own handler keeps the leg's statistics
 
     def _link_loss(self, reported: float) -> float:

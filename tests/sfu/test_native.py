@@ -10,6 +10,7 @@ NACK answers included. The native session is checked against aiortc's
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import struct
@@ -486,3 +487,49 @@ async def test_live_publishers_media_takes_the_native_ingress_path(
     else:
         assert native.ingress_packets(dtls) == 0
     del ann
+
+
+async def test_a_leg_dropped_to_a_lower_layer_repairs_only_what_it_sent_since(
+    pcs: list[RTCPeerConnection], profile: int
+) -> None:
+    """Chromium NACKs the top-layer packets a link that fell to 250 kbit/s lost. They were
+    resent after the leg had dropped to the low layer, so repairs of a layer it had left
+    filled the bottleneck again, the low layer's keyframe was lost in it, and Chromium
+    showed the low layer seconds late. Only packets sent since the drop are repaired."""
+    pair = Pair(
+        await make_leg(pcs, "video", layers=3), await make_leg(pcs, "video", layers=3), profile
+    )
+    seqs, stamps = {0: 100, 2: 40_000}, {0: 1_000, 2: 2_000_000}
+
+    def send(layer: int, frames: int) -> None:
+        for frame in range(frames):
+            stamps[layer] += 3000
+            p = vp8(seqs[layer], stamps[layer], key=frame == 0, size=200)
+            p.ssrc, p.marker = 1000 + layer, 1
+            seqs[layer] += 1
+            native.python_fan_out(p, [pair.py], layer)
+            native.native_fan_out(p, [pair.c], layer)
+
+    def out_seqs(sent: list[bytes]) -> list[int]:
+        return [struct.unpack_from("!H", d, 2)[0] for d in sent]
+
+    try:
+        send(2, 20)
+        top = out_seqs(pair.wire.sent)
+        for leg in (pair.py, pair.c):
+            leg.drop_to_layer(0)
+        send(0, 10)
+        low = out_seqs(pair.wire.sent)[len(top) :]
+        assert len(top) == 20 and len(low) == 10
+        native_before = len(await _eventually_received(pair, 30))
+        python_before = len(pair.wire.sent)
+        nack = RtcpRtpfbPacket(fmt=RTCP_RTPFB_NACK, ssrc=1, media_ssrc=pair.py._leg_ssrc)
+        nack.lost = top[-10:] + low[-5:]
+        for leg in (pair.py, pair.c):
+            assert await leg._on_rtcp(nack)
+        assert out_seqs(pair.wire.sent[python_before:]) == low[-5:]
+        resent = await _eventually_received(pair, native_before + 5)
+        await asyncio.sleep(0.2)  # nothing more comes
+        assert out_seqs(pair.drain()[native_before:]) == low[-5:] == out_seqs(resent[-5:])
+    finally:
+        pair.close()
