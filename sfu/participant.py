@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -115,6 +116,9 @@ class Participant:
         self.tile_heights: dict[str, int] = {}
         """Publisher id -> how tall this participant shows that video (device pixels)."""
         self.layer_choosers: dict[str, LayerChooser] = {}
+        self.on_layered_report: Callable[[str], None] | None = None
+        """Called with a simulcast leg's track id when its subscriber reported on it (the
+        room may move the leg down before its once-a-second look)."""
         self.link = LinkQuality(config.weak_link_loss, config.weak_link_clear_s)
         """Whether the videos this participant receives arrive over a weak link."""
         self.self_muted: set[str] = set()
@@ -424,9 +428,15 @@ class Participant:
             history_size=self._config.packet_history,
             layers=forwarder.layer_count,
         )
+        if forwarder.layer_count > 1:
+            leg.on_report = functools.partial(self._layered_leg_reported, forwarder.track_id)
         self.legs[forwarder.track_id] = leg
         self._leg_sources[forwarder.track_id] = forwarder
         return leg
+
+    def _layered_leg_reported(self, track_id: str) -> None:
+        if self.on_layered_report is not None:
+            self.on_layered_report(track_id)
 
     def _attach(self, leg: DownTrack) -> None:
         forwarder = self._leg_sources.get(_track_id(leg))
