@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,17 @@ MakeTestbed = Callable[..., Awaitable[Testbed]]
 
 
 @pytest.fixture
-async def make_testbed(tmp_path: Path) -> AsyncIterator[MakeTestbed]:
-    """`await make_testbed(peers, **sfu_settings)`: namespaces and an SFU, removed afterwards."""
+async def make_testbed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[MakeTestbed]:
+    """`await make_testbed(peers, **sfu_settings)`: namespaces and an SFU, removed afterwards.
+
+    The SFU's decisions (layers, sound only, its estimates) are kept at INFO, so a failure
+    shows what the SFU chose and why: timing-bound failures here seldom come again on demand.
+    """
     if not can_make_namespaces():
         pytest.skip("the test bed needs root and iproute2 (network namespaces)")
+    caplog.set_level(logging.INFO, logger="sfu")
     beds: list[Testbed] = []
 
     async def make(peers: int, **settings: Any) -> Testbed:
