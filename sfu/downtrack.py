@@ -41,6 +41,12 @@ AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 
 _HEADER = struct.Struct("!BBHII")
+REPAIR_HOLD_S = 1.0
+"""After a congested leg drops to a lower layer, the old layer's packets are not resent
+until the new layer's keyframe is across, and no longer than this if it never comes."""
+KEYFRAME_CROSSING_S = 0.3
+"""How long after the new layer's keyframe went out repairs of the old layer wait: a
+bottleneck queue's worth (200 ms on the test bed's links) and some."""
 NACK_RESEND_INTERVAL_S = 0.1
 """The shortest time between two retransmissions of one packet on a leg."""
 NACK_MAX_RESENDS = 3
@@ -126,7 +132,9 @@ class DownTrack:
         self._last_out_ts = 0
         self._last_sent_ntp = 0
         self._repair_from_ntp = 0
-        """Packets sent before this (NTP time) are not resent: the layer a congested leg left."""
+        """Packets sent before this (NTP time) are not resent until `_repair_held_until`."""
+        self._repair_held_until = 0.0
+        """Monotonic time until which the layer a congested leg left is not repaired."""
         self._is_keyframe = is_keyframe
         self._request_keyframe = request_keyframe
         self._active = False
@@ -228,10 +236,14 @@ class DownTrack:
         bottleneck queue full, and the keyframe would be lost in it.
         """
         self.target_layer = max(0, min(layer, self.layers - 1))
-        # Nor are the old layer's lost packets repaired: the subscriber NACKs most of what
-        # the link dropped, and resending it filled the queue again, so the new layer's
-        # keyframe was lost in it (Chromium showed the low layer 2-4 s after the fall).
+        # Nor are the old layer's lost packets repaired until the new layer's keyframe
+        # has crossed the link: the subscriber NACKs most of what the link dropped, and
+        # resending it at once filled the queue again, so the keyframe was lost in it
+        # (Chromium showed the low layer 2-4 s after the fall). Afterwards they are:
+        # aiortc's receiver waits at a hole (12 s, until its buffer overflows) where
+        # Chromium skips to the keyframe.
         self._repair_from_ntp = ntp_now()
+        self._repair_held_until = time.monotonic() + REPAIR_HOLD_S
         self.restart()
 
     def write(self, packet: RtpPacket, layer: int = 0) -> None:
@@ -320,6 +332,10 @@ class DownTrack:
             ticks = (ntp_now() - self._last_sent_ntp) * self._clock_rate >> 32
             self._ts_offset = (self._last_out_ts + max(1, ticks) - packet.timestamp) & 0xFFFFFFFF
         self._started = True
+        now = time.monotonic()
+        if self._repair_held_until > now:
+            # The new keyframe goes out now: hold repairs of the old layer until it is across.
+            self._repair_held_until = now + KEYFRAME_CROSSING_S
         return True
 
     async def _on_rtcp(self, packet: Any) -> bool:
@@ -328,7 +344,9 @@ class DownTrack:
             if self.paused:
                 return True  # audio only: repairing old video would only crowd out the audio
             now = time.monotonic()
-            too_old = max(ntp_now() - NACK_MAX_AGE_NTP, self._repair_from_ntp)
+            too_old = ntp_now() - NACK_MAX_AGE_NTP
+            if now < self._repair_held_until:
+                too_old = max(too_old, self._repair_from_ntp)
             for seq in packet.lost:
                 slot = seq & self._mask
                 data = self._history[slot]
