@@ -61,10 +61,9 @@ class Captioner:
         self.deliver = deliver
         """Set by the app once the live channel exists."""
         self._segmenters: dict[tuple[str, str], Segmenter] = {}
-        self._quiet_since: dict[tuple[str, str], float] = {}
-        """Speakers in mid-utterance: when their last audio came (event-loop clock)."""
-        self._quiet_s: dict[tuple[str, str], float] = {}
-        """How long each of them has been quiet while the server could hear them."""
+        self._quiet: dict[tuple[str, str], tuple[float, float]] = {}
+        """Speakers in mid-utterance: when their last audio came (event-loop clock), and
+        how long they have been quiet since while the server could hear them."""
         self._ticker: asyncio.TimerHandle | None = None
         self._last_tick = 0.0
         self._pool: ProcessPoolExecutor | None = None
@@ -98,11 +97,10 @@ class Captioner:
 
     def _arm_flush(self, key: tuple[str, str], segmenter: Segmenter) -> None:
         if not segmenter.speaking:
-            self._quiet_since.pop(key, None)
-            self._quiet_s.pop(key, None)
+            self._quiet.pop(key, None)
             return
         loop = asyncio.get_running_loop()
-        self._quiet_since[key], self._quiet_s[key] = loop.time(), 0.0
+        self._quiet[key] = (loop.time(), 0.0)
         if self._ticker is None:
             self._last_tick = loop.time()
             self._ticker = loop.call_later(TICK_S, self._tick)
@@ -118,17 +116,16 @@ class Captioner:
         loop = asyncio.get_running_loop()
         now, last, self._ticker = loop.time(), self._last_tick, None
         self._last_tick = now
-        for key, since in list(self._quiet_since.items()):
-            quiet = self._quiet_s[key] + min(now - max(last, since), TICK_S * 1.5)
-            self._quiet_s[key] = quiet
+        for key, (since, quiet) in list(self._quiet.items()):
+            quiet += min(now - max(last, since), TICK_S * 1.5)
+            self._quiet[key] = (since, quiet)
             if quiet >= QUIET_FLUSH_S:
                 self._flush(key)
-        if self._quiet_since:
+        if self._quiet:
             self._ticker = loop.call_later(TICK_S, self._tick)
 
     def _flush(self, key: tuple[str, str]) -> None:
-        self._quiet_since.pop(key, None)
-        self._quiet_s.pop(key, None)
+        self._quiet.pop(key, None)
         segmenter = self._segmenters.get(key)
         done = segmenter.flush() if segmenter is not None else None
         if done is not None:
@@ -164,15 +161,14 @@ class Captioner:
         """Captions turned off (or the room closed): drop its speakers' unfinished audio."""
         for key in [k for k in self._segmenters if k[0] == room_id]:
             self._segmenters.pop(key, None)
-            self._quiet_since.pop(key, None)
-            self._quiet_s.pop(key, None)
+            self._quiet.pop(key, None)
 
     async def close(self) -> None:
         """Stop: cancel recognitions in flight and end the speech worker."""
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
-        self._quiet_since.clear()
+        self._quiet.clear()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
