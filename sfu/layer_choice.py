@@ -112,6 +112,8 @@ class LayerChooser:
         self._last_estimate: int | None = None
         self._overused = 0
         """Reports in a row with the estimate under the layer's rate and not climbing."""
+        self._no_step_before = 0.0
+        """No step up before this (monotonic): video just came back after sound only."""
 
     def choose(self, current: int, report: LegReport, now: float) -> int:
         """The layer the leg should forward from now on."""
@@ -201,6 +203,8 @@ class LayerChooser:
         step = min(higher)  # one at a time: aiortc's REMB estimate can overshoot the link
         if now - self._calm_since < self._holds.get(step, self._up_hold_s):
             return current
+        if now < self._no_step_before:
+            return current  # calm still counts: the step comes as the trial ends
         self._calm_since = None
         self._probe = Probe(current, step, now)
         return step
@@ -209,6 +213,17 @@ class LayerChooser:
         """A step up into ``layer`` failed: the next one into it waits twice as long."""
         held = self._holds.get(layer, self._up_hold_s)
         self._holds[layer] = min(held * 2, self._max_hold_s)
+
+    def hold_steps_up(self, until: float) -> None:
+        """Video came back after sound only, on the lowest layer: no step up before
+        monotonic `until`, the end of the floor's trial of it (`AudioFloor.trial_ends`).
+
+        The link proved too short for the lowest layer beside the sound a while ago.
+        A step up within the trial that fails (Chromium at 150 kbit/s: the middle layer
+        3 s after video came back, 70 % lost) put the link on sound only again, and
+        the floor, blaming the lowest layer, doubled its next wait.
+        """
+        self._no_step_before = until
 
     def back_off(self, now: float) -> None:
         """The leg was moved to its lowest layer from outside (the whole link is short):
@@ -439,6 +454,14 @@ class AudioFloor:
             return False
         self.audio_only, self._retried_at = False, now
         return True
+
+    @property
+    def trial_ends(self) -> float | None:
+        """When video that came back after sound only is proven (monotonic; None: it is not
+        on trial): sound only again before then counts as the try failing."""
+        if self.audio_only or self._retried_at is None:
+            return None
+        return self._retried_at + 2 * self._base_hold_s
 
     def stepped_down(self, now: float) -> None:
         """A video leg moved down a layer at monotonic `now`: give the link `drain_s`."""

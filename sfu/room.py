@@ -643,6 +643,7 @@ class Room:
             if leg.kind == "video" and leg.layers > 1 and not leg.paused
         ]
         stepped_at = participant.audio_floor.stepped_at
+        trial_ends = participant.audio_floor.trial_ends  # of video back after sound only
         for track_id, leg in legs:
             if only is not None and track_id != only:
                 continue
@@ -669,6 +670,8 @@ class Room:
                     up_hold_s=self._config.layer_up_hold_s,
                     max_hold_s=self._config.layer_max_hold_s,
                 )
+            if trial_ends is not None:
+                chooser.hold_steps_up(trial_ends)
             layer = chooser.choose(leg.target_layer, report, now)
             if layer != leg.target_layer:
                 logger.info(

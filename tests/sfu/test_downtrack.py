@@ -219,3 +219,58 @@ async def test_a_leg_moved_down_to_a_paused_layer_has_its_publisher_told_at_once
         assert told == [("ann", {"type": "layers", "paused": [1]})]
     finally:
         await room.close()
+
+
+async def test_video_back_after_sound_only_stays_on_the_lowest_layer_while_it_is_on_trial() -> None:
+    """Chromium on a 150 kbit/s link: sound only, then video again on the lowest layer, and
+    3 s later a step up to the middle one, which lost 70 % at once and put the link back on
+    sound only (with the next wait doubled, blamed on the lowest layer). Video back after
+    sound only is on trial for twice the wait: no step up before that trial is over."""
+    told: list[bool] = []
+
+    async def emit(_room: str, _to: str, event: dict[str, Any]) -> None:
+        if event["type"] == "media":
+            told.append(event["video"])
+
+    config = SfuConfig(remb_interval_s=3600)  # the look never comes here: the test is the clock
+    room = Room("r", config, emit)
+    try:
+        await room.join("bob")
+        bob = room.participants["bob"]
+        source = LayeredSource()
+        room.participants["ann"] = Participant("ann", SfuConfig(), emit=None, sources=None)  # type: ignore[arg-type]
+        room.participants["ann"].forwarders["video"] = source  # type: ignore[assignment]
+        leg = bob._add_leg(source)  # type: ignore[arg-type]
+        source.legs = (leg,)
+        leg.select_layer(0)
+
+        def reports(estimate: int, sent: float, loss: float, at: float) -> None:
+            leg.estimate_bps, leg.send_bps, leg.fraction_lost, leg.loss_since = (
+                estimate,
+                sent,
+                loss,
+                at,
+            )
+
+        start = time.monotonic()
+        for t in (1, 2):  # the lowest layer does not fit beside the sound
+            reports(60_000, 100_000, 0.3, start + t)
+            await room._check_floor(bob, start + t)
+        assert leg.paused and told == [False], "sound only"
+        back = start + 2.5 + config.video_retry_s
+        reports(60_000, 0, 0.0, back)
+        await room._check_floor(bob, back)
+        assert told == [False, True], "video tried again"
+        assert not leg.paused, "video flows again"
+        trial = 2 * config.video_retry_s
+        t = 0.0
+        while t < trial:  # calm and a high estimate all along
+            reports(1_000_000, 100_000, 0.0, back + t)
+            room._choose_layers(bob, back + t)
+            assert leg.target_layer == 0, f"a step up {t} s into the trial"
+            t += 1.0
+        reports(1_000_000, 100_000, 0.0, back + trial + 0.5)
+        room._choose_layers(bob, back + trial + 0.5)
+        assert leg.target_layer == 1, "the lowest layer held: one step up at once"
+    finally:
+        await room.close()
