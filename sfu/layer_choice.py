@@ -131,6 +131,7 @@ class LayerChooser:
         self._no_step_before = 0.0
         """No step up before this (monotonic): video just came back after sound only."""
         self.random_loss = 0.0
+        self._random_samples = 0
         """The loss this leg's link shows whatever is sent on it (a lossy radio link),
         averaged over reports in which the layer fits (the estimate carries it) and the
         video loses no more than `QUEUE_LOSS_RATIO` times what the sound does: a full
@@ -167,8 +168,8 @@ class LayerChooser:
         # Loss is the firm signal, but random loss on a fast link (10 %, the estimate
         # high) is not congestion: stepping down does not lessen it, and each step up
         # would fail on it (Chromium at 2 Mbit/s with 10 % loss sat at 160x90).
-        heavy = report.loss > SEVERE_LOSS or (
-            report.loss > HEAVY_LOSS and (estimate is None or short)
+        heavy = report.loss > allowed_loss + SEVERE_LOSS or (
+            report.loss > allowed_loss + HEAVY_LOSS and (estimate is None or short)
         )
         congested = heavy or (
             falling and estimate is not None and rate > 0 and estimate < 0.5 * rate
@@ -258,7 +259,9 @@ class LayerChooser:
             sample = report.loss  # a clean link (the sound's figure may be older)
         else:
             return  # the video loses far more than the sound: a queue, or no sound figure yet
-        self.random_loss += RANDOM_LOSS_WEIGHT * (min(sample, SEVERE_LOSS) - self.random_loss)
+        self._random_samples += 1  # a plain mean of the first ones: known within seconds
+        weight = max(RANDOM_LOSS_WEIGHT, 1 / self._random_samples)
+        self.random_loss += weight * (min(sample, SEVERE_LOSS) - self.random_loss)
 
     def hold_steps_up(self, until: float) -> None:
         """Video came back after sound only, on the lowest layer: no step up before

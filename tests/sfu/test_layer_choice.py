@@ -538,20 +538,21 @@ def test_a_fast_link_with_random_loss_climbs_to_the_top_layer_and_stays() -> Non
     on any loss over 4 %, and the calm a step waits for allowed 2 %. Loss the link shows
     on every layer that fits, on the sound as much as on the video, is random: it is
     allowed for, so the leg climbs and stays on top."""
-    rng = random.Random(7)
-    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
-    layer, on_top, downs = 1, 0, 0
-    for t in range(120):
-        packets = int(RATES[layer] / (8 * 1100))
-        loss = binomial_share(rng, 0.1, packets)
-        sound = binomial_share(rng, 0.1, 250)
-        chosen = chooser.choose(layer, lossy_report(1_200_000, loss, sound), float(t))
-        downs += chosen < layer
-        layer = chosen
-        on_top += t >= 60 and layer == 2
-    assert chooser.random_loss == pytest.approx(0.1, abs=0.03)
-    assert on_top >= 55, f"the top layer {on_top} of the last 60 s"
-    assert downs <= 1
+    for seed in range(10):  # one second's figure of 34 packets swings 0-25 %
+        rng = random.Random(seed)
+        chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+        layer, on_top, downs = 1, 0, 0
+        for t in range(120):
+            packets = int(RATES[layer] / (8 * 1100))
+            loss = binomial_share(rng, 0.1, packets)
+            sound = binomial_share(rng, 0.1, 250)
+            chosen = chooser.choose(layer, lossy_report(1_200_000, loss, sound), float(t))
+            downs += chosen < layer
+            layer = chosen
+            on_top += t >= 60 and layer == 2
+        assert chooser.random_loss == pytest.approx(0.1, abs=0.03)
+        assert on_top >= 55, f"seed {seed}: the top layer {on_top} of the last 60 s"
+        assert downs <= 2, f"seed {seed}: {downs} steps down"
 
 
 def test_a_full_queue_is_never_taken_for_random_loss() -> None:
