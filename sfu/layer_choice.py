@@ -35,6 +35,9 @@ class LegReport:
     sound out on a shared link is too much video, whatever its own loss says."""
     sent_bps: float | None = None
     """What the SFU sent this leg over the last second (None: not measured yet)."""
+    sound_reported: bool = True
+    """Whether `sound_loss` is a figure at all (False: no report on the sound covers only
+    the time since the last step down yet, and 0 stands for "not known")."""
 
 
 HEAVY_LOSS = 0.1
@@ -61,8 +64,6 @@ SOUND_REPORT_S = 5.0
 on a step up can come this long after the step's own probe window."""
 RANDOM_LOSS_WEIGHT = 0.1
 """The weight of each report (about one a second) in a leg's random-loss floor."""
-PACKET_BITS = 8 * 1100
-"""About the size of one video packet: how many packets a second's loss figure counts."""
 SOUND_REPORT_PACKETS = 250
 """How many sound packets one of Chromium's sound reports covers (50 a second, every 5 s)."""
 OVERUSE_REPORTS = 3
@@ -71,13 +72,10 @@ with loss over ``CALM_LOSS``, after which the leg moves down (any time, not only
 step up)."""
 
 
-def random_swing(loss: float, bps: float) -> float:
-    """How far one report's loss figure swings (two standard deviations) around a random
-    loss of `loss` on a stream of `bps`: few packets, a wide swing."""
-    if loss <= 0 or bps <= 0:
-        return 0.0
-    packets = max(bps / PACKET_BITS, 1.0)
-    return 2 * math.sqrt(loss * (1 - loss) / packets)
+def random_swing(loss: float, packets: int = SOUND_REPORT_PACKETS) -> float:
+    """How far one report's loss figure over `packets` swings (two standard deviations)
+    around a random loss of `loss`."""
+    return 2 * math.sqrt(loss * (1 - loss) / packets) if 0 < loss < 1 else 0.0
 
 
 def tile_cap(layer_heights: tuple[int | None, ...], tile_height: int | None) -> int:
@@ -130,15 +128,15 @@ class LayerChooser:
         """Reports in a row with the estimate under the layer's rate and not climbing."""
         self._no_step_before = 0.0
         """No step up before this (monotonic): video just came back after sound only."""
-        self.random_loss = 0.0
-        self._random_samples = 0
-        """The loss this leg's link shows whatever is sent on it (a lossy radio link),
-        averaged over reports in which the layer fits (the estimate carries it) and the
-        video loses no more than `QUEUE_LOSS_RATIO` times what the sound does: a full
-        queue drops video bursts far more often than the evenly spaced sound, random
-        loss hits both alike. Loss up to it (and its swing) is no sign of congestion:
-        with every step up failing on any loss over 4 %, Chromium at 2 Mbit/s with
-        10 % random loss stayed at 320x180 for good."""
+        self.sound_random_loss = 0.0
+        """The loss the sound beside this leg shows while the layer fits (the estimate
+        carries it, no step on trial) and the video arrives whole: the link's own random
+        loss. Chromium repairs the video's loss by NACK before it counts it, so on a 10 %
+        link its video reports say 0-3 %; the sound is not repaired and says 10 %, which
+        failed each step up as "the video crowds the sound out". A full queue drops the
+        video too (150 kbit/s: 22 % of the low layer beside 12 % of the sound), so
+        nothing is learnt from it."""
+        self._sound_samples = 0
 
     def choose(self, current: int, report: LegReport, now: float) -> int:
         """The layer the leg should forward from now on."""
@@ -157,19 +155,22 @@ class LayerChooser:
         # only a deep fall counts; loss is the firm signal.
         short = estimate is not None and rate > 0 and estimate < PROBE_FIT * rate
         probing = self._probe is not None and now - self._probe.at < 2 * self._up_hold_s
-        if not (short or falling or probing):
-            self._learn_random_loss(report)
-        # Loss the link shows whatever it is sent, and how far a report's figure of it
-        # swings, is allowed for in every "calm" and "lossy" below.
-        allowed_loss = self.random_loss + random_swing(self.random_loss, rate)
-        sound_allowed = self.random_loss + random_swing(
-            self.random_loss, SOUND_REPORT_PACKETS * PACKET_BITS
-        )
+        if (
+            report.sound_reported
+            and report.loss <= PROBE_LOSS
+            and not (short or falling or probing)
+        ):
+            self._sound_samples += 1
+            self.sound_random_loss = _folded(
+                self.sound_random_loss, report.sound_loss, self._sound_samples
+            )
+        # The sound's own random loss, and how far a report's figure of it swings.
+        sound_allowed = self.sound_random_loss + random_swing(self.sound_random_loss)
         # Loss is the firm signal, but random loss on a fast link (10 %, the estimate
         # high) is not congestion: stepping down does not lessen it, and each step up
         # would fail on it (Chromium at 2 Mbit/s with 10 % loss sat at 160x90).
-        heavy = report.loss > allowed_loss + SEVERE_LOSS or (
-            report.loss > allowed_loss + HEAVY_LOSS and (estimate is None or short)
+        heavy = report.loss > SEVERE_LOSS or (
+            report.loss > HEAVY_LOSS and (estimate is None or short)
         )
         congested = heavy or (
             falling and estimate is not None and rate > 0 and estimate < 0.5 * rate
@@ -181,7 +182,7 @@ class LayerChooser:
         # The estimate alone is no verdict: Chromium's sits under what it already
         # receives on a calm loopback link. With some loss beside it, it is.
         rising = estimate is not None and last is not None and estimate > 1.02 * last
-        lossy = report.loss > allowed_loss + CALM_LOSS
+        lossy = report.loss > CALM_LOSS
         self._overused = self._overused + 1 if short and lossy and not rising else 0
         # Audio first: a layer whose estimate falls short while the sound beside it
         # loses packets crowds the sound out (NACK repairs the video's own loss, so its
@@ -192,11 +193,7 @@ class LayerChooser:
         # estimate sinking under the new layer's rate, means the link does not carry
         # it (a shaper queues and drops only a few per cent; CPU stalls are brief).
         if probing and not congested:
-            congested = (
-                report.loss > allowed_loss + PROBE_LOSS
-                or sound_hurt
-                or (falling and short and lossy)
-            )
+            congested = report.loss > PROBE_LOSS or sound_hurt or (falling and short and lossy)
         if congested or current not in allowed or current > cap:
             self._calm_since = None
             self._overused = 0
@@ -251,18 +248,6 @@ class LayerChooser:
         held = self._holds.get(layer, self._up_hold_s)
         self._holds[layer] = min(held * 2, self._max_hold_s)
 
-    def _learn_random_loss(self, report: LegReport) -> None:
-        """Fold a report on a layer that fits into `random_loss` (see there)."""
-        if report.loss <= QUEUE_LOSS_RATIO * report.sound_loss:
-            sample = min(report.loss, report.sound_loss)  # the part both streams share
-        elif report.loss <= CALM_LOSS:
-            sample = report.loss  # a clean link (the sound's figure may be older)
-        else:
-            return  # the video loses far more than the sound: a queue, or no sound figure yet
-        self._random_samples += 1  # a plain mean of the first ones: known within seconds
-        weight = max(RANDOM_LOSS_WEIGHT, 1 / self._random_samples)
-        self.random_loss += weight * (min(sample, SEVERE_LOSS) - self.random_loss)
-
     def hold_steps_up(self, until: float) -> None:
         """Video came back after sound only, on the lowest layer: no step up before
         monotonic `until`, the end of the floor's trial of it (`AudioFloor.trial_ends`).
@@ -282,6 +267,13 @@ class LayerChooser:
         if self._probe is not None and now - self._probe.at < self._probe_window_s:
             self._failed(self._probe.layer)
         self._probe = None
+
+
+def _folded(average: float, sample: float, samples: int) -> float:
+    """`average` with its `samples`-th figure: a plain mean of the first ones (known
+    within seconds), then each new one weighing `RANDOM_LOSS_WEIGHT`."""
+    weight = max(RANDOM_LOSS_WEIGHT, 1 / samples)
+    return average + weight * (min(sample, SEVERE_LOSS) - average)
 
 
 LIMITING_SHARE = 0.8
@@ -329,6 +321,7 @@ def weak_link_estimate(
     video_loss: float,
     sound_loss: float,
     trend: tuple[float, float] = (0.0, 0.0),
+    sound_random: float = 0.0,
 ) -> int | None:
     """The whole link's estimate if it cannot carry even the lowest video beside the sound.
 
@@ -369,8 +362,15 @@ def weak_link_estimate(
     And a link that loses nothing carries what it is sent, whatever the
     estimate says: after a sudden drop the estimate collapses and climbs back
     only some 8 % a second, while the lowest layer already flows whole.
+
+    The sound's loss counts over `sound_random`, the loss the link's sound shows
+    while the video fits (`AudioFloor.sound_random`), and its swing: 10 % random
+    loss is no sign of video crowding the sound out (Chromium on a 10 % link
+    back from 250 kbit/s to 2 Mbit/s was put on sound only again and again).
     """
-    if not legs or (video_loss <= CALM_LOSS and sound_loss <= SOUND_HURT_LOSS):
+    allowance = sound_random + random_swing(sound_random)
+    hurt = max(0.0, sound_loss - allowance)  # what the sound loses over its own random loss
+    if not legs or (video_loss <= CALM_LOSS and hurt <= SOUND_HURT_LOSS):
         return None
     sent = sum(leg.sent_bps for leg in legs)
     if sent + sound_sent_bps < LEAST_TRIED_BPS:
@@ -379,7 +379,7 @@ def weak_link_estimate(
     lowest = sum(leg.lowest_bps for leg in legs)
     whole = int(link + sound_sent_bps * (1 - sound_loss))  # the sound that arrives
     needed = max(lowest + max(SOUND_BPS, sound_sent_bps), floor_bps)
-    if sound_loss > SOUND_CROWDED_LOSS and sent >= LIMITING_SHARE * lowest:
+    if hurt > SOUND_CROWDED_LOSS and sent >= LIMITING_SHARE * lowest:
         # aiortc's delay-based estimate can overshoot a shaped link for good while a
         # third of the sound is lost: what the link delivers is what it was sent less
         # what it lost (a shaper drops from every stream alike).
@@ -398,14 +398,14 @@ def weak_link_estimate(
             return delivered
     if whole >= needed:
         return None
-    if sound_loss > SOUND_HURT_LOSS and sent >= SOUND_BPS:
+    if hurt > SOUND_HURT_LOSS and sent >= SOUND_BPS:
         # The video crowds the sound out, whatever the estimate says. (Video sending
         # less than the sound cannot: that loss came from elsewhere, e.g. the
         # publisher's own link, forwarded as gaps.)
         return whole
     if link >= LIMITING_SHARE * sent:
         return None
-    if sent < LIMITING_SHARE * lowest and sound_loss <= SOUND_HURT_LOSS:
+    if sent < LIMITING_SHARE * lowest and hurt <= SOUND_HURT_LOSS:
         return None
     return whole
 
@@ -474,6 +474,9 @@ class AudioFloor:
         self._max_hold_s = max_hold_s
         self._since = 0.0
         self._retried_at: float | None = None
+        self.sound_random = 0.0
+        """The loss of the sound this link carries while its video fits (see `learn_sound`)."""
+        self._sound_samples = 0
         self.trend = LossTrend()
         """The link's loss over its last reports while video flowed, since the last step
         down. Kept over a pause for sound only: video comes back on the layer it left, and a
@@ -503,6 +506,13 @@ class AudioFloor:
             return False
         self.audio_only, self._retried_at = False, now
         return True
+
+    def learn_sound(self, sound_loss: float) -> None:
+        """A figure of the sound's loss while video flows and the link is judged to carry it
+        (no weak verdict, the video losing no more than `PROBE_LOSS`): what it loses then is
+        the link's own random loss, not video crowding it out."""
+        self._sound_samples += 1
+        self.sound_random = _folded(self.sound_random, sound_loss, self._sound_samples)
 
     @property
     def trial_ends(self) -> float | None:

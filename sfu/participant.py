@@ -193,6 +193,14 @@ class Participant:
         (figures covering time before monotonic `since` left out)."""
         return self._loss("audio", since)
 
+    def sound_reported(self, since: float = 0.0) -> bool:
+        """Whether any sound this participant receives has a loss figure covering only time
+        after monotonic `since` (Chromium reports on its sound every 5 s or so)."""
+        return any(
+            leg.kind == "audio" and not leg.paused and leg.reported and leg.loss_since >= since
+            for leg in self.legs.values()
+        )
+
     def _loss(self, kind: str, since: float) -> float:
         return max(
             (

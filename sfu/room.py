@@ -20,7 +20,14 @@ from sfu.config import SfuConfig
 from sfu.downtrack import DownTrack
 from sfu.errors import BadClip, BadSdp, MutedByLeader, NotInRoom, RoomClosed, UnsupportedCodec
 from sfu.forwarder import FORWARDED_MIME_TYPES, Forwarder
-from sfu.layer_choice import HEAVY_LOSS, SEVERE_LOSS, LayerChooser, LegReport, weak_link_estimate
+from sfu.layer_choice import (
+    HEAVY_LOSS,
+    PROBE_LOSS,
+    SEVERE_LOSS,
+    LayerChooser,
+    LegReport,
+    weak_link_estimate,
+)
 from sfu.messages import (
     VIDEO_BACK_TEXT,
     VIDEO_PAUSED_TEXT,
@@ -604,7 +611,12 @@ class Room:
             video_loss=video_loss,
             sound_loss=sound_loss,
             trend=trend.update(video_loss, sound_loss) if legs else trend.figures,
+            sound_random=participant.audio_floor.sound_random,
         )
+        if link is None and legs and video_loss <= PROBE_LOSS and participant.sound_reported(since):
+            # The video arrives whole and the link carries it: what the sound loses is the
+            # link's own random loss (a full queue drops the video too).
+            participant.audio_floor.learn_sound(sound_loss)
         if link is not None and participant.drop_video_to_lowest(now):
             link = None  # the lowest layers come first: audio only is the last step down
         if not participant.audio_floor.update(link, now):
@@ -663,6 +675,7 @@ class Room:
                 tile_height=participant.tile_heights.get(forwarder.publisher_id),
                 sound_loss=participant.sound_loss(stepped_at),
                 sent_bps=leg.send_bps or None,
+                sound_reported=participant.sound_reported(stepped_at),
             )
             chooser = participant.layer_choosers.get(track_id)
             if chooser is None:

@@ -243,6 +243,7 @@ def weak(
     sound_loss: float = 0.0,
     video_loss: float = 0.07,
     sound_sent: float = SOUND,
+    sound_random: float = 0.0,
 ) -> int | None:
     return weak_link_estimate(
         legs,
@@ -250,6 +251,7 @@ def weak(
         floor_bps=100_000,
         video_loss=video_loss,
         sound_loss=sound_loss,
+        sound_random=sound_random,
     )
 
 
@@ -533,45 +535,55 @@ def binomial_share(rng: random.Random, share: float, packets: int) -> float:
     return sum(rng.random() < share for _ in range(packets)) / packets
 
 
-def test_a_fast_link_with_random_loss_climbs_to_the_top_layer_and_stays() -> None:
-    """Chromium at 2 Mbit/s with 10 % random loss stayed at 320x180: every step up failed
-    on any loss over 4 %, and the calm a step waits for allowed 2 %. Loss the link shows
-    on every layer that fits, on the sound as much as on the video, is random: it is
-    allowed for, so the leg climbs and stays on top."""
-    for seed in range(10):  # one second's figure of 34 packets swings 0-25 %
+def test_a_lossy_fast_link_climbs_to_the_top_layer_and_stays() -> None:
+    """Chromium at 2 Mbit/s with 10 % random loss: NACK repairs the video before Chromium
+    counts it (0-3 % in its reports), the sound is not repaired (10 %). Each step up
+    failed as "the video crowds the sound out", while the estimate still trailed the new
+    layer. The sound's own loss, learnt while the layer fits, is allowed for."""
+    for seed in range(10):
         rng = random.Random(seed)
         chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
-        layer, on_top, downs = 1, 0, 0
+        layer, stepped, on_top, downs = 0, -10.0, 0, 0
         for t in range(120):
-            packets = int(RATES[layer] / (8 * 1100))
-            loss = binomial_share(rng, 0.1, packets)
-            sound = binomial_share(rng, 0.1, 250)
-            chosen = chooser.choose(layer, lossy_report(1_200_000, loss, sound), float(t))
+            # The estimate trails a step up for two reports: it comes from what arrived.
+            below = RATES[max(layer - 1, 0)] if t - stepped <= 2 else RATES[layer]
+            report = lossy_report(int(1.2 * below), 0.0, binomial_share(rng, 0.1, 250))
+            chosen = chooser.choose(layer, report, float(t))
             downs += chosen < layer
+            stepped = float(t) if chosen > layer else stepped
             layer = chosen
             on_top += t >= 60 and layer == 2
-        assert chooser.random_loss == pytest.approx(0.1, abs=0.03)
-        assert on_top >= 55, f"seed {seed}: the top layer {on_top} of the last 60 s"
-        assert downs <= 2, f"seed {seed}: {downs} steps down"
-
-
-def test_a_full_queue_is_never_taken_for_random_loss() -> None:
-    """A shaper's full queue drops video bursts far more than the sound (measured at
-    150 kbit/s: 19 % against 6 %): no floor is learned from it and the leg never steps up
-    on it, however high the estimate says the link is."""
+        assert chooser.sound_random_loss == pytest.approx(0.1, abs=0.03)
+        assert on_top == 60, f"seed {seed}: the top layer {on_top} of the last 60 s"
+        assert downs == 0, f"seed {seed}: {downs} steps down"
+    # Without the sound's loss learnt, no step up holds.
     chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
-    for t in range(60):
-        assert chooser.choose(0, lossy_report(1_200_000, 0.19, 0.06), float(t)) == 0
-    assert chooser.random_loss == 0
+    assert chooser.choose(0, lossy_report(400_000, 0.0, 0.0), 0) == 0
+    assert chooser.choose(0, lossy_report(400_000, 0.0, 0.0), 3.5) == 1
+    assert chooser.choose(1, lossy_report(250_000, 0.0, 0.1), 4.5) == 0
 
 
-def test_a_step_into_a_layer_the_lossy_link_cannot_carry_still_fails() -> None:
-    """Random loss raises what a step up may lose, not past what a layer that does not fit
-    loses (a 600 kbit/s link under the 800k layer: 30 % and more)."""
+def test_a_full_queue_teaches_no_random_loss() -> None:
+    """A shaper's full queue drops the video too (150 kbit/s: 22 % of the low layer beside
+    12 % of the sound): nothing is learnt from it, and the sound stays a verdict."""
     chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
-    t = 0.0
-    while chooser.choose(1, lossy_report(700_000, 0.1, 0.1), t) == 1:
-        t += 1
-        assert t < 30, "a step up once the loss is known to be the link's own"
-    assert chooser.random_loss > 0.03
-    assert chooser.choose(2, lossy_report(700_000, 0.3, 0.12), t + 1) == 1, "back to the middle"
+    for t in range(30):
+        assert chooser.choose(0, lossy_report(135_000, 0.22, 0.12), float(t)) == 0
+    assert chooser.sound_random_loss == 0
+
+
+def test_the_sounds_own_random_loss_is_no_video_crowding_it_out() -> None:
+    """Chromium on a 10 % link, back from 250 kbit/s to 2 Mbit/s: the estimate climbed from
+    the 100k low layer it received (82-117 kbit/s), and the sound's own 10 % loss read as
+    the video crowding it out, so each retry went back to sound only. The sound's loss
+    counts over what the link's sound loses while its video fits."""
+    low = [VideoLeg(82_000, 98_000.0, 98_000.0)]
+    assert weak(low, sound_loss=0.109, video_loss=0.0) is not None, "nothing learnt: crowding"
+    assert weak(low, sound_loss=0.109, video_loss=0.0, sound_random=0.1) is None
+    # Crowding beyond the link's own loss is still crowding.
+    assert weak(low, sound_loss=0.25, video_loss=0.0, sound_random=0.1) is not None
+    floor = AudioFloor(hold_s=8, max_hold_s=60)
+    rng = random.Random(3)
+    for _ in range(30):
+        floor.learn_sound(binomial_share(rng, 0.1, 250))
+    assert floor.sound_random == pytest.approx(0.1, abs=0.02)
