@@ -48,15 +48,25 @@ until the new layer's keyframe is across, and no longer than this if it never co
 KEYFRAME_CROSSING_S = 0.3
 """How long after the new layer's keyframe went out repairs of the old layer wait: a
 bottleneck queue's worth (200 ms on the test bed's links) and some."""
-LOSS_WINDOW_PACKETS = 30
+LOSS_WINDOW_PACKETS = 10
 """A loss figure counts over at least this many packets the subscriber expected.
 
 Chromium puts a receiver report in every compound RTCP packet, so also beside each
 NACK: on a lossy link its reports came a few packets apart and said 1/2 or 1/3 lost
 (a 10 % link read as 33-50 %, and the leg fell from 640x360 to 160x90 and back).
-Reports are added up, from their cumulative counts, until the window is this long."""
+Reports are added up, from their cumulative counts, until the window is this long; a
+report whose own interval is this long stands alone, as before. Not longer: the lowest
+layer sends about 11 packets a second, and a leg whose figure still covers the layer it
+left waits for a fresh one (30 packets held each step up back by 5-6 s), and a window
+opened before a link fell mixes the time before into the fall (2.9 s, not 0.85 s, to the
+lowest layer after 2 Mbit/s fell to 250 kbit/s)."""
 LOSS_WINDOW_S = 5.0
 """...or this old (a still picture sends a packet or two a second)."""
+FALL_PACKETS = 5
+"""A report whose own interval has this many packets and lost half of them closes the
+window on its own figure: a link that fell. Added to the packets before the fall, the
+figure read 40 % (a step to the middle layer, the lowest 1.4 s later) where the report
+said 75 %; 5 packets at 10 % random loss lose half 1 time in 100."""
 NACK_RESEND_INTERVAL_S = 0.1
 """The shortest time between two retransmissions of one packet on a leg."""
 NACK_MAX_RESENDS = 3
@@ -173,6 +183,11 @@ class DownTrack:
         self._last_out_seq = random.getrandbits(15)
         self._reported_at = (self._last_out_seq, 0)
         """(`_last_out_seq`, `packets_sent`) when the last loss window closed."""
+        self._fresh_after = 0.0
+        """The window open at the first report after this (monotonic) is dropped
+        (`fresh_figure_after`)."""
+        self._last_counts = (0, 0)
+        """(highest sequence, cumulative lost) of the subscriber's last report."""
         self._loss_window: tuple[float, int, int] | None = None
         """(monotonic time, highest sequence, cumulative lost) of the subscriber's report that
         opened the loss window now adding up (`LOSS_WINDOW_PACKETS`)."""
@@ -399,6 +414,16 @@ class DownTrack:
                         self.on_report()
         return False  # aiortc's own handler keeps the leg's statistics
 
+    def fresh_figure_after(self, at: float) -> None:
+        """The next figure should cover only time after monotonic `at` (when a step down
+        has settled): the window still open then is dropped at the first report after it.
+
+        A leg whose figure still covers the layer it left waits for one that does not;
+        without this, the window open at `at` had to close first and the next one with
+        it, and each step down held the next step up back a second longer.
+        """
+        self._fresh_after = at
+
     @property
     def reported(self) -> bool:
         """Whether the subscriber has sent a receiver report on this leg yet."""
@@ -412,16 +437,26 @@ class DownTrack:
         """
         now = time.monotonic()
         window = self._loss_window
+        last_highest, last_lost = self._last_counts
+        self._last_counts = (report.highest_sequence, report.packets_lost)
+        own = (report.highest_sequence - last_highest) & 0xFFFFFFFF
+        fell = FALL_PACKETS <= own < 0x80000000 and (report.packets_lost - last_lost) * 2 >= own
+        if window is not None and fell:
+            window = (now, last_highest, last_lost)  # this report on its own
         if window is None:
             self._loss_window = (now, report.highest_sequence, report.packets_lost)
             reported = report.fraction_lost / 256
         else:
             opened, highest, lost = window
+            if opened < self._fresh_after <= now:
+                self._loss_window = (now, report.highest_sequence, report.packets_lost)
+                self._report_time = now  # where the next figure begins
+                return False
             expected = (report.highest_sequence - highest) & 0xFFFFFFFF
             if expected >= 0x80000000:  # an older report overtaken: start again from this one
                 self._loss_window = (now, report.highest_sequence, report.packets_lost)
                 return False
-            if expected < LOSS_WINDOW_PACKETS and now - opened < LOSS_WINDOW_S:
+            if expected < LOSS_WINDOW_PACKETS and now - opened < LOSS_WINDOW_S and not fell:
                 return False
             self._loss_window = (now, report.highest_sequence, report.packets_lost)
             if expected == 0:

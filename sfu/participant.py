@@ -246,8 +246,16 @@ class Participant:
                     chooser.back_off(now)
                 dropped = True
         if dropped:
-            self.audio_floor.stepped_down(now)
+            self.stepped_down(now)
         return dropped
+
+    def stepped_down(self, now: float) -> None:
+        """A video leg moved down a layer at monotonic `now`: the audio floor gives the link
+        time to drain, and each video leg's next loss figure covers only the time after."""
+        self.audio_floor.stepped_down(now)
+        for leg in self.legs.values():
+            if leg.kind == "video":
+                leg.fresh_figure_after(self.audio_floor.stepped_at)
 
     def retry_video_low(self, now: float) -> None:
         """Paused video legs start again on their lowest layers, stepping up after a calm spell."""

@@ -691,7 +691,7 @@ class Room:
                     "leg %s: layer %d -> %d (%s)", track_id, leg.target_layer, layer, report
                 )
             if layer < leg.target_layer:
-                participant.audio_floor.stepped_down(now)
+                participant.stepped_down(now)
             if layer < leg.target_layer and report.loss > HEAVY_LOSS:
                 leg.drop_to_layer(layer)
             else:

@@ -287,7 +287,7 @@ async def test_video_back_after_sound_only_stays_on_the_lowest_layer_while_it_is
 async def test_reports_a_few_packets_apart_add_up_to_the_links_loss() -> None:
     """Chromium puts a receiver report beside each NACK: on a 10 % link its reports came a
     few packets apart and said 1/2 or 1/3 lost. Taken one by one, the leg read its link as
-    33-50 % lossy and fell from 640x360 to 160x90. The figures add up over 30 packets."""
+    33-50 % lossy and fell from 640x360 to 160x90. The figures add up over 10 packets."""
     pc = client_pc()
     try:
         leg, _sink = await sound_leg(pc)
@@ -300,5 +300,76 @@ async def test_reports_a_few_packets_apart_add_up_to_the_links_loss() -> None:
                 figures.append(leg.fraction_lost)
         assert max(figures) < 0.15, f"a few packets are no figure: {figures}"
         assert leg.fraction_lost == pytest.approx(0.1, abs=0.01)
+    finally:
+        await pc.close()
+
+
+async def test_a_slow_layer_gets_a_figure_every_ten_packets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lowest layer sends about 11 packets a second. A first version waited for 30, so
+    each figure covered 3 s, and a leg whose figure still covers the layer it left waits for
+    a fresh one: each step down held the next step up back 5-6 s (the top layer came 14 s
+    after the link came back, not 8). A report whose own interval is long enough stands
+    alone (a link that fell is seen in its first report)."""
+    clock = [1000.0]
+    monkeypatch.setattr("sfu.downtrack.time.monotonic", lambda: clock[0])
+    pc = client_pc()
+    try:
+        leg, _sink = await sound_leg(pc)
+        ssrc = leg._leg_ssrc
+        figures: list[float] = []
+        leg.on_report = lambda: figures.append(clock[0])
+        await leg._on_rtcp(receiver_report(ssrc, 0.0, expected=11))
+        for _ in range(6):  # a report every half second, 6 packets each, none lost
+            clock[0] += 0.5
+            await leg._on_rtcp(receiver_report(ssrc, 0.0, expected=6))
+        assert figures == [1000.0, 1001.0, 1002.0, 1003.0], "a figure every 10 packets"
+        clock[0] += 0.2
+        await leg._on_rtcp(receiver_report(ssrc, 0.75, expected=12))
+        assert leg.fraction_lost == pytest.approx(0.75, abs=0.01), "a fallen link at once"
+    finally:
+        await pc.close()
+
+
+async def test_after_a_step_down_the_next_figure_starts_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A figure that covers time before a step down has settled is not taken for the new
+    layer, so the leg waits for a fresh one. The window open then is dropped at the first
+    report after it, and the fresh figure comes 10 packets later, not after the end of
+    that window and a whole one more (half a second here)."""
+    clock = [1000.0]
+    monkeypatch.setattr("sfu.downtrack.time.monotonic", lambda: clock[0])
+    pc = client_pc()
+    try:
+        leg, _sink = await sound_leg(pc)
+        ssrc = leg._leg_ssrc
+        figures: list[tuple[float, float]] = []
+        leg.on_report = lambda: figures.append((clock[0], leg.loss_since))
+        await leg._on_rtcp(receiver_report(ssrc, 0.0, expected=11))
+        leg.fresh_figure_after(1000.2)
+        for _ in range(4):  # a report every half second, 6 packets each
+            clock[0] += 0.5
+            await leg._on_rtcp(receiver_report(ssrc, 0.0, expected=6))
+        assert figures[1:] == [(1001.5, 1000.5)], "10 packets after the first report past it"
+    finally:
+        await pc.close()
+
+
+async def test_a_report_that_lost_half_of_its_own_packets_is_a_fall() -> None:
+    """Added to the packets before it, the report of a link that fell from 2 Mbit/s to
+    250 kbit/s read 40 % (a step to the middle layer, the lowest 1.4 s later) where the
+    report itself said 75 %: a report whose own 5 or more packets lost half stands alone."""
+    pc = client_pc()
+    try:
+        leg, _sink = await sound_leg(pc)
+        ssrc = leg._leg_ssrc
+        await leg._on_rtcp(receiver_report(ssrc, 0.0, expected=40))
+        await leg._on_rtcp(receiver_report(ssrc, 0.0, expected=6))  # before the fall
+        await leg._on_rtcp(receiver_report(ssrc, 0.75, expected=8))
+        assert leg.fraction_lost == pytest.approx(0.75, abs=0.01)
+        await leg._on_rtcp(receiver_report(ssrc, 0.5, expected=2))  # too few to say
+        assert leg.fraction_lost == pytest.approx(0.75, abs=0.01)
     finally:
         await pc.close()
