@@ -304,6 +304,27 @@ async def test_reports_a_few_packets_apart_add_up_to_the_links_loss() -> None:
         await pc.close()
 
 
+class ClockedLeg:
+    """A sound leg whose clock the test moves, and the times its loss figure changed."""
+
+    def __init__(self, leg: DownTrack, clock: list[float]) -> None:
+        self.leg, self.clock = leg, clock
+        self.figures: list[tuple[float, float]] = []
+        """(when, the figure's `loss_since`) of each new figure."""
+        leg.on_report = lambda: self.figures.append((clock[0], leg.loss_since))
+
+    async def report(self, fraction: float, expected: int, after_s: float = 0.0) -> None:
+        self.clock[0] += after_s
+        await self.leg._on_rtcp(receiver_report(self.leg._leg_ssrc, fraction, expected))
+
+
+async def clocked_leg(pc: RTCPeerConnection, monkeypatch: pytest.MonkeyPatch) -> ClockedLeg:
+    clock = [1000.0]
+    monkeypatch.setattr("sfu.downtrack.time.monotonic", lambda: clock[0])
+    leg, _sink = await sound_leg(pc)
+    return ClockedLeg(leg, clock)
+
+
 async def test_a_slow_layer_gets_a_figure_every_ten_packets(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -312,22 +333,15 @@ async def test_a_slow_layer_gets_a_figure_every_ten_packets(
     a fresh one: each step down held the next step up back 5-6 s (the top layer came 14 s
     after the link came back, not 8). A report whose own interval is long enough stands
     alone (a link that fell is seen in its first report)."""
-    clock = [1000.0]
-    monkeypatch.setattr("sfu.downtrack.time.monotonic", lambda: clock[0])
     pc = client_pc()
     try:
-        leg, _sink = await sound_leg(pc)
-        ssrc = leg._leg_ssrc
-        figures: list[float] = []
-        leg.on_report = lambda: figures.append(clock[0])
-        await leg._on_rtcp(receiver_report(ssrc, 0.0, expected=11))
+        bob = await clocked_leg(pc, monkeypatch)
+        await bob.report(0.0, expected=11)
         for _ in range(6):  # a report every half second, 6 packets each, none lost
-            clock[0] += 0.5
-            await leg._on_rtcp(receiver_report(ssrc, 0.0, expected=6))
-        assert figures == [1000.0, 1001.0, 1002.0, 1003.0], "a figure every 10 packets"
-        clock[0] += 0.2
-        await leg._on_rtcp(receiver_report(ssrc, 0.75, expected=12))
-        assert leg.fraction_lost == pytest.approx(0.75, abs=0.01), "a fallen link at once"
+            await bob.report(0.0, expected=6, after_s=0.5)
+        assert [at for at, _ in bob.figures] == [1000.0, 1001.0, 1002.0, 1003.0], "10 packets"
+        await bob.report(0.75, expected=12, after_s=0.2)
+        assert bob.leg.fraction_lost == pytest.approx(0.75, abs=0.01), "a fallen link at once"
     finally:
         await pc.close()
 
@@ -339,20 +353,14 @@ async def test_after_a_step_down_the_next_figure_starts_at_once(
     layer, so the leg waits for a fresh one. The window open then is dropped at the first
     report after it, and the fresh figure comes 10 packets later, not after the end of
     that window and a whole one more (half a second here)."""
-    clock = [1000.0]
-    monkeypatch.setattr("sfu.downtrack.time.monotonic", lambda: clock[0])
     pc = client_pc()
     try:
-        leg, _sink = await sound_leg(pc)
-        ssrc = leg._leg_ssrc
-        figures: list[tuple[float, float]] = []
-        leg.on_report = lambda: figures.append((clock[0], leg.loss_since))
-        await leg._on_rtcp(receiver_report(ssrc, 0.0, expected=11))
-        leg.fresh_figure_after(1000.2)
+        bob = await clocked_leg(pc, monkeypatch)
+        await bob.report(0.0, expected=11)
+        bob.leg.fresh_figure_after(1000.2)
         for _ in range(4):  # a report every half second, 6 packets each
-            clock[0] += 0.5
-            await leg._on_rtcp(receiver_report(ssrc, 0.0, expected=6))
-        assert figures[1:] == [(1001.5, 1000.5)], "10 packets after the first report past it"
+            await bob.report(0.0, expected=6, after_s=0.5)
+        assert bob.figures[1:] == [(1001.5, 1000.5)], "10 packets after the first report past it"
     finally:
         await pc.close()
 

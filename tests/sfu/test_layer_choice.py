@@ -24,7 +24,11 @@ HEIGHTS: tuple[int | None, ...] = (90, 180, 360)
 
 
 def report(
-    estimate: int | None, loss: float = 0.0, tile: int | None = None, sent: float | None = None
+    estimate: int | None,
+    loss: float = 0.0,
+    tile: int | None = None,
+    sent: float | None = None,
+    sound_loss: float = 0.0,
 ) -> LegReport:
     return LegReport(
         estimate_bps=estimate,
@@ -33,6 +37,7 @@ def report(
         layer_heights=HEIGHTS,
         tile_height=tile,
         sent_bps=sent,
+        sound_loss=sound_loss,
     )
 
 
@@ -519,17 +524,6 @@ def test_random_loss_beside_a_still_picture_and_silence_is_no_short_link() -> No
     assert weak([VideoLeg(40_000, 60_000.0, 60_000.0)], sound_loss=0.5) is not None
 
 
-def lossy_report(estimate: int, loss: float, sound_loss: float) -> LegReport:
-    return LegReport(
-        estimate_bps=estimate,
-        loss=loss,
-        layer_bps=RATES,
-        layer_heights=HEIGHTS,
-        tile_height=None,
-        sound_loss=sound_loss,
-    )
-
-
 def binomial_share(rng: random.Random, share: float, packets: int) -> float:
     """One report's loss figure: `packets` sent, each lost with chance `share`."""
     return sum(rng.random() < share for _ in range(packets)) / packets
@@ -547,8 +541,8 @@ def test_a_lossy_fast_link_climbs_to_the_top_layer_and_stays() -> None:
         for t in range(120):
             # The estimate trails a step up for two reports: it comes from what arrived.
             below = RATES[max(layer - 1, 0)] if t - stepped <= 2 else RATES[layer]
-            report = lossy_report(int(1.2 * below), 0.0, binomial_share(rng, 0.1, 250))
-            chosen = chooser.choose(layer, report, float(t))
+            leg_report = report(int(1.2 * below), 0.0, sound_loss=binomial_share(rng, 0.1, 250))
+            chosen = chooser.choose(layer, leg_report, float(t))
             downs += chosen < layer
             stepped = float(t) if chosen > layer else stepped
             layer = chosen
@@ -558,9 +552,9 @@ def test_a_lossy_fast_link_climbs_to_the_top_layer_and_stays() -> None:
         assert downs == 0, f"seed {seed}: {downs} steps down"
     # Without the sound's loss learnt, no step up holds.
     chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
-    assert chooser.choose(0, lossy_report(400_000, 0.0, 0.0), 0) == 0
-    assert chooser.choose(0, lossy_report(400_000, 0.0, 0.0), 3.5) == 1
-    assert chooser.choose(1, lossy_report(250_000, 0.0, 0.1), 4.5) == 0
+    assert chooser.choose(0, report(400_000, 0.0, sound_loss=0.0), 0) == 0
+    assert chooser.choose(0, report(400_000, 0.0, sound_loss=0.0), 3.5) == 1
+    assert chooser.choose(1, report(250_000, 0.0, sound_loss=0.1), 4.5) == 0
 
 
 def test_a_full_queue_teaches_no_random_loss() -> None:
@@ -568,7 +562,7 @@ def test_a_full_queue_teaches_no_random_loss() -> None:
     12 % of the sound): nothing is learnt from it, and the sound stays a verdict."""
     chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
     for t in range(30):
-        assert chooser.choose(0, lossy_report(135_000, 0.22, 0.12), float(t)) == 0
+        assert chooser.choose(0, report(135_000, 0.22, sound_loss=0.12), float(t)) == 0
     assert chooser.sound_random_loss == 0
 
 
