@@ -16,7 +16,7 @@ import pytest
 
 from tests.chromium import CHROMIUM
 from tests.netem.conftest import MakeTestbed
-from tests.netem.impaired import until
+from tests.netem.impaired import ImpairedPeer, until
 from tests.netem.shim import Impairment
 from tests.netem.test_simulcast import LAYERS, LOW, TOP, decodes
 
@@ -25,14 +25,25 @@ MIDDLE = (320, 180)
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"needs {CHROMIUM}")
 
 
-async def test_chromium_behind_300_kbit_sees_the_low_layer_never_the_top_and_hears(
-    make_testbed: MakeTestbed,
-) -> None:
+async def cat_watching_ann(
+    make_testbed: MakeTestbed, down_kbps: int, loss: float = 0.0
+) -> ImpairedPeer:
+    """Chromium (cat) behind a `down_kbps` link (losing `loss` of what crosses it), with an
+    aiortc publisher (ann) sending three layers."""
     bed = await make_testbed(2)
     ann = await bed.peer("ann")
     cat = await bed.peer("cat", browser=True)
-    cat.limit(down_kbps=300)
+    cat.limit(down_kbps=down_kbps)
+    if loss:
+        await cat.impair(down=Impairment(loss=loss))
     await ann.publish(LAYERS)
+    return cat
+
+
+async def test_chromium_behind_300_kbit_sees_the_low_layer_never_the_top_and_hears(
+    make_testbed: MakeTestbed,
+) -> None:
+    cat = await cat_watching_ann(make_testbed, 300)
 
     await until(lambda: decodes(cat, "ann", LOW, 10), "cat sees the low layer", limit_s=60)
     await cat.collect()
@@ -52,11 +63,7 @@ async def test_chromium_switches_down_when_its_link_drops_to_250_kbit_and_back_u
     make_testbed: MakeTestbed,
 ) -> None:
     # How fast it switches and the longest freeze: bench/netem_bench.py --browser --recovery.
-    bed = await make_testbed(2)
-    ann = await bed.peer("ann")
-    cat = await bed.peer("cat", browser=True)
-    cat.limit(down_kbps=2000)
-    await ann.publish(LAYERS)
+    cat = await cat_watching_ann(make_testbed, 2000)
     await until(lambda: decodes(cat, "ann", TOP, 10), "cat sees the top layer at 2 Mbit/s", 40)
 
     cat.limit(down_kbps=250)
@@ -77,11 +84,7 @@ async def test_chromium_behind_600_kbit_keeps_the_middle_layer_between_probes(
     # failed probe went back to the middle layer, but the next receiver report still
     # covered the probe's losses and took the leg on down to 160x90: Chromium saw the low
     # layer most of the time, climbing back through the middle one every 12-14 s.
-    bed = await make_testbed(2)
-    ann = await bed.peer("ann")
-    cat = await bed.peer("cat", browser=True)
-    cat.limit(down_kbps=600)
-    await ann.publish(LAYERS)
+    cat = await cat_watching_ann(make_testbed, 600)
     await until(lambda: decodes(cat, "ann", MIDDLE, 10), "cat sees the middle layer", 60)
     await cat.collect()
     start = time.monotonic()
@@ -98,12 +101,7 @@ async def test_chromium_on_a_lossy_fast_link_keeps_the_top_layer_and_climbs_back
     # Random loss is no full queue: stepping down does not lessen it. Chromium at 2 Mbit/s
     # with 10 % random loss fell to 320x180 and stayed: its receiver reports, one beside
     # each NACK, said 1/2 or 1/3 lost, and each step up failed on the sound's own loss.
-    bed = await make_testbed(2)
-    ann = await bed.peer("ann")
-    cat = await bed.peer("cat", browser=True)
-    cat.limit(down_kbps=2000)
-    await cat.impair(down=Impairment(loss=0.1))
-    await ann.publish(LAYERS)
+    cat = await cat_watching_ann(make_testbed, 2000, loss=0.1)
     await until(lambda: decodes(cat, "ann", TOP, 10), "cat sees the top layer", 60)
     await cat.collect()
     start = time.monotonic()
