@@ -54,8 +54,8 @@ LOSS_WINDOW_PACKETS = 10
 Chromium puts a receiver report in every compound RTCP packet, so also beside each
 NACK: on a lossy link its reports came a few packets apart and said 1/2 or 1/3 lost
 (a 10 % link read as 33-50 %, and the leg fell from 640x360 to 160x90 and back).
-Reports are added up, from their cumulative counts, until the window is this long; a
-report whose own interval is this long stands alone, as before. Not longer: the lowest
+Reports are added up, from their cumulative counts, until the window is this long (a
+report of 10 packets or more closes an empty window on its own figure). Not longer: the lowest
 layer sends about 11 packets a second, and a leg whose figure still covers the layer it
 left waits for a fresh one (30 packets held each step up back by 5-6 s), and a window
 opened before a link fell mixes the time before into the fall (2.9 s, not 0.85 s, to the

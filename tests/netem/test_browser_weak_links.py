@@ -40,6 +40,15 @@ async def cat_watching_ann(
     return cat
 
 
+async def sizes_seen_for(cat: ImpairedPeer, seconds: float) -> Counter[tuple[int, int]]:
+    """The sizes of ann's frames `cat` decodes over the next `seconds`."""
+    await cat.collect()
+    start = time.monotonic()
+    await asyncio.sleep(seconds)
+    await cat.collect()
+    return Counter(cat.sizes_from("ann", since=start))
+
+
 async def test_chromium_behind_300_kbit_sees_the_low_layer_never_the_top_and_hears(
     make_testbed: MakeTestbed,
 ) -> None:
@@ -86,12 +95,7 @@ async def test_chromium_behind_600_kbit_keeps_the_middle_layer_between_probes(
     # layer most of the time, climbing back through the middle one every 12-14 s.
     cat = await cat_watching_ann(make_testbed, 600)
     await until(lambda: decodes(cat, "ann", MIDDLE, 10), "cat sees the middle layer", 60)
-    await cat.collect()
-    start = time.monotonic()
-    await asyncio.sleep(20)
-    await cat.collect()
-
-    seen = Counter(cat.sizes_from("ann", since=start))
+    seen = await sizes_seen_for(cat, 20)
     assert seen[MIDDLE] > 2 * seen[LOW], f"600 kbit/s carries the middle layer: {seen}"
 
 
@@ -103,11 +107,7 @@ async def test_chromium_on_a_lossy_fast_link_keeps_the_top_layer_and_climbs_back
     # each NACK, said 1/2 or 1/3 lost, and each step up failed on the sound's own loss.
     cat = await cat_watching_ann(make_testbed, 2000, loss=0.1)
     await until(lambda: decodes(cat, "ann", TOP, 10), "cat sees the top layer", 60)
-    await cat.collect()
-    start = time.monotonic()
-    await asyncio.sleep(15)
-    await cat.collect()
-    seen = Counter(cat.sizes_from("ann", since=start))
+    seen = await sizes_seen_for(cat, 15)
     assert seen[TOP] > 2 * (seen[MIDDLE] + seen[LOW]), f"2 Mbit/s carries the top: {seen}"
 
     cat.limit(down_kbps=250)  # the link falls, and comes back: each step up is a probe
