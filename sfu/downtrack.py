@@ -131,6 +131,8 @@ class DownTrack:
         self.nacks_answered = 0
         self.fraction_lost = 0.0
         """The loss on the subscriber's own link (see `_link_loss`), from its receiver reports."""
+        self.fraction_lost_before: float | None = None
+        """The figure before `fraction_lost` (None: there was none)."""
         self.loss_since = time.monotonic()
         """When the interval `fraction_lost` covers began (the report before it arrived):
         Chromium reports on sound only every 5 s or so, so a figure can be that old."""
@@ -437,6 +439,7 @@ class DownTrack:
         """
         now = time.monotonic()
         window = self._loss_window
+        first = window is None
         last_highest, last_lost = self._last_counts
         self._last_counts = (report.highest_sequence, report.packets_lost)
         own = (report.highest_sequence - last_highest) & 0xFFFFFFFF
@@ -462,6 +465,8 @@ class DownTrack:
             if expected == 0:
                 return False  # nothing sent meanwhile (a paused leg): no figure
             reported = min(max((report.packets_lost - lost) / expected, 0.0), 1.0)
+        if not first:
+            self.fraction_lost_before = self.fraction_lost
         self.fraction_lost = self._link_loss(reported)
         self.loss_since, self._report_time = self._report_time, now
         return True

@@ -38,6 +38,9 @@ class LegReport:
     sound_reported: bool = True
     """Whether `sound_loss` is a figure at all (False: no report on the sound covers only
     the time since the last step down yet, and 0 stands for "not known")."""
+    loss_before: float | None = None
+    """The leg's loss figure before `loss` (None: `loss` is its first): a burst in one
+    figure on a link whose estimate carries the layer is no fall (see `LayerChooser.choose`)."""
 
 
 HEAVY_LOSS = 0.1
@@ -169,7 +172,13 @@ class LayerChooser:
         # Loss is the firm signal, but random loss on a fast link (10 %, the estimate
         # high) is not congestion: stepping down does not lessen it, and each step up
         # would fail on it (Chromium at 2 Mbit/s with 10 % loss sat at 160x90).
-        heavy = report.loss > SEVERE_LOSS or (
+        # Severe loss beside an estimate that carries the layer is a link that fell only
+        # when the figure before says so too: one burst (a busy machine, 60 % of some 10
+        # packets, the next figure 10 % again) cost a 10 % link its top layer for 5 s,
+        # and a link that fell loses as much in the next figure, a tenth of a second on.
+        before = report.loss if report.loss_before is None else report.loss_before
+        confirmed = min(report.loss, before)
+        heavy = confirmed > SEVERE_LOSS or (
             report.loss > HEAVY_LOSS and (estimate is None or short)
         )
         congested = heavy or (
@@ -188,6 +197,12 @@ class LayerChooser:
         # loses packets crowds the sound out (NACK repairs the video's own loss, so its
         # reports can look calm). Random loss on a fast link leaves the estimate high.
         sound_hurt = report.sound_loss > sound_allowed + SOUND_HURT_LOSS and current > allowed[0]
+        if not self._sound_samples and rising:
+            # Nothing learnt yet of the sound's own loss (the first step up can come
+            # before a report on the sound covers a layer that fits): its loss beside an
+            # estimate still climbing is the link's, since a full queue stops a
+            # delay-based estimate climbing (Chromium on a 10 % link went back for 5 s).
+            sound_hurt = False
         congested = congested or self._overused >= OVERUSE_REPORTS or (sound_hurt and short)
         # A step up is held to a stricter test while it is new: some loss, or an
         # estimate sinking under the new layer's rate, means the link does not carry

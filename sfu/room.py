@@ -670,6 +670,7 @@ class Room:
             report = LegReport(
                 estimate_bps=_share_of(leg, [other for _, other in legs]),
                 loss=leg.fraction_lost,
+                loss_before=leg.fraction_lost_before,
                 layer_bps=forwarder.layer_bps,
                 layer_heights=tuple(forwarder.layer_heights),
                 tile_height=participant.tile_heights.get(forwarder.publisher_id),

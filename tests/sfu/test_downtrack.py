@@ -374,10 +374,14 @@ async def test_a_report_that_lost_half_of_its_own_packets_is_a_fall() -> None:
         leg, _sink = await sound_leg(pc)
         ssrc = leg._leg_ssrc
         await leg._on_rtcp(receiver_report(ssrc, 0.0, expected=40))
+        assert leg.fraction_lost_before is None, "the first figure has none before it"
         await leg._on_rtcp(receiver_report(ssrc, 0.0, expected=6))  # before the fall
         await leg._on_rtcp(receiver_report(ssrc, 0.75, expected=8))
         assert leg.fraction_lost == pytest.approx(0.75, abs=0.01)
+        assert leg.fraction_lost_before == 0.0, "the layer chooser wants it to say so too"
         await leg._on_rtcp(receiver_report(ssrc, 0.5, expected=2))  # too few to say
         assert leg.fraction_lost == pytest.approx(0.75, abs=0.01)
+        await leg._on_rtcp(receiver_report(ssrc, 0.8, expected=10))
+        assert leg.fraction_lost_before == pytest.approx(0.75, abs=0.01)
     finally:
         await pc.close()
