@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from aiortc import (
@@ -196,19 +196,17 @@ class Participant:
     def sound_reported(self, since: float = 0.0) -> bool:
         """Whether any sound this participant receives has a loss figure covering only time
         after monotonic `since` (Chromium reports on its sound every 5 s or so)."""
-        return any(
-            leg.kind == "audio" and not leg.paused and leg.reported and leg.loss_since >= since
-            for leg in self.legs.values()
-        )
+        return any(leg.reported for leg in self._judged("audio", since))
 
     def _loss(self, kind: str, since: float) -> float:
-        return max(
-            (
-                leg.fraction_lost
-                for leg in self.legs.values()
-                if leg.kind == kind and not leg.paused and leg.loss_since >= since
-            ),
-            default=0,
+        return max((leg.fraction_lost for leg in self._judged(kind, since)), default=0)
+
+    def _judged(self, kind: str, since: float) -> Iterator[DownTrack]:
+        """The flowing legs of `kind` whose loss figure covers only time after `since`."""
+        return (
+            leg
+            for leg in self.legs.values()
+            if leg.kind == kind and not leg.paused and leg.loss_since >= since
         )
 
     def video_estimate_bps(self) -> int | None:

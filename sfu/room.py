@@ -656,6 +656,8 @@ class Room:
         ]
         stepped_at = participant.audio_floor.stepped_at
         trial_ends = participant.audio_floor.trial_ends  # of video back after sound only
+        sound_loss = participant.sound_loss(stepped_at)
+        sound_reported = participant.sound_reported(stepped_at)
         for track_id, leg in legs:
             if only is not None and track_id != only:
                 continue
@@ -674,9 +676,9 @@ class Room:
                 layer_bps=forwarder.layer_bps,
                 layer_heights=tuple(forwarder.layer_heights),
                 tile_height=participant.tile_heights.get(forwarder.publisher_id),
-                sound_loss=participant.sound_loss(stepped_at),
+                sound_loss=sound_loss,
                 sent_bps=leg.send_bps or None,
-                sound_reported=participant.sound_reported(stepped_at),
+                sound_reported=sound_reported,
             )
             chooser = participant.layer_choosers.get(track_id)
             if chooser is None:
