@@ -106,9 +106,13 @@ async def test_chromium_on_a_lossy_fast_link_keeps_the_top_layer_and_climbs_back
     # with 10 % random loss fell to 320x180 and stayed: its receiver reports, one beside
     # each NACK, said 1/2 or 1/3 lost, and each step up failed on the sound's own loss.
     cat = await cat_watching_ann(make_testbed, 2000, loss=0.1)
-    await until(lambda: decodes(cat, "ann", TOP, 10), "cat sees the top layer", 60)
+    # Most of 2 s on the top layer: a start on it is no settling on it (its first frames
+    # before the first loss figure came met a wait for 10, and the window began on a step down).
+    await until(lambda: decodes(cat, "ann", TOP, 20), "cat settles on the top layer", 60)
     seen = await sizes_seen_for(cat, 15)
-    assert seen[TOP] > 2 * (seen[MIDDLE] + seen[LOW]), f"2 Mbit/s carries the top: {seen}"
+    # Most of the time, not all: a step up after a step down is a probe, and on a 10 %
+    # link one figure over 4 % fails it (the leg fell to 320x180 and stayed, before).
+    assert seen[TOP] > seen[MIDDLE] + seen[LOW], f"2 Mbit/s carries the top: {seen}"
 
     cat.limit(down_kbps=250)  # the link falls, and comes back: each step up is a probe
     await until(lambda: decodes(cat, "ann", LOW, 10), "cat sees the low layer at 250 kbit/s", 40)

@@ -100,6 +100,18 @@ def test_one_burst_of_loss_on_a_fast_link_is_no_fall_and_a_link_that_fell_is() -
     )
 
 
+def test_before_the_first_estimate_only_severe_loss_moves_a_leg_down() -> None:
+    """Chromium joining on a 2 Mbit/s link with 10 % random loss (CI): the first figure
+    read 14 % before any estimate had come, and the leg left the top layer for 5 s. A
+    link that cannot carry the layer loses far more, or its estimate says so soon."""
+    first = report(None, 0.143, sent=798_000, sound_loss=0.137)
+    assert LayerChooser(up_hold_s=3, max_hold_s=30).choose(2, first, 0) == 2
+    assert LayerChooser(up_hold_s=3, max_hold_s=30).choose(2, report(None, 0.6), 0) < 2
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    assert chooser.choose(2, first, 0) == 2
+    assert chooser.choose(2, report(400_000, 0.143, sent=798_000), 1) < 2, "short: down"
+
+
 def test_before_the_sounds_own_loss_is_known_a_climbing_estimate_is_no_crowding() -> None:
     """Chromium joining on a 2 Mbit/s link with 10 % random loss: the first step up to the
     top layer came before any report on the sound covered a layer that fit, so nothing
