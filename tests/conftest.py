@@ -27,8 +27,16 @@ REDIS_URL = os.environ.get("IMR_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def free_port() -> int:
-    """A free TCP port on loopback."""
+    """A free TCP port on loopback (it may be in use for UDP: see `free_udp_port`)."""
     with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def free_udp_port() -> int:
+    """A free UDP port on loopback. A port free for TCP can be taken for UDP (ICE and RTP
+    sockets take ephemeral ports): SIP on a port `free_port` gave failed to bind in CI."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 

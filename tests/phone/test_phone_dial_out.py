@@ -21,7 +21,7 @@ import pytest
 
 from imr_live.domain.roles import StaffRole
 from imr_live.phone.gateway import PhoneGateway
-from tests.conftest import free_port
+from tests.conftest import free_port, free_udp_port
 from tests.live.harness import Server, start_server
 from tests.phone.test_phone_gateway import (
     HERE,
@@ -44,7 +44,7 @@ async def callee(
 ) -> AsyncIterator[tuple[Phone, asyncio.subprocess.Process]]:
     """SIPp answering on the gateway's trunk address; the test is the callee's handset."""
     loop = asyncio.get_running_loop()
-    rtp_port = free_port()
+    rtp_port = free_udp_port()
     transport, phone = await loop.create_datagram_endpoint(
         Phone, local_addr=("127.0.0.1", rtp_port), family=socket.AF_INET
     )
@@ -83,46 +83,50 @@ async def test_a_lead_calls_a_clients_phone_who_joins_and_talks_with_the_room(
         dana = await server.staff("dana")
         leader, sid, (pat,) = await session_with_phone_pins(server, [(PIN, "Pat")], dana)
         lead_peer = ListeningPeer(leader, (await leader.ok("join"))["you"]["id"])
-        await lead_peer.join()
-        await lead_peer.publish(None, speaking=True)  # a 440 Hz tone
-        async with (
-            gateway_for(server, control_port=control) as (gateway, _),
-            callee(gateway, "callee_answers.xml") as (phone, sipp),
-        ):
-            status, body = await dana.api(
-                "POST", f"/api/sessions/{sid}/invites/{pat}/phone/call", json={"number": NUMBER}
-            )
-            assert status == 200, body
-            placed = await leader.wait_event("phone.call_placed", participant=pat)
-            assert placed["data"]["call"] == body["call"]
-            answered = await leader.wait_event("phone.call_outcome", participant=pat)
-            assert answered["data"]["outcome"] == "answered"
+        try:
+            await lead_peer.join()
+            await lead_peer.publish(None, speaking=True)  # a 440 Hz tone
+            async with (
+                gateway_for(server, control_port=control) as (gateway, _),
+                callee(gateway, "callee_answers.xml") as (phone, sipp),
+            ):
+                status, body = await dana.api(
+                    "POST", f"/api/sessions/{sid}/invites/{pat}/phone/call", json={"number": NUMBER}
+                )
+                assert status == 200, body
+                placed = await leader.wait_event("phone.call_placed", participant=pat)
+                assert placed["data"]["call"] == body["call"]
+                answered = await leader.wait_event("phone.call_outcome", participant=pat)
+                assert answered["data"]["outcome"] == "answered"
 
-            await eventually(lambda: phone.loud() > 10, 30, "the callee hears the greeting")
-            await phone.press("1")  # join
-            await phone.press("1")  # yes to recording
-            joined = await leader.wait_event("participant.joined", participant=pat)
-            assert joined["data"]["via"] == "phone" and joined["data"]["waiting"] is True
-            assert joined["data"]["display_name"] == "Pat"
-            await leader.ok("waiting.admit", {"participant": pat})
-            await eventually(
-                lambda: phone.loud(share_at=440) > 25, 30, "the callee hears the leader's tone"
-            )
-            phone.talking = True
-            await eventually(
-                lambda: lead_peer.loud_frames.get(pat, 0) > 25, 30, "the leader hears the callee"
-            )
-            await leader.ok("participant.remove", {"participant": pat})
-            _, err = await asyncio.wait_for(sipp.communicate(), 60)
-            assert sipp.returncode == 0, err.decode()  # the gateway's BYE reached the trunk
-        events = await server.services.log.read(sid)
-        text = repr([(ev.kind, ev.data) for ev in events])
-        # Every way the number could be written (not its last four digits alone: at DEBUG,
-        # aiortc logs RTP sequence numbers and ports, and "7946" came up among them).
-        forms = (NUMBER, DIGITS, DIGITS.lstrip("+"), "2079460000", "20 7946 0000")
-        assert not [f for f in forms if f in text], "the number is not in the log"
-        assert not [f for f in forms if f in caplog.text], "nor in any log line"
-        await lead_peer.close()
+                await eventually(lambda: phone.loud() > 10, 30, "the callee hears the greeting")
+                await phone.press("1")  # join
+                await phone.press("1")  # yes to recording
+                joined = await leader.wait_event("participant.joined", participant=pat)
+                assert joined["data"]["via"] == "phone" and joined["data"]["waiting"] is True
+                assert joined["data"]["display_name"] == "Pat"
+                await leader.ok("waiting.admit", {"participant": pat})
+                await eventually(
+                    lambda: phone.loud(share_at=440) > 25, 30, "the callee hears the leader's tone"
+                )
+                phone.talking = True
+                await eventually(
+                    lambda: lead_peer.loud_frames.get(pat, 0) > 25,
+                    30,
+                    "the leader hears the callee",
+                )
+                await leader.ok("participant.remove", {"participant": pat})
+                _, err = await asyncio.wait_for(sipp.communicate(), 60)
+                assert sipp.returncode == 0, err.decode()  # the gateway's BYE reached the trunk
+            events = await server.services.log.read(sid)
+            text = repr([(ev.kind, ev.data) for ev in events])
+            # Every way the number could be written (not its last four digits alone: at DEBUG,
+            # aiortc logs RTP sequence numbers and ports, and "7946" came up among them).
+            forms = (NUMBER, DIGITS, DIGITS.lstrip("+"), "2079460000", "20 7946 0000")
+            assert not [f for f in forms if f in text], "the number is not in the log"
+            assert not [f for f in forms if f in caplog.text], "nor in any log line"
+        finally:
+            await lead_peer.close()  # a failure leaves no socket to the next test
     finally:
         await server.stop()
 

@@ -23,7 +23,7 @@ import av
 import pytest
 
 from imr_live.phone.gateway import GatewayConfig, PhoneGateway
-from tests.conftest import free_port
+from tests.conftest import free_udp_port
 from tests.live.harness import LiveClient, Server, Staff, start_server
 from tests.live.test_media_over_live_channel import SocketPeer
 from tests.sfu.conftest import eventually
@@ -149,12 +149,12 @@ def free_udp_ports(count: int) -> int:
 async def gateway_for(
     server: Server, rtp_ports: int = 1, **settings: Any
 ) -> AsyncIterator[tuple[PhoneGateway, int]]:
-    sipp_port = free_port()
+    sipp_port = free_udp_port()
     rtp = free_udp_ports(rtp_ports)
     config = GatewayConfig(
         server=server.url,
         gateway_key=KEY,
-        sip_port=free_port(),
+        sip_port=free_udp_port(),
         peer_port=sipp_port,
         rtp_low=rtp,
         rtp_high=rtp + rtp_ports - 1,
@@ -174,7 +174,7 @@ async def caller(
 ) -> AsyncIterator[tuple[Phone, asyncio.subprocess.Process]]:
     """A SIPp caller from ``sipp_port`` (its own SIP port: each caller is its own UAC)."""
     loop = asyncio.get_running_loop()
-    rtp_port = free_port()
+    rtp_port = free_udp_port()
     transport, phone = await loop.create_datagram_endpoint(
         lambda: Phone(tone_hz), local_addr=("127.0.0.1", rtp_port), family=socket.AF_INET
     )
@@ -286,50 +286,54 @@ async def test_a_caller_with_the_right_pin_waits_is_admitted_and_talks_with_the_
     try:
         leader, _sid, pid = await session_with_phone_pin(server)
         lead_peer = ListeningPeer(leader, (await leader.ok("join"))["you"]["id"])
-        await lead_peer.join()
-        await lead_peer.publish(None, speaking=True)  # a 440 Hz tone
-        async with (
-            gateway_for(server) as (gateway, sipp_port),
-            caller(gateway, sipp_port, "caller_hangs_up.xml", hold_ms=25000) as (phone, sipp),
-        ):
-            await eventually(lambda: phone.loud() > 10, 30, "the welcome prompt")
-            await phone.press(PIN + "#")
-            await phone.press("1")  # yes to recording
-            joined = await leader.wait_event("participant.joined", participant=pid)
-            assert joined["data"]["display_name"] == "Pat"
-            assert joined["data"]["via"] == "phone" and joined["data"]["waiting"] is True
-            await leader.wait_event("consent.set", participant=pid)
-            await leader.ok("waiting.admit", {"participant": pid})
-            state = (await leader.ok("join"))["state"]
-            person = next(p for p in state["people"] if p["id"] == pid)
-            assert person["via"] == "phone" and person["display_name"] == "Pat"
+        try:
+            await lead_peer.join()
+            await lead_peer.publish(None, speaking=True)  # a 440 Hz tone
+            async with (
+                gateway_for(server) as (gateway, sipp_port),
+                caller(gateway, sipp_port, "caller_hangs_up.xml", hold_ms=25000) as (phone, sipp),
+            ):
+                await eventually(lambda: phone.loud() > 10, 30, "the welcome prompt")
+                await phone.press(PIN + "#")
+                await phone.press("1")  # yes to recording
+                joined = await leader.wait_event("participant.joined", participant=pid)
+                assert joined["data"]["display_name"] == "Pat"
+                assert joined["data"]["via"] == "phone" and joined["data"]["waiting"] is True
+                await leader.wait_event("consent.set", participant=pid)
+                await leader.ok("waiting.admit", {"participant": pid})
+                state = (await leader.ok("join"))["state"]
+                person = next(p for p in state["people"] if p["id"] == pid)
+                assert person["via"] == "phone" and person["display_name"] == "Pat"
 
-            phone.talking = True
-            await eventually(
-                lambda: phone.loud(share_at=440) > 25, 30, "the caller hears the leader's tone"
-            )
-            await eventually(
-                lambda: lead_peer.loud_frames.get(pid, 0) > 25, 30, "the leader hears the caller"
-            )
-            await phone.press("*9")
-            await leader.wait_event("hand.raised", participant=pid)
+                phone.talking = True
+                await eventually(
+                    lambda: phone.loud(share_at=440) > 25, 30, "the caller hears the leader's tone"
+                )
+                await eventually(
+                    lambda: lead_peer.loud_frames.get(pid, 0) > 25,
+                    30,
+                    "the leader hears the caller",
+                )
+                await phone.press("*9")
+                await leader.wait_event("hand.raised", participant=pid)
 
-            await phone.press("*6")
-            await eventually(lambda: lead_peer.quiet_lately(pid), 30, "the caller muted")
-            await phone.press("*6")
-            await eventually(lambda: not lead_peer.quiet_lately(pid, 5), 30, "unmuted again")
+                await phone.press("*6")
+                await eventually(lambda: lead_peer.quiet_lately(pid), 30, "the caller muted")
+                await phone.press("*6")
+                await eventually(lambda: not lead_peer.quiet_lately(pid, 5), 30, "unmuted again")
 
-            shown = await leader.ok("slide.show", {"index": 1})
-            title = (await leader.ok("join"))["state"]["slide"]["content"]["title"]
-            assert shown and title
-            await phone.press("*1")
-            said = gateway.prompts.said
-            await eventually(lambda: f"The slide is: {title}" in said, 30, "the slide's title")
+                shown = await leader.ok("slide.show", {"index": 1})
+                title = (await leader.ok("join"))["state"]["slide"]["content"]["title"]
+                assert shown and title
+                await phone.press("*1")
+                said = gateway.prompts.said
+                await eventually(lambda: f"The slide is: {title}" in said, 30, "the slide's title")
 
-            _, err = await asyncio.wait_for(sipp.communicate(), 90)
-            assert sipp.returncode == 0, err.decode()
-            await leader.wait_event("participant.left", participant=pid)
-        await lead_peer.close()
+                _, err = await asyncio.wait_for(sipp.communicate(), 90)
+                assert sipp.returncode == 0, err.decode()
+                await leader.wait_event("participant.left", participant=pid)
+        finally:
+            await lead_peer.close()  # a failure leaves no socket to the next test
     finally:
         await server.stop()
 
@@ -344,61 +348,67 @@ async def test_two_callers_at_once_each_with_their_own_pin_talk_with_the_room(
             server, [(PIN, "Pat"), ("135799", "Sam")]
         )
         lead_peer = ListeningPeer(leader, (await leader.ok("join"))["you"]["id"])
-        await lead_peer.join()
-        await lead_peer.publish(None, speaking=True)  # a 440 Hz tone
-        async with (
-            gateway_for(server, rtp_ports=4) as (gateway, _sipp_port),
-            caller(gateway, free_port(), "caller_hangs_up.xml", hold_ms=30000) as (
-                pat_phone,
-                pat_sipp,
-            ),
-            caller(gateway, free_port(), "caller_hangs_up.xml", hold_ms=34000, tone_hz=1500) as (
-                sam_phone,
-                sam_sipp,
-            ),
-        ):
-            await eventually(lambda: pat_phone.loud() > 10, 30, "Pat hears the welcome prompt")
-            await eventually(lambda: sam_phone.loud() > 10, 30, "Sam hears the welcome prompt")
-            assert pat_phone.gateway != sam_phone.gateway, "each call has its own RTP port"
-            await asyncio.gather(pat_phone.press(PIN + "#"), sam_phone.press("135799#"))
-            await asyncio.gather(pat_phone.press("1"), sam_phone.press("2"))
-            for pid, name in ((pat, "Pat"), (sam, "Sam")):
-                joined = await leader.wait_event("participant.joined", participant=pid)
-                assert joined["data"]["display_name"] == name and joined["data"]["via"] == "phone"
-                await leader.wait_event("consent.set", participant=pid)
-                await leader.ok("waiting.admit", {"participant": pid})
-
-            pat_before, sam_before = len(pat_phone.heard), len(sam_phone.heard)
-            await eventually(
-                lambda: pat_phone.loud(share_at=440) > 25 and sam_phone.loud(share_at=440) > 25,
-                30,
-                "both callers hear the leader's tone",
-            )
-            assert len(pat_phone.heard) > pat_before and len(sam_phone.heard) > sam_before
-            pat_phone.talking = sam_phone.talking = True
-            await eventually(
-                lambda: (
-                    lead_peer.loud_frames.get(pat, 0) > 25
-                    and lead_peer.loud_frames.get(sam, 0) > 25
+        try:
+            await lead_peer.join()
+            await lead_peer.publish(None, speaking=True)  # a 440 Hz tone
+            async with (
+                gateway_for(server, rtp_ports=4) as (gateway, _sipp_port),
+                caller(gateway, free_udp_port(), "caller_hangs_up.xml", hold_ms=30000) as (
+                    pat_phone,
+                    pat_sipp,
                 ),
-                30,
-                "the leader hears both callers",
-            )
-            await eventually(
-                lambda: pat_phone.loud(share_at=1500, share=0.2) > 10, 30, "Pat hears Sam"
-            )
-            # (the room mix is every track but the caller's own: Pat's 1 kHz is not in it)
-            assert pat_phone.loud(share_at=1000, share=0.2) == 0, "Pat does not hear himself"
+                caller(
+                    gateway, free_udp_port(), "caller_hangs_up.xml", hold_ms=34000, tone_hz=1500
+                ) as (
+                    sam_phone,
+                    sam_sipp,
+                ),
+            ):
+                await eventually(lambda: pat_phone.loud() > 10, 30, "Pat hears the welcome prompt")
+                await eventually(lambda: sam_phone.loud() > 10, 30, "Sam hears the welcome prompt")
+                assert pat_phone.gateway != sam_phone.gateway, "each call has its own RTP port"
+                await asyncio.gather(pat_phone.press(PIN + "#"), sam_phone.press("135799#"))
+                await asyncio.gather(pat_phone.press("1"), sam_phone.press("2"))
+                for pid, name in ((pat, "Pat"), (sam, "Sam")):
+                    joined = await leader.wait_event("participant.joined", participant=pid)
+                    assert (
+                        joined["data"]["display_name"] == name and joined["data"]["via"] == "phone"
+                    )
+                    await leader.wait_event("consent.set", participant=pid)
+                    await leader.ok("waiting.admit", {"participant": pid})
 
-            for sipp in (pat_sipp, sam_sipp):
-                _, err = await asyncio.wait_for(sipp.communicate(), 90)
-                assert sipp.returncode == 0, err.decode()
-            await leader.wait_event("participant.left", participant=pat)
-            await leader.wait_event("participant.left", participant=sam)
-        left = [e for e in await server.services.log.read(sid) if e.kind == "participant.left"]
-        assert {e.data["participant"] for e in left} >= {pat, sam}, (
-            "each hang-up is logged for its person"
-        )
-        await lead_peer.close()
+                pat_before, sam_before = len(pat_phone.heard), len(sam_phone.heard)
+                await eventually(
+                    lambda: pat_phone.loud(share_at=440) > 25 and sam_phone.loud(share_at=440) > 25,
+                    30,
+                    "both callers hear the leader's tone",
+                )
+                assert len(pat_phone.heard) > pat_before and len(sam_phone.heard) > sam_before
+                pat_phone.talking = sam_phone.talking = True
+                await eventually(
+                    lambda: (
+                        lead_peer.loud_frames.get(pat, 0) > 25
+                        and lead_peer.loud_frames.get(sam, 0) > 25
+                    ),
+                    30,
+                    "the leader hears both callers",
+                )
+                await eventually(
+                    lambda: pat_phone.loud(share_at=1500, share=0.2) > 10, 30, "Pat hears Sam"
+                )
+                # (the room mix is every track but the caller's own: Pat's 1 kHz is not in it)
+                assert pat_phone.loud(share_at=1000, share=0.2) == 0, "Pat does not hear himself"
+
+                for sipp in (pat_sipp, sam_sipp):
+                    _, err = await asyncio.wait_for(sipp.communicate(), 90)
+                    assert sipp.returncode == 0, err.decode()
+                await leader.wait_event("participant.left", participant=pat)
+                await leader.wait_event("participant.left", participant=sam)
+            left = [e for e in await server.services.log.read(sid) if e.kind == "participant.left"]
+            assert {e.data["participant"] for e in left} >= {pat, sam}, (
+                "each hang-up is logged for its person"
+            )
+        finally:
+            await lead_peer.close()  # a failure leaves no socket to the next test
     finally:
         await server.stop()
