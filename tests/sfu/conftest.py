@@ -13,7 +13,7 @@ import fractions
 import math
 import random
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -210,7 +210,9 @@ class Peer:
         self.sub_pc: RTCPeerConnection | None = None
         self.screen_pc: RTCPeerConnection | None = None
         self.mids: dict[str, str] = {}  # mid -> publisher id
-        self.colours: dict[str, Counter[str]] = {}  # publisher -> colour counts
+        # publisher -> colour counts; a publisher not seen yet reads as no frames, so a
+        # wait on its first frames waits instead of failing with a KeyError
+        self.colours: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.audio_frames: Counter[str] = Counter()
         self.first_frame_at: dict[str, float] = {}
         self.lossy: float = 0.0
@@ -326,7 +328,7 @@ class Peer:
                 return
             publisher = self.mids.get(mid or "", "?")
             if isinstance(frame, av.VideoFrame):
-                self.colours.setdefault(publisher, Counter())[classify(frame)] += 1
+                self.colours[publisher][classify(frame)] += 1
                 self.first_frame_at.setdefault(publisher, time.monotonic())
             else:
                 self.audio_frames[publisher] += 1
