@@ -76,6 +76,9 @@ class SfuConfig:
     """How long audio only lasts before video is tried again (doubles on each failed try)."""
     video_max_retry_s: float = 60.0
     """Upper bound of that wait."""
+    video_proven_s: float = 60.0
+    """How long video tried again must hold (without sound only in between) before the
+    wait goes back to `video_retry_s`; sound only again sooner counts as a failed try."""
 
     def __post_init__(self) -> None:
         if self.video_budget_kbps <= 0 or self.min_video_kbps <= 0:

@@ -457,9 +457,12 @@ class AudioFloor:
     A weak verdict (in `confirm` updates in a row: one keyframe burst over a
     slow estimate is no verdict) gives the link audio only; video is tried
     again (on the lowest layers) after `hold_s`. A try that ends in audio only
-    again within twice the first hold failed: the next wait doubles, up to
-    `max_hold_s`, so a link that carries only the sound is not told "video is
-    back" every few seconds. Video that holds for twice the wait resets it.
+    again before it is proven failed: the next wait doubles, up to `max_hold_s`,
+    so a link that carries only the sound is not told "video is back" every few
+    seconds. A try is proven when video held for `proven_s` or twice the wait,
+    whichever is longer; that resets the wait. (A link just short of the lowest
+    layer beside the sound carried a retry for 30 s before the verdict, and with
+    the wait reset after 16 s it paused and came back every 40 s for good.)
 
     Right after a leg moved down a layer (`stepped_down`) the link still drains
     the queue the higher layer built, the receiver's estimate has collapsed and
@@ -474,6 +477,7 @@ class AudioFloor:
         *,
         hold_s: float,
         max_hold_s: float,
+        proven_s: float = 0.0,
         confirm: int = 2,
         drain_s: float = 0.0,
         floor_bps: int = 0,
@@ -490,6 +494,7 @@ class AudioFloor:
         self._base_hold_s = hold_s
         self._hold_s = hold_s
         self._max_hold_s = max_hold_s
+        self._proven_s = proven_s
         self._since = 0.0
         self._retried_at: float | None = None
         self.sound_random = 0.0
@@ -506,7 +511,7 @@ class AudioFloor:
         if not self.audio_only:
             if weak_bps is None:
                 self._below = 0
-                if self._retried_at is not None and now - self._retried_at > 2 * self._hold_s:
+                if self._retried_at is not None and now - self._retried_at > self._proof_s:
                     self._retried_at = None
                     self._hold_s = self._base_hold_s  # video held: be quick next time
                 return False
@@ -516,7 +521,7 @@ class AudioFloor:
             if self._below < self._confirm:
                 return False
             self._below = 0
-            if self._retried_at is not None and now - self._retried_at < 2 * self._base_hold_s:
+            if self._retried_at is not None and now - self._retried_at <= self._proof_s:
                 self._hold_s = min(self._hold_s * 2, self._max_hold_s)
             self.audio_only, self._since = True, now
             return True
@@ -524,6 +529,11 @@ class AudioFloor:
             return False
         self.audio_only, self._retried_at = False, now
         return True
+
+    @property
+    def _proof_s(self) -> float:
+        """How long video tried again must hold before the try counts as proven."""
+        return max(self._proven_s, 2 * self._hold_s)
 
     def learn_sound(self, sound_loss: float) -> None:
         """A figure of the sound's loss while video flows and the link is judged to carry it

@@ -109,6 +109,7 @@ class Participant:
         self.audio_floor = AudioFloor(
             hold_s=config.video_retry_s,
             max_hold_s=config.video_max_retry_s,
+            proven_s=config.video_proven_s,
             drain_s=config.link_drain_s,
             floor_bps=config.audio_floor_kbps * 1000,
         )

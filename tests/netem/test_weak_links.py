@@ -8,6 +8,7 @@ import re
 import time
 from collections import Counter
 
+from sfu import SfuConfig
 from tests.netem.conftest import MakeTestbed
 from tests.netem.impaired import until
 from tests.netem.test_simulcast import LAYERS, LOW, TOP, decodes
@@ -99,9 +100,11 @@ async def test_an_80_kbit_subscriber_gets_audio_only_is_told_and_keeps_hearing(
     assert sum(n for pt, n in arrived.items() if pt != opus_pt) < 6, f"video stopped: {arrived}"
 
 
-RETRY_PROVEN_S = 10.0
+RETRY_PROVEN_S = SfuConfig().video_proven_s
 """How long video that came back after sound only must go on, nothing told, to count as
-settled: a failed retry is paused again within a few seconds (two short looks)."""
+settled: the SFU's own proof. A retry on a link just short of the low layer beside the
+sound flowed for 30 s before it was paused again (CI; the test then waited 10 s here and
+took it for settled)."""
 
 
 async def test_a_150_kbit_subscriber_settles_instead_of_stalling_again_and_again(
@@ -133,11 +136,7 @@ async def test_a_150_kbit_subscriber_settles_instead_of_stalling_again_and_again
         # is on for a few seconds before it fails, and taking it for settled failed the
         # test on the pause that follows (told [False, True], then False). Video on and
         # nothing told for RETRY_PROVEN_S is settled.
-        steady = (
-            time.monotonic() - published > 40
-            and (not events or events[-1])
-            and time.monotonic() - last_told["at"] > RETRY_PROVEN_S
-        )
+        steady = (not events or events[-1]) and time.monotonic() - last_told["at"] > RETRY_PROVEN_S
         return steady and await decodes(cat, "ann", LOW, 15)
 
     await until(settled, "cat settles: sound only after a failed retry, or the low layer", 120)

@@ -271,6 +271,28 @@ def test_a_retry_that_fails_slowly_still_backs_off() -> None:
     assert floor.update(None, 21 + 16.5)
 
 
+def test_a_retry_that_carried_video_for_half_a_minute_before_failing_still_backs_off() -> None:
+    # CI at 150 kbit/s: the retry's low layer beside the sound flowed for 30 s, then the
+    # link was judged weak again. The wait had been reset after 16 s, so the next try came
+    # after 8 s, and the person was told "video paused" and "video back" every 40 s.
+    floor = AudioFloor(hold_s=8, max_hold_s=60, proven_s=60)
+    floor.update(70_000, 0)
+    floor.update(70_000, 1)
+    assert floor.update(None, 9.5) and not floor.audio_only
+    for t in range(10, 40):
+        assert not floor.update(None, t), "video flows for 30 s"
+    floor.update(70_000, 40)
+    assert floor.update(70_000, 41) and floor.audio_only
+    assert not floor.update(None, 41 + 15), "not proven: the wait doubled to 16 s"
+    assert floor.update(None, 41 + 16.5) and not floor.audio_only
+    for t in range(58, 58 + 61):
+        assert not floor.update(None, t), "video holds for a minute: proven"
+    floor.update(70_000, 120)
+    assert floor.update(70_000, 121) and floor.audio_only
+    assert not floor.update(None, 121 + 7)
+    assert floor.update(None, 121 + 8.5), "a proven try resets the wait to 8 s"
+
+
 def test_view_is_checked_at_the_boundary() -> None:
     assert parse_request({"type": "view", "publisher": "ann", "width": 320, "height": 180}) == View(
         "ann", 320, 180
