@@ -215,8 +215,12 @@ class LayerChooser:
         if congested or current not in allowed or current > cap:
             self._calm_since = None
             self._overused = 0
+            left = None
+            if self._probe is not None and now - self._probe.at < self._probe_window_s:
+                self._failed(self._probe.layer)
+                left = self._probe.left
+            self._probe = None
             budget = report.estimate_bps
-            delivered = None
             if report.loss > HEAVY_LOSS and report.sent_bps:
                 # A link that loses this much carries about what arrived of what was
                 # sent; a delay-based estimate comes down to it only over seconds
@@ -225,19 +229,6 @@ class LayerChooser:
                 # 100k layer 2 s later). Random loss on a fast link leaves this high.
                 delivered = int(report.sent_bps * (1 - report.loss))
                 budget = delivered if budget is None else min(budget, delivered)
-            left = None
-            if self._probe is not None and now - self._probe.at < self._probe_window_s:
-                left = self._probe.left
-                if delivered is not None and delivered < report.layer_bps[left]:
-                    # Not a layer too big for the link: the link fell under the step up
-                    # (it delivers less than the layer the step left, which it carried
-                    # calmly). Blaming the layer doubled its next wait, and the climb
-                    # back after the link recovered took 10.96 s (2 Mbit/s -> 250 kbit/s
-                    # a second after a step to the top); and down to what fits, not back.
-                    left = None
-                else:
-                    self._failed(self._probe.layer)
-            self._probe = None
             if left is not None and left < current and left in allowed:
                 # The layer the probe left was calm for a whole hold: back there, not
                 # down to whatever 0.9 of a trailing estimate fits (Chromium's sits near

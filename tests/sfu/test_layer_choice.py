@@ -182,39 +182,6 @@ def test_a_failed_step_up_goes_back_to_the_layer_it_left_not_the_lowest() -> Non
     assert chooser.choose(1, report(110_000, loss=0.3), 13) == 0, "a link that fell: lower"
 
 
-def test_a_link_that_falls_under_a_step_up_is_a_fall_not_a_failed_step() -> None:
-    """Chromium, 2 Mbit/s -> 250 kbit/s 0.93 s after its leg stepped from the middle layer to
-    the top: the step was blamed, the top's next wait doubled, and the climb back after
-    the link recovered took 10.96 s. A link that delivers less than the layer the step
-    left (which it carried calmly) fell; a layer too big for it delivers more."""
-
-    def wait_for_the_top(fell: LegReport) -> float:
-        """Seconds the leg spends on the middle layer on its climb back to the top."""
-        chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
-        chooser.choose(1, report(2_000_000), 0)
-        assert chooser.choose(1, report(2_000_000), 3.1) == 2
-        layer, t, on_middle = chooser.choose(2, fell, 3.5), 4.0, None
-        while layer < 2:
-            if layer == 1 and on_middle is None:
-                on_middle = t
-            layer = chooser.choose(layer, report(2_000_000), t)
-            t += 0.5
-            assert t < 60
-        assert on_middle is not None
-        return t - on_middle
-
-    # 850 kbit/s sent, 69 % lost: 263 kbit/s arrived, under the middle layer's 300.
-    fell = report(1_900_000, loss=0.69, sent=850_000.0, loss_before=0.69)
-    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
-    chooser.choose(1, report(2_000_000), 0)
-    chooser.choose(1, report(2_000_000), 3.1)
-    assert chooser.choose(2, fell, 3.5) == 0, "down to what the link delivers, not back to 1"
-    # 850 kbit/s sent, 25 % lost: 640 kbit/s arrived, the middle layer fits: a failed step.
-    too_big = report(1_900_000, loss=0.25, sent=850_000.0, loss_before=0.25)
-    assert wait_for_the_top(fell) < 4, "the top's wait is not doubled"
-    assert wait_for_the_top(too_big) > 6, "a step too big for the link doubles it"
-
-
 def test_a_step_up_condemned_by_the_next_report_on_the_sound_goes_back_to_the_layer_it_left() -> (
     None
 ):
