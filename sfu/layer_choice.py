@@ -544,8 +544,10 @@ class AudioFloor:
 
     @property
     def trial_ends(self) -> float | None:
-        """When video that came back after sound only is proven (monotonic; None: it is not
-        on trial): sound only again before then counts as the try failing."""
+        """When video that came back after sound only ends its trial (monotonic; None: it
+        is not on trial): twice the first wait after the retry, while no leg steps up from
+        its lowest layer. Sound only again counts as the try failing for longer, until
+        the try is proven (`_proof_s`)."""
         if self.audio_only or self._retried_at is None:
             return None
         return self._retried_at + 2 * self._base_hold_s
