@@ -34,6 +34,7 @@ from sfu.aiortc_internals.rtp import (
     unpack_remb_fci,
 )
 from sfu.aiortc_internals.rtp_transceiver import negotiated_extension_ids, negotiated_payload_type
+from sfu.payloads import rewrite_vp8_ids, vp8_ids
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ class DownTrack:
         request_keyframe: Callable[[int], None],
         history_size: int,
         layers: int = 1,
+        vp8_ids: bool = False,
     ) -> None:
         self.publisher_id = publisher_id
         self.subscriber_id = subscriber_id
@@ -150,6 +152,22 @@ class DownTrack:
         self.target_layer = layers - 1
         """The layer it should forward: it switches there at that layer's next keyframe."""
         self.layer_switches = 0
+        self._vp8_ids = vp8_ids
+        """Whether VP8 picture IDs and TL0PICIDX are renumbered (a simulcast VP8 leg).
+
+        Each layer is its own encoder with its own picture IDs. Forwarded as they
+        are, a switch down could jump them back: the packets of the layer left that
+        NACKs repaired after the switch then carried newer picture IDs than the new
+        layer's keyframe, and Chromium held every frame after that keyframe as
+        undecodable until its own keyframe request 3 s later (48 frames dropped).
+        Renumbered, they run on by one across a switch, as mediasoup and LiveKit
+        do: the old layer's late frames are older than the keyframe and dropped."""
+        self._pic_offset = 0
+        self._tl0_offset = 0
+        self._last_pic = -1
+        """The newest picture ID this leg sent (-1: none yet)."""
+        self._last_tl0 = -1
+        """The newest TL0PICIDX this leg sent (-1: none yet)."""
         self._clock_rate = 90000 if self.kind == "video" else 48000
         self._last_out_ts = 0
         self._last_sent_ntp = 0
@@ -307,6 +325,15 @@ class DownTrack:
             value = bytes([(0x80 if vad else 0) | (level & 0x7F)])
             ext = extension_block([*self._mid_element, (self._level_id, value)])
         payload = packet.payload
+        if self._vp8_ids:
+            payload, picture_id, tl0 = rewrite_vp8_ids(payload, self._pic_offset, self._tl0_offset)
+            last_pic, last_tl0 = self._last_pic, self._last_tl0
+            if picture_id is not None and (
+                last_pic < 0 or (picture_id - last_pic) & 0x7FFF < 0x4000
+            ):
+                self._last_pic = picture_id
+            if tl0 is not None and (last_tl0 < 0 or (tl0 - last_tl0) & 0xFF < 0x80):
+                self._last_tl0 = tl0
         if packet.padding_size:
             payload += bytes(packet.padding_size - 1) + bytes([packet.padding_size])
         first = 0x80 | (0x10 if ext else 0) | (0x20 if packet.padding_size else 0)
@@ -361,6 +388,13 @@ class DownTrack:
             # Another layer's clock: continue from the last timestamp sent, plus the time since.
             ticks = (ntp_now() - self._last_sent_ntp) * self._clock_rate >> 32
             self._ts_offset = (self._last_out_ts + max(1, ticks) - packet.timestamp) & 0xFFFFFFFF
+        if self._vp8_ids:
+            # Picture IDs and TL0PICIDX run on from the last sent (see `_vp8_ids`).
+            picture_id, tl0 = vp8_ids(packet.payload)
+            if picture_id is not None and self._last_pic >= 0:
+                self._pic_offset = (self._last_pic + 1 - picture_id) & 0x7FFF
+            if tl0 is not None and self._last_tl0 >= 0:
+                self._tl0_offset = (self._last_tl0 + 1 - tl0) & 0xFF
         self._started = True
         now = time.monotonic()
         if self._repair_held_until > now:

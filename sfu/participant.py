@@ -442,6 +442,7 @@ class Participant:
             request_keyframe=forwarder.request_keyframe,
             history_size=self._config.packet_history,
             layers=forwarder.layer_count,
+            vp8_ids=forwarder.layer_count > 1 and forwarder.mime_type == "video/vp8",
         )
         if forwarder.layer_count > 1:
             leg.on_report = functools.partial(self._layered_leg_reported, forwarder.track_id)

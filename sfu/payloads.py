@@ -1,4 +1,4 @@
-"""Keyframe detection from RTP payloads (VP8 payload descriptor, H.264 NAL units)."""
+"""Reading RTP payloads: keyframes (VP8 payload descriptor, H.264 NAL units), VP8 picture IDs."""
 
 from __future__ import annotations
 
@@ -78,3 +78,58 @@ def keyframe_detector(mime_type: str) -> Callable[[bytes], bool] | None:
     if mime == "video/h264":
         return h264_keyframe_start
     return None
+
+
+def vp8_ids(payload: bytes) -> tuple[int | None, int | None]:
+    """The picture ID (15-bit space) and TL0PICIDX of a VP8 payload descriptor (None: absent)."""
+    n = len(payload)
+    if n < 2 or not payload[0] & 0x80:
+        return None, None
+    x = payload[1]
+    i = 2
+    picture_id = None
+    if x & 0x80:
+        if i >= n:
+            return None, None
+        if payload[i] & 0x80:
+            if i + 1 >= n:
+                return None, None
+            picture_id = (payload[i] & 0x7F) << 8 | payload[i + 1]
+            i += 2
+        else:
+            picture_id = payload[i]
+            i += 1
+    tl0 = payload[i] if x & 0x40 and i < n else None
+    return picture_id, tl0
+
+
+def rewrite_vp8_ids(
+    payload: bytes, picture_offset: int, tl0_offset: int
+) -> tuple[bytes, int | None, int | None]:
+    """`payload` with its picture ID and TL0PICIDX moved on by the offsets (mod 2^15, 2^8),
+    and the two IDs it now carries (None: absent).
+
+    A 7-bit picture ID is widened to 15 bits (the descriptor grows a byte): the
+    offset is in the 15-bit space. A payload whose descriptor has neither is
+    returned as it is.
+    """
+    n = len(payload)
+    if n < 3 or not payload[0] & 0x80 or not payload[1] & 0xC0:
+        return payload, None, None
+    out = bytearray(payload)
+    x = payload[1]
+    i = 2
+    picture_id = tl0 = None
+    if x & 0x80:
+        if payload[2] & 0x80:
+            if n < 4:
+                return payload, None, None
+            picture_id = ((payload[2] & 0x7F) << 8 | payload[3]) + picture_offset & 0x7FFF
+            out[2:4] = (0x8000 | picture_id).to_bytes(2, "big")
+        else:
+            picture_id = payload[2] + picture_offset & 0x7FFF
+            out[2:3] = (0x8000 | picture_id).to_bytes(2, "big")
+        i = 4  # in `out`, after the (widened) field
+    if x & 0x40 and i < len(out):
+        tl0 = out[i] = out[i] + tl0_offset & 0xFF
+    return bytes(out), picture_id, tl0

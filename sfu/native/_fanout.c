@@ -57,7 +57,8 @@ static PyObject *s_active, *s_paused, *s_started, *s_sink, *s_write, *s_first_in
     *s_seq_offset, *s_ts_offset, *s_last_out_seq, *s_pt, *s_leg_ssrc, *s_static_ext, *s_abs_id,
     *s_ext_prefix, *s_ext_suffix, *s_level_id, *s_mid_element, *s_history, *s_mask,
     *s_packets_sent, *s_octets_sent, *s_sent_ntp, *s_resends, *s_last_out_ts, *s_last_sent_ntp, *s_sequence_number, *s_timestamp, *s_marker, *s_payload,
-    *s_padding_size, *s_extensions, *s_audio_level, *s_fileno, *s_layer, *s_target_layer;
+    *s_padding_size, *s_extensions, *s_audio_level, *s_fileno, *s_layer, *s_target_layer,
+    *s_vp8_ids, *s_pic_offset, *s_tl0_offset, *s_last_pic, *s_last_tl0;
 
 /* ------------------------------------------------------------------ Session */
 
@@ -670,6 +671,23 @@ set_ulong(PyObject *obj, PyObject *name, unsigned long value)
     return r;
 }
 
+/* Integer attribute as a signed long; -1 with an exception on error. */
+static int
+get_long(PyObject *obj, PyObject *name, long *out)
+{
+    PyObject *v = leg_get(obj, name);
+    if (v == NULL)
+        return -1;
+    long n = PyLong_Check(v) ? PyLong_AsLong(v) : -1;
+    if (!PyLong_Check(v))
+        PyErr_Format(PyExc_TypeError, "%U is not an int", name);
+    Py_DECREF(v);
+    if (n == -1 && PyErr_Occurred())
+        return -1;
+    *out = n;
+    return 0;
+}
+
 /* Truth of an attribute: 1, 0, or -1 with an exception. */
 static int
 get_truth(PyObject *obj, PyObject *name)
@@ -934,13 +952,84 @@ leg_extension(PyObject *leg, const Ingress *in, unsigned long long now, unsigned
     return n;
 }
 
+/* A VP8 payload descriptor's head with its picture ID and TL0PICIDX renumbered (as
+ * sfu/payloads.py rewrite_vp8_ids: a 7-bit picture ID is widened to 15 bits). */
+typedef struct {
+    unsigned char head[6]; /* the new descriptor head */
+    Py_ssize_t head_len;   /* its length */
+    Py_ssize_t replaced;   /* payload bytes it replaces (0: the payload is sent as it is) */
+    long picture_id, tl0;  /* the IDs it carries now (-1: absent) */
+} Vp8Head;
+
+static void
+vp8_renumber(const unsigned char *src, Py_ssize_t n, long pic_offset, long tl0_offset,
+             Vp8Head *h)
+{
+    h->head_len = h->replaced = 0;
+    h->picture_id = h->tl0 = -1;
+    if (n < 3 || !(src[0] & 0x80) || !(src[1] & 0xC0))
+        return;
+    unsigned char x = src[1];
+    Py_ssize_t i = 2, o = 2;
+    h->head[0] = src[0];
+    h->head[1] = x;
+    if (x & 0x80) {
+        long pid;
+        if (src[2] & 0x80) {
+            if (n < 4)
+                return;
+            pid = ((long)(src[2] & 0x7F) << 8) | src[3];
+            i = 4;
+        }
+        else {
+            pid = src[2];
+            i = 3;
+        }
+        pid = (pid + pic_offset) & 0x7FFF;
+        h->head[2] = (unsigned char)(0x80 | (pid >> 8));
+        h->head[3] = (unsigned char)pid;
+        h->picture_id = pid;
+        o = 4;
+    }
+    if ((x & 0x40) && i < n) {
+        h->tl0 = (src[i] + tl0_offset) & 0xFF;
+        h->head[o++] = (unsigned char)h->tl0;
+        i++;
+    }
+    h->head_len = o;
+    h->replaced = i;
+}
+
+/* The leg's newest picture ID and TL0PICIDX sent, moved on to those of `h` if newer. */
+static int
+note_vp8_ids(PyObject *leg, const Vp8Head *h)
+{
+    long last;
+    if (h->picture_id >= 0) {
+        if (get_long(leg, s_last_pic, &last) < 0)
+            return -1;
+        if ((last < 0 || ((h->picture_id - last) & 0x7FFF) < 0x4000) &&
+            set_ulong(leg, s_last_pic, (unsigned long)h->picture_id) < 0)
+            return -1;
+    }
+    if (h->tl0 >= 0) {
+        if (get_long(leg, s_last_tl0, &last) < 0)
+            return -1;
+        if ((last < 0 || ((h->tl0 - last) & 0xFF) < 0x80) &&
+            set_ulong(leg, s_last_tl0, (unsigned long)h->tl0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /*
  * The steady-state write of one started leg. Returns 1 if a message was queued in *out,
- * 0 if nothing is to be sent, -1 with an exception.
+ * 0 if nothing is to be sent, -1 with an exception. `vp8_ids`: renumber VP8 picture IDs
+ * (a simulcast VP8 leg; see DownTrack._vp8_ids).
  */
 static int
 write_leg(PyObject *leg, SinkObject *sink, const Ingress *in, unsigned long long now,
-          Outgoing *out)
+          Outgoing *out, int vp8_ids)
 {
     unsigned long first, seq_offset, ts_offset, last_out, pt, ssrc, mask;
     if (get_ulong(leg, s_first_in_seq, &first) < 0)
@@ -957,11 +1046,23 @@ write_leg(PyObject *leg, SinkObject *sink, const Ingress *in, unsigned long long
     unsigned long out_seq = (in->seq + seq_offset) & 0xFFFF;
     unsigned long timestamp = (in->timestamp + ts_offset) & 0xFFFFFFFFUL;
 
+    Vp8Head vp8 = {.head_len = 0, .replaced = 0, .picture_id = -1, .tl0 = -1};
+    if (vp8_ids) {
+        long pic_offset, tl0_offset;
+        if (get_long(leg, s_pic_offset, &pic_offset) < 0 ||
+            get_long(leg, s_tl0_offset, &tl0_offset) < 0)
+            return -1;
+        vp8_renumber(in->payload.buf, in->payload.len, pic_offset, tl0_offset, &vp8);
+    }
+    const unsigned char *body = (const unsigned char *)in->payload.buf + vp8.replaced;
+    Py_ssize_t body_len = in->payload.len - vp8.replaced;
+
     unsigned char ext[512];
     Py_ssize_t ext_len = leg_extension(leg, in, now, ext, sizeof(ext));
     if (ext_len < 0)
         return -1;
-    Py_ssize_t payload_len = in->payload.len + (in->padding ? (Py_ssize_t)in->padding : 0);
+    Py_ssize_t payload_len =
+        vp8.head_len + body_len + (in->padding ? (Py_ssize_t)in->padding : 0);
     Py_ssize_t total = 12 + ext_len + payload_len;
     if (total > MAX_RTP) {
         PyErr_SetString(PyExc_ValueError, "packet too long");
@@ -984,9 +1085,10 @@ write_leg(PyObject *leg, SinkObject *sink, const Ingress *in, unsigned long long
     p[10] = (unsigned char)(ssrc >> 8);
     p[11] = (unsigned char)ssrc;
     memcpy(p + 12, ext, ext_len);
-    memcpy(p + 12 + ext_len, in->payload.buf, in->payload.len);
+    memcpy(p + 12 + ext_len, vp8.head, vp8.head_len);
+    memcpy(p + 12 + ext_len + vp8.head_len, body, body_len);
     if (in->padding) {
-        Py_ssize_t at = 12 + ext_len + in->payload.len;
+        Py_ssize_t at = 12 + ext_len + vp8.head_len + body_len;
         memset(p + at, 0, in->padding - 1);
         p[at + in->padding - 1] = (unsigned char)in->padding;
     }
@@ -1021,6 +1123,8 @@ write_leg(PyObject *leg, SinkObject *sink, const Ingress *in, unsigned long long
         Py_XDECREF(ts);
     }
     Py_XDECREF(sent);
+    if (!failed && vp8_ids && note_vp8_ids(leg, &vp8) < 0)
+        failed = 1;
     if (failed) {
         Py_DECREF(data);
         return -1;
@@ -1222,6 +1326,7 @@ fan_out(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     }
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *leg = PySequence_Fast_GET_ITEM(legs, i);
+        int vp8_ids = 0;
         Py_INCREF(leg);
         int active = get_truth(leg, s_active);
         int paused = active > 0 ? get_truth(leg, s_paused) : 0;
@@ -1241,6 +1346,12 @@ fan_out(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
                     write_in_python(leg, packet, layer_obj);
                 else if (route == -2)
                     report_error(leg, packet);
+                Py_DECREF(leg);
+                continue;
+            }
+            vp8_ids = get_truth(leg, s_vp8_ids);
+            if (vp8_ids < 0) {
+                report_error(leg, packet);
                 Py_DECREF(leg);
                 continue;
             }
@@ -1276,7 +1387,7 @@ fan_out(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(leg);
             continue;
         }
-        int r = write_leg(leg, (SinkObject *)sink, &in, now, &msgs[queued]);
+        int r = write_leg(leg, (SinkObject *)sink, &in, now, &msgs[queued], vp8_ids);
         Py_DECREF(sink);
         if (r < 0)
             report_error(leg, packet);
@@ -1545,6 +1656,11 @@ PyInit__fanout(void)
     INTERN(s_extensions, "extensions");
     INTERN(s_audio_level, "audio_level");
     INTERN(s_fileno, "fileno");
+    INTERN(s_vp8_ids, "_vp8_ids");
+    INTERN(s_pic_offset, "_pic_offset");
+    INTERN(s_tl0_offset, "_tl0_offset");
+    INTERN(s_last_pic, "_last_pic");
+    INTERN(s_last_tl0, "_last_tl0");
     one = PyLong_FromLong(1);
     zero = PyLong_FromLong(0);
     if (one == NULL || zero == NULL)

@@ -158,6 +158,7 @@ class LayeredSource:
     kind = "video"
     track_id = "ann:video"
     layer_count = 3
+    mime_type = "video/vp8"
     layer_bps = (100_000.0, 300_000.0, 800_000.0)
     layer_heights = [90, 180, 360]
     closed = False
@@ -383,5 +384,74 @@ async def test_a_report_that_lost_half_of_its_own_packets_is_a_fall() -> None:
         assert leg.fraction_lost == pytest.approx(0.75, abs=0.01)
         await leg._on_rtcp(receiver_report(ssrc, 0.8, expected=10))
         assert leg.fraction_lost_before == pytest.approx(0.75, abs=0.01)
+    finally:
+        await pc.close()
+
+
+def vp8_frame(seq: int, ts: int, *, picture_id: int, tl0: int, key: bool) -> RtpPacket:
+    """A one-packet VP8 frame whose descriptor carries a picture ID and TL0PICIDX
+    (7-bit form below 128, as aiortc's encoder writes it)."""
+    packet = RtpPacket(payload_type=96, sequence_number=seq & 0xFFFF, timestamp=ts, marker=1)
+    pid = bytes([picture_id]) if picture_id < 128 else (0x8000 | picture_id).to_bytes(2, "big")
+    descriptor = bytes([0x90, 0xC0]) + pid + bytes([tl0])
+    packet.payload = descriptor + bytes([0x00 if key else 0x01]) + bytes(100)
+    return packet
+
+
+async def test_the_layer_left_is_repaired_with_picture_ids_older_than_the_new_keyframe() -> None:
+    """Chromium, a link fallen to 250 kbit/s, 1 run in 4: the leg dropped from the top
+    layer to the low one, whose own encoder's picture IDs were behind the top's. The
+    top layer's packets that NACKs repaired after the switch then completed frames with
+    newer picture IDs than the low layer's keyframe, and Chromium held every frame after
+    the keyframe as undecodable until its own keyframe request 3 s later (48 frames
+    dropped; the picture stood still). The leg now numbers picture IDs and TL0PICIDX on
+    from the last it sent, so whatever it repairs of the layer it left is older."""
+    from sfu.payloads import keyframe_detector, vp8_ids
+
+    pc = client_pc()
+    try:
+        transceiver = pc.addTransceiver(ParkedTrack("video"), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        leg = DownTrack(
+            publisher_id="ann",
+            subscriber_id="bob",
+            transceiver=transceiver,
+            is_keyframe=keyframe_detector("video/vp8"),
+            request_keyframe=lambda layer: None,
+            history_size=512,
+            layers=3,
+            vp8_ids=True,
+        )
+        sink = RecordingSink()
+        leg._sink = sink  # type: ignore[assignment]
+        leg.activate()
+        # The top layer's encoder is at picture 20000, the low one's at 100 (7-bit form).
+        for i in range(20):
+            leg.write(
+                vp8_frame(40_000 + i, 3000 * i, picture_id=20_000 + i, tl0=7 + i, key=i == 0), 2
+            )
+        top = list(sink.sent)
+        leg.drop_to_layer(0)
+        for i in range(10):
+            leg.write(vp8_frame(100 + i, 90 * i, picture_id=100 + i, tl0=200 + i, key=i == 0), 0)
+        low = sink.sent[len(top) :]
+        assert len(top) == 20 and len(low) == 10
+
+        def ids(data: bytes) -> tuple[int | None, int | None]:
+            at = 12 + (4 + 4 * struct.unpack_from("!H", data, 14)[0] if data[0] & 0x10 else 0)
+            return vp8_ids(data[at:])
+
+        sent = [ids(d) for d in sink.sent]
+        # What the subscriber sees: one stream, picture IDs and TL0PICIDX up by one a frame.
+        assert all(b[0] == (a[0] + 1) & 0x7FFF for a, b in itertools.pairwise(sent)), sent
+        assert all(b[1] == (a[1] + 1) & 0xFF for a, b in itertools.pairwise(sent)), sent
+        # The old layer's packets, as a NACK would resend them from history: older than
+        # the keyframe (before, 20019 against 100: 12 thousand pictures newer).
+        keyframe = sent[len(top)][0]
+        for data in top[-5:]:
+            seq = struct.unpack_from("!H", data, 2)[0]
+            resent = leg._history[seq & leg._mask]
+            assert resent == data
+            assert 0 < (keyframe - ids(resent)[0]) & 0x7FFF < 0x4000
     finally:
         await pc.close()

@@ -11,6 +11,7 @@ NACK answers included. The native session is checked against aiortc's
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import socket
 import struct
@@ -26,7 +27,7 @@ from pylibsrtp import Policy, Session
 from sfu import native
 from sfu.aiortc_internals import rtp_sender, srtp
 from sfu.downtrack import KEYFRAME_CROSSING_S, NACK_RESEND_INTERVAL_S, DownTrack, ParkedTrack
-from sfu.payloads import keyframe_detector
+from sfu.payloads import keyframe_detector, vp8_ids
 from tests.sfu.conftest import Harness, client_pc, eventually
 
 pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="native fan-out not built")
@@ -123,7 +124,9 @@ async def pcs() -> AsyncIterator[list[RTCPeerConnection]]:
         await pc.close()
 
 
-async def make_leg(pcs: list[RTCPeerConnection], kind: str, layers: int = 1) -> DownTrack:
+async def make_leg(
+    pcs: list[RTCPeerConnection], kind: str, layers: int = 1, vp8_ids: bool = False
+) -> DownTrack:
     pc = client_pc()
     pcs.append(pc)
     transceiver = pc.addTransceiver(ParkedTrack(kind), direction="sendonly")
@@ -136,6 +139,7 @@ async def make_leg(pcs: list[RTCPeerConnection], kind: str, layers: int = 1) -> 
         request_keyframe=lambda _layer: None,
         history_size=512,
         layers=layers,
+        vp8_ids=vp8_ids,
     )
     leg.activate()
     return leg
@@ -288,6 +292,76 @@ async def test_simulcast_legs_forward_their_layer_in_c_and_switch_like_python(
             assert abs(a[1] - b[1]) <= 90, "RTP time within a millisecond"
         # Only the starts and switches went through Python: each keyframe waited for.
         assert in_python < pair.c.packets_sent / 4, (in_python, pair.c.packets_sent)
+    finally:
+        pair.close()
+
+
+async def test_picture_ids_run_on_across_layer_switches_alike_in_c_and_python(
+    pcs: list[RTCPeerConnection], profile: int
+) -> None:
+    # Each layer's encoder numbers its pictures (and TL0PICIDX) from its own start; a
+    # simulcast VP8 leg renumbers them so they go up by one a frame whatever layer it
+    # forwards (see DownTrack._vp8_ids). The low layer writes 7-bit picture IDs below
+    # 128 (as aiortc does): the leg widens them to 15 bits.
+    pair = Pair(
+        await make_leg(pcs, "video", layers=3, vp8_ids=True),
+        await make_leg(pcs, "video", layers=3, vp8_ids=True),
+        profile,
+    )
+    for leg in (pair.py, pair.c):
+        leg._abs_id = None
+    seqs, stamps = [100, 30_000, 65_000], [1_000, 2_000_000, 4_000_000_000]
+    pictures, tl0s = [60, 32_700, 5_000], [250, 10, 128]  # 7-bit, a wrap, 15-bit
+    switches = {25: ("select", 0), 50: ("select", 1), 70: ("drop", 0), 90: ("select", 2)}
+    try:
+        for frame in range(120):
+            if frame in switches:
+                how, layer = switches[frame]
+                for leg in (pair.py, pair.c):
+                    leg.select_layer(layer) if how == "select" else leg.drop_to_layer(layer)
+            for layer in range(3):
+                stamps[layer] = (stamps[layer] + 3000) & 0xFFFFFFFF
+                pid = pictures[layer]
+                pid_field = bytes([pid]) if pid < 128 else (0x8000 | pid).to_bytes(2, "big")
+                for part in range(2 + layer):
+                    p = RtpPacket(payload_type=96, sequence_number=seqs[layer] & 0xFFFF)
+                    p.timestamp, p.ssrc, p.marker = (
+                        stamps[layer],
+                        1000 + layer,
+                        int(part == 1 + layer),
+                    )
+                    start = 0x10 if part == 0 else 0x00
+                    key = frame % 10 == 3 * layer
+                    descriptor = bytes([0x80 | start, 0xC0]) + pid_field + bytes([tl0s[layer]])
+                    p.payload = descriptor + bytes([0x00 if key else 0x01]) + os.urandom(150)
+                    seqs[layer] += 1
+                    native.python_fan_out(p, [pair.py], layer)
+                    native.native_fan_out(p, [pair.c], layer)
+                pictures[layer] = (pid + 1) & 0x7FFF
+                tl0s[layer] = (tl0s[layer] + 1) & 0xFF
+            pair.drain()
+
+        received = await _eventually_received(pair, len(pair.wire.sent))
+        assert len(received) == len(pair.wire.sent) > 150
+        assert pair.c.layer_switches == pair.py.layer_switches == 3
+        assert (pair.c._last_pic, pair.c._last_tl0) == (pair.py._last_pic, pair.py._last_tl0)
+        assert pair.c.octets_sent == pair.py.octets_sent
+
+        def sent_in_order(leg: DownTrack) -> list[bytes]:
+            sent = [d for d in leg._history if d is not None]
+            first = leg._last_out_seq - len(sent) + 1
+            return sorted(sent, key=lambda d: (struct.unpack_from("!H", d, 2)[0] - first) & 0xFFFF)
+
+        py_sent, c_sent = sent_in_order(pair.py), sent_in_order(pair.c)
+        assert [d[:4] + d[8:] for d in c_sent] == [d[:4] + d[8:] for d in py_sent]
+        starts = []
+        for data in py_sent:
+            at = 12 + (4 + 4 * struct.unpack_from("!H", data, 14)[0] if data[0] & 0x10 else 0)
+            if data[at] & 0x10:  # the first packet of a frame
+                starts.append(vp8_ids(data[at:]))
+        assert len(starts) > 100  # all but those before the first keyframe and after the drop
+        assert all(b[0] == (a[0] + 1) & 0x7FFF for a, b in itertools.pairwise(starts)), starts
+        assert all(b[1] == (a[1] + 1) & 0xFF for a, b in itertools.pairwise(starts)), starts
     finally:
         pair.close()
 

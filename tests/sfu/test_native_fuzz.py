@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from sfu import native
+from sfu.payloads import rewrite_vp8_ids
 
 pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="native fan-out not built")
 
@@ -84,6 +85,12 @@ class FuzzLeg:
         self.written = 0
         self.layer: Any = rng.randrange(3)  # simulcast: the layer forwarded, and the one wanted
         self.target_layer: Any = rng.choice([self.layer, rng.randrange(3)])
+        # VP8 picture-ID renumbering (simulcast legs only; -1: none sent yet).
+        self._vp8_ids: Any = rng.random() < 0.5
+        self._pic_offset: Any = rng.randrange(0x8000)
+        self._tl0_offset: Any = rng.randrange(256)
+        self._last_pic: Any = rng.choice([-1, rng.randrange(0x8000)])
+        self._last_tl0: Any = rng.choice([-1, rng.randrange(256)])
 
     def write(self, packet: Any, layer: int = 0) -> None:
         self.written += 1
@@ -128,6 +135,11 @@ ATTRS = [
     "_mask",
     "packets_sent",
     "octets_sent",
+    "_vp8_ids",
+    "_pic_offset",
+    "_tl0_offset",
+    "_last_pic",
+    "_last_tl0",
 ]
 
 
@@ -143,11 +155,16 @@ def garble_leg(rng: random.Random, leg: FuzzLeg) -> None:
 
 def random_packet(rng: random.Random, garble: bool) -> Any:
     size = rng.choice([0, 1, 2, 11, 12, 100, 1200, rng.randrange(2001)])
+    payload = rng.randbytes(size)
+    if rng.random() < 0.3:  # a VP8 descriptor with a picture ID and/or TL0PICIDX, cut anywhere
+        head = bytes([rng.choice([0x80, 0x90]), rng.choice([0x80, 0x40, 0xC0, 0xF0])])
+        payload = head + bytes([rng.choice([0x05, 0x85])]) + payload
+        payload = payload[: rng.choice([2, 3, 4, 5, len(payload)])]
     packet = SimpleNamespace(
         sequence_number=rng.randrange(65536),
         timestamp=rng.randrange(2**32),
         marker=rng.randrange(2),
-        payload=rng.randbytes(size),
+        payload=payload,
         padding_size=rng.choice([0, 0, 0, 1, 17, 255]),
         extensions=SimpleNamespace(audio_level=rng.choice([None, (True, 5), (False, 127)])),
     )
@@ -336,6 +353,38 @@ def test_header_of_a_fuzzed_good_leg_is_the_rewrite(
     assert seq == (101 + leg._seq_offset) & 0xFFFF
     assert ts == (packet.timestamp + leg._ts_offset) & 0xFFFFFFFF and ssrc == leg._leg_ssrc
     assert data[12:] == packet.payload
+    assert not hooks
+
+
+def test_vp8_renumbering_of_any_payload_is_pythons(
+    wire: tuple[socket.socket, socket.socket], hooks: list[BaseException]
+) -> None:
+    rx, tx = wire
+    rng = random.Random(SEED)
+    renumbered = 0
+    for run in range(RUNS):
+        leg = FuzzLeg(rng, make_sink(rx, tx))
+        leg._abs_id = leg._level_id = None
+        leg._static_ext = b""
+        leg._first_in_seq = 100
+        leg._vp8_ids = True
+        leg.layer = leg.target_layer = 1
+        packet = random_packet(rng, garble=False)
+        packet.sequence_number = 101
+        packet.padding_size = 0
+        native._fanout.fan_out(packet, [leg], 1)
+        (data,) = [d for d in leg._history if d is not None]
+        payload, picture_id, tl0 = rewrite_vp8_ids(packet.payload, leg._pic_offset, leg._tl0_offset)
+        assert data[12:] == payload, f"seed {SEED} run {run}: {packet.payload[:6].hex()}"
+        renumbered += payload != packet.payload
+        if picture_id is not None:
+            assert leg._last_pic >= 0
+        if tl0 is not None:
+            assert leg._last_tl0 >= 0
+        if run % 50 == 0:
+            drain(rx)
+    drain(rx)
+    assert renumbered > RUNS // 10, f"seed {SEED}: hardly a VP8 descriptor among the payloads"
     assert not hooks
 
 
