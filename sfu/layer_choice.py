@@ -140,9 +140,13 @@ class LayerChooser:
         video too (150 kbit/s: 22 % of the low layer beside 12 % of the sound), so
         nothing is learnt from it."""
         self._sound_samples = 0
+        self.congested = False
+        """Whether the last `choose` found the link congested (a step down it chose is
+        then for the link, not for the tile or a layer switched off)."""
 
     def choose(self, current: int, report: LegReport, now: float) -> int:
         """The layer the leg should forward from now on."""
+        self.congested = False
         active = [layer for layer, bps in enumerate(report.layer_bps) if bps > ACTIVE_BPS]
         cap = tile_cap(report.layer_heights, report.tile_height)
         if not active:
@@ -213,6 +217,7 @@ class LayerChooser:
         if probing and not congested:
             congested = report.loss > PROBE_LOSS or sound_hurt or (falling and short and lossy)
         if congested or current not in allowed or current > cap:
+            self.congested = congested
             self._calm_since = None
             self._overused = 0
             left = None

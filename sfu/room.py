@@ -695,7 +695,12 @@ class Room:
                 )
             if layer < leg.target_layer:
                 participant.stepped_down(now)
-            if layer < leg.target_layer and report.loss > HEAVY_LOSS:
+            if layer < leg.target_layer and (chooser.congested or report.loss > HEAVY_LOSS):
+                # Off the congested layer at once, its repairs held until the new
+                # keyframe is across (`drop_to_layer`): a failed step up (the middle
+                # layer on 250 kbit/s) forwarded until the low layer's keyframe, and
+                # repaired after it, kept the queue full; the keyframe's packets were
+                # lost three times over and Chromium's picture stood 3 s.
                 leg.drop_to_layer(layer)
             else:
                 leg.select_layer(layer)

@@ -285,6 +285,74 @@ async def test_video_back_after_sound_only_stays_on_the_lowest_layer_while_it_is
         await room.close()
 
 
+async def test_a_failed_step_up_stops_the_layer_at_once_and_a_smaller_tile_does_not() -> None:
+    """Chromium on 250 kbit/s, 1 run in 3: a step up to the middle layer failed (5-9 %
+    lost, under the 10 % that counted as heavy), and the leg went back with a plain
+    switch: the middle layer went on until the low one's keyframe and was repaired
+    after it, the queue stayed full, the keyframe's packets were lost three times over
+    and the picture stood 3 s. A step down for congestion now drops to the layer (as a
+    link that fell does); one for a smaller tile still switches at the keyframe."""
+
+    async def emit(_room: str, _to: str, _event: dict[str, Any]) -> None:
+        return None
+
+    config = SfuConfig(remb_interval_s=3600)  # the look never comes here: the test is the clock
+    room = Room("r", config, emit)
+    try:
+        await room.join("bob")
+        bob = room.participants["bob"]
+        source = LayeredSource()
+        room.participants["ann"] = Participant("ann", SfuConfig(), emit=None, sources=None)  # type: ignore[arg-type]
+        room.participants["ann"].forwarders["video"] = source  # type: ignore[assignment]
+        leg = bob._add_leg(source)  # type: ignore[arg-type]
+        source.legs = (leg,)
+        leg.select_layer(0)
+        moves: list[tuple[str, int]] = []
+        select, drop = leg.select_layer, leg.drop_to_layer
+
+        def selected(layer: int) -> None:
+            moves.append(("switch", layer))
+            select(layer)
+
+        def dropped(layer: int) -> None:
+            moves.append(("drop", layer))
+            drop(layer)
+
+        leg.select_layer = selected  # type: ignore[method-assign]
+        leg.drop_to_layer = dropped  # type: ignore[method-assign]
+
+        def reports(estimate: int, sent: float, loss: float, at: float) -> None:
+            leg.estimate_bps, leg.send_bps, leg.fraction_lost, leg.loss_since = (
+                estimate,
+                sent,
+                loss,
+                at,
+            )
+
+        start = time.monotonic()
+        hold = config.layer_up_hold_s
+        for t in (0.0, hold + 0.5):  # calm, a high estimate: one step up after the hold
+            reports(1_000_000, 100_000, 0.0, start + t)
+            room._choose_layers(bob, start + t)
+        assert leg.target_layer == 1 and moves[-1] == ("switch", 1), moves
+        reports(250_000, 300_000, 0.05, start + hold + 1.5)  # the step up lost 5 %
+        room._choose_layers(bob, start + hold + 1.5)
+        assert moves[-1] == ("drop", 0), moves
+
+        # A calm link and a tile that shrank: no congestion, the switch waits for the keyframe.
+        later = start + 10 * hold
+        for t in (0.0, 2 * hold + 0.5):  # the failed step doubled the wait
+            reports(1_000_000, 100_000, 0.0, later + t)
+            room._choose_layers(bob, later + t)
+        assert leg.target_layer == 1, moves
+        bob.tile_heights["ann"] = 90
+        reports(1_000_000, 300_000, 0.0, later + 2 * hold + 1.5)
+        room._choose_layers(bob, later + 2 * hold + 1.5)
+        assert moves[-1] == ("switch", 0), moves
+    finally:
+        await room.close()
+
+
 async def test_reports_a_few_packets_apart_add_up_to_the_links_loss() -> None:
     """Chromium puts a receiver report beside each NACK: on a 10 % link its reports came a
     few packets apart and said 1/2 or 1/3 lost. Taken one by one, the leg read its link as
