@@ -21,7 +21,8 @@ receiver statistics) is not in this figure: see the anchor-bench run.
   .venv/bin/python bench/sfu_native.py --simulcast   # three layers, legs spread over them
 
 With ``--simulcast`` the publisher sends three VP8 layers (packets interleaved,
-each layer its own SSRC, sequence numbers and keyframes) and leg i forwards
+each layer its own SSRC, sequence numbers, keyframes and 15-bit picture IDs with
+TL0PICIDX, which each leg renumbers as the SFU's simulcast legs do) and leg i forwards
 layer i % 3, as in a group where tiles differ: each packet goes to a third of
 the legs, and every leg is visited (`fan_out(packet, legs, layer)`).
 
@@ -41,6 +42,7 @@ import asyncio
 import collections
 import itertools
 import os
+import random
 import re
 import socket
 import statistics
@@ -113,6 +115,7 @@ async def connect_leg(layers: int = 1, layer: int = 0) -> Leg:
         request_keyframe=lambda *layer: None,
         history_size=512,
         layers=layers,
+        vp8_ids=layers > 1,  # as the SFU makes simulcast VP8 legs: picture IDs renumbered
     )
     leg.select_layer(layer)
     leg.activate()
@@ -134,10 +137,13 @@ async def connect_leg(layers: int = 1, layer: int = 0) -> Leg:
 class Stream:
     """Synthetic VP8 RTP: 30 fps, 4 packets per frame, a keyframe every 60 frames."""
 
-    def __init__(self) -> None:
+    def __init__(self, picture_ids: bool = False) -> None:
         self.seq = 1000
         self.n = 0
         self.body = os.urandom(1200)
+        self.picture_ids = picture_ids
+        """Whether the descriptor carries a 15-bit picture ID and TL0PICIDX (as Chromium's)."""
+        self.first_picture = random.randrange(0x8000)
 
     def next(self) -> RtpPacket:
         frame, part = divmod(self.n, 4)
@@ -145,7 +151,15 @@ class Stream:
         packet.timestamp = (frame * 3000) & 0xFFFFFFFF
         packet.marker = int(part == 3)
         key = frame % 60 == 0
-        packet.payload = bytes([0x10 if part == 0 else 0x00, 0x00 if key else 0x01]) + self.body
+        start = 0x10 if part == 0 else 0x00
+        if self.picture_ids:
+            picture = (self.first_picture + frame) & 0x7FFF
+            descriptor = bytes(
+                [0x80 | start, 0xC0, 0x80 | picture >> 8, picture & 0xFF, frame & 0xFF]
+            )
+        else:
+            descriptor = bytes([start])
+        packet.payload = descriptor + bytes([0x00 if key else 0x01]) + self.body
         self.seq += 1
         self.n += 1
         return packet
@@ -158,7 +172,7 @@ class SimulcastStream:
     LAYERS = 3
 
     def __init__(self) -> None:
-        self.layers = [Stream() for _ in range(self.LAYERS)]
+        self.layers = [Stream(picture_ids=True) for _ in range(self.LAYERS)]
         for i, layer in enumerate(self.layers):
             layer.seq = 1000 + 20_000 * i
         self.n = 0
