@@ -1000,26 +1000,28 @@ vp8_renumber(const unsigned char *src, Py_ssize_t n, long pic_offset, long tl0_o
     h->replaced = i;
 }
 
+/* Moves the leg's int attribute `name` (-1: none yet) on to `value` if that is newer in
+ * the space `mask` + 1 wide (-1: nothing to note). */
+static int
+note_newer(PyObject *leg, PyObject *name, long value, long mask)
+{
+    long last;
+    if (value < 0)
+        return 0;
+    if (get_long(leg, name, &last) < 0)
+        return -1;
+    if (last >= 0 && ((value - last) & mask) > mask / 2)
+        return 0;
+    return set_ulong(leg, name, (unsigned long)value);
+}
+
 /* The leg's newest picture ID and TL0PICIDX sent, moved on to those of `h` if newer. */
 static int
 note_vp8_ids(PyObject *leg, const Vp8Head *h)
 {
-    long last;
-    if (h->picture_id >= 0) {
-        if (get_long(leg, s_last_pic, &last) < 0)
-            return -1;
-        if ((last < 0 || ((h->picture_id - last) & 0x7FFF) < 0x4000) &&
-            set_ulong(leg, s_last_pic, (unsigned long)h->picture_id) < 0)
-            return -1;
-    }
-    if (h->tl0 >= 0) {
-        if (get_long(leg, s_last_tl0, &last) < 0)
-            return -1;
-        if ((last < 0 || ((h->tl0 - last) & 0xFF) < 0x80) &&
-            set_ulong(leg, s_last_tl0, (unsigned long)h->tl0) < 0)
-            return -1;
-    }
-    return 0;
+    if (note_newer(leg, s_last_pic, h->picture_id, 0x7FFF) < 0)
+        return -1;
+    return note_newer(leg, s_last_tl0, h->tl0, 0xFF);
 }
 
 /*

@@ -182,6 +182,23 @@ class LayeredSource:
         """The room closes its publishers' forwarders."""
 
 
+async def layered_leg(room: Room, source: LayeredSource | None = None) -> DownTrack:
+    """bob, joined to `room`, with a leg of ann's simulcast video (`source`)."""
+    await room.join("bob")
+    source = source or LayeredSource()
+    room.participants["ann"] = Participant("ann", SfuConfig(), emit=None, sources=None)  # type: ignore[arg-type]
+    room.participants["ann"].forwarders["video"] = source  # type: ignore[assignment]
+    leg = room.participants["bob"]._add_leg(source)  # type: ignore[arg-type]
+    source.legs = (leg,)
+    return leg
+
+
+def reported(leg: DownTrack, estimate: int, sent: float, loss: float, at: float) -> None:
+    """What `leg`'s subscriber reported last (estimate, loss since `at`) beside what the
+    leg sent, as the room's look at its legs reads them."""
+    leg.estimate_bps, leg.send_bps, leg.fraction_lost, leg.loss_since = estimate, sent, loss, at
+
+
 async def test_a_leg_losing_most_of_its_layer_moves_down_on_the_report_not_a_second_later() -> None:
     """Chromium took 2.24 s (median) to show the low layer after its link fell from 2 Mbit/s
     to 250 kbit/s, 2 s wanted. Half a second of it was the report waiting for the room's
@@ -214,13 +231,9 @@ async def test_a_leg_moved_down_to_a_paused_layer_has_its_publisher_told_at_once
 
     room = Room("r", SfuConfig(remb_interval_s=3600), emit)  # the look never comes here
     try:
-        await room.join("bob")
         source = LayeredSource()
-        room.participants["ann"] = Participant("ann", SfuConfig(), emit=None, sources=None)  # type: ignore[arg-type]
-        room.participants["ann"].forwarders["video"] = source  # type: ignore[assignment]
         source.layer_pause.paused = frozenset({0, 1})  # only the top layer was received
-        leg = room.participants["bob"]._add_leg(source)  # type: ignore[arg-type]
-        source.legs = (leg,)
+        leg = await layered_leg(room, source)
         leg.send_bps = 800_000
         await leg._on_rtcp(receiver_report(leg._leg_ssrc, 0.75))
         assert leg.target_layer == 0
@@ -244,41 +257,28 @@ async def test_video_back_after_sound_only_stays_on_the_lowest_layer_while_it_is
     config = SfuConfig(remb_interval_s=3600)  # the look never comes here: the test is the clock
     room = Room("r", config, emit)
     try:
-        await room.join("bob")
+        leg = await layered_leg(room)
         bob = room.participants["bob"]
-        source = LayeredSource()
-        room.participants["ann"] = Participant("ann", SfuConfig(), emit=None, sources=None)  # type: ignore[arg-type]
-        room.participants["ann"].forwarders["video"] = source  # type: ignore[assignment]
-        leg = bob._add_leg(source)  # type: ignore[arg-type]
-        source.legs = (leg,)
         leg.select_layer(0)
-
-        def reports(estimate: int, sent: float, loss: float, at: float) -> None:
-            leg.estimate_bps, leg.send_bps, leg.fraction_lost, leg.loss_since = (
-                estimate,
-                sent,
-                loss,
-                at,
-            )
 
         start = time.monotonic()
         for t in (1, 2):  # the lowest layer does not fit beside the sound
-            reports(60_000, 100_000, 0.3, start + t)
+            reported(leg, 60_000, 100_000, 0.3, start + t)
             await room._check_floor(bob, start + t)
         assert leg.paused and told == [False], "sound only"
         back = start + 2.5 + config.video_retry_s
-        reports(60_000, 0, 0.0, back)
+        reported(leg, 60_000, 0, 0.0, back)
         await room._check_floor(bob, back)
         assert told == [False, True], "video tried again"
         assert not leg.paused, "video flows again"
         trial = 2 * config.video_retry_s
         t = 0.0
         while t < trial:  # calm and a high estimate all along
-            reports(1_000_000, 100_000, 0.0, back + t)
+            reported(leg, 1_000_000, 100_000, 0.0, back + t)
             room._choose_layers(bob, back + t)
             assert leg.target_layer == 0, f"a step up {t} s into the trial"
             t += 1.0
-        reports(1_000_000, 100_000, 0.0, back + trial + 0.5)
+        reported(leg, 1_000_000, 100_000, 0.0, back + trial + 0.5)
         room._choose_layers(bob, back + trial + 0.5)
         assert leg.target_layer == 1, "the lowest layer held: one step up at once"
     finally:
@@ -299,13 +299,8 @@ async def test_a_failed_step_up_stops_the_layer_at_once_and_a_smaller_tile_does_
     config = SfuConfig(remb_interval_s=3600)  # the look never comes here: the test is the clock
     room = Room("r", config, emit)
     try:
-        await room.join("bob")
+        leg = await layered_leg(room)
         bob = room.participants["bob"]
-        source = LayeredSource()
-        room.participants["ann"] = Participant("ann", SfuConfig(), emit=None, sources=None)  # type: ignore[arg-type]
-        room.participants["ann"].forwarders["video"] = source  # type: ignore[assignment]
-        leg = bob._add_leg(source)  # type: ignore[arg-type]
-        source.legs = (leg,)
         leg.select_layer(0)
         moves: list[tuple[str, int]] = []
         select, drop = leg.select_layer, leg.drop_to_layer
@@ -321,32 +316,24 @@ async def test_a_failed_step_up_stops_the_layer_at_once_and_a_smaller_tile_does_
         leg.select_layer = selected  # type: ignore[method-assign]
         leg.drop_to_layer = dropped  # type: ignore[method-assign]
 
-        def reports(estimate: int, sent: float, loss: float, at: float) -> None:
-            leg.estimate_bps, leg.send_bps, leg.fraction_lost, leg.loss_since = (
-                estimate,
-                sent,
-                loss,
-                at,
-            )
-
         start = time.monotonic()
         hold = config.layer_up_hold_s
         for t in (0.0, hold + 0.5):  # calm, a high estimate: one step up after the hold
-            reports(1_000_000, 100_000, 0.0, start + t)
+            reported(leg, 1_000_000, 100_000, 0.0, start + t)
             room._choose_layers(bob, start + t)
         assert leg.target_layer == 1 and moves[-1] == ("switch", 1), moves
-        reports(250_000, 300_000, 0.05, start + hold + 1.5)  # the step up lost 5 %
+        reported(leg, 250_000, 300_000, 0.05, start + hold + 1.5)  # the step up lost 5 %
         room._choose_layers(bob, start + hold + 1.5)
         assert moves[-1] == ("drop", 0), moves
 
         # A calm link and a tile that shrank: no congestion, the switch waits for the keyframe.
         later = start + 10 * hold
         for t in (0.0, 2 * hold + 0.5):  # the failed step doubled the wait
-            reports(1_000_000, 100_000, 0.0, later + t)
+            reported(leg, 1_000_000, 100_000, 0.0, later + t)
             room._choose_layers(bob, later + t)
         assert leg.target_layer == 1, moves
         bob.tile_heights["ann"] = 90
-        reports(1_000_000, 300_000, 0.0, later + 2 * hold + 1.5)
+        reported(leg, 1_000_000, 300_000, 0.0, later + 2 * hold + 1.5)
         room._choose_layers(bob, later + 2 * hold + 1.5)
         assert moves[-1] == ("switch", 0), moves
     finally:

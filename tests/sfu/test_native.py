@@ -152,6 +152,18 @@ def vp8(seq: int, ts: int, *, key: bool, start: bool = True, size: int = 1000) -
     return packet
 
 
+SWITCHES = {25: ("select", 0), 50: ("select", 1), 70: ("drop", 0), 90: ("select", 2)}
+"""Layer moves of the simulcast tests, by frame: three switches at a keyframe, one drop."""
+
+
+def move_layers(frame: int, legs: tuple[DownTrack, ...]) -> None:
+    """Make `SWITCHES`' move of `frame` (if any) on every leg alike."""
+    if frame in SWITCHES:
+        how, layer = SWITCHES[frame]
+        for leg in legs:
+            leg.select_layer(layer) if how == "select" else leg.drop_to_layer(layer)
+
+
 def report(leg: DownTrack) -> list[Any]:
     fields = srtp.sender_report_fields(leg.transceiver.sender)
     return [fields.get(k) for k in srtp.REPORT_KEYS[1:]]
@@ -251,13 +263,9 @@ async def test_simulcast_legs_forward_their_layer_in_c_and_switch_like_python(
     pair.c.write = counted  # type: ignore[method-assign]  # what C hands to Python
     seqs = [100, 30_000, 65_000]  # each layer its own sequence space and RTP clock
     stamps = [1_000, 2_000_000, 4_000_000_000]
-    switches = {25: ("select", 0), 50: ("select", 1), 70: ("drop", 0), 90: ("select", 2)}
     try:
         for frame in range(120):
-            if frame in switches:
-                how, layer = switches[frame]
-                for leg in (pair.py, pair.c):
-                    leg.select_layer(layer) if how == "select" else leg.drop_to_layer(layer)
+            move_layers(frame, (pair.py, pair.c))
             for layer in range(3):
                 stamps[layer] = (stamps[layer] + 3000) & 0xFFFFFFFF
                 # Keyframes every 10 frames, at a different frame on each layer.
@@ -312,13 +320,9 @@ async def test_picture_ids_run_on_across_layer_switches_alike_in_c_and_python(
         leg._abs_id = None
     seqs, stamps = [100, 30_000, 65_000], [1_000, 2_000_000, 4_000_000_000]
     pictures, tl0s = [60, 32_700, 5_000], [250, 10, 128]  # 7-bit, a wrap, 15-bit
-    switches = {25: ("select", 0), 50: ("select", 1), 70: ("drop", 0), 90: ("select", 2)}
     try:
         for frame in range(120):
-            if frame in switches:
-                how, layer = switches[frame]
-                for leg in (pair.py, pair.c):
-                    leg.select_layer(layer) if how == "select" else leg.drop_to_layer(layer)
+            move_layers(frame, (pair.py, pair.c))
             for layer in range(3):
                 stamps[layer] = (stamps[layer] + 3000) & 0xFFFFFFFF
                 pid = pictures[layer]

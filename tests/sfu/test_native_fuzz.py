@@ -334,18 +334,24 @@ def test_fuzz_fan_out(
     assert hooks, "no leg was ever refused: the garbling does not reach the checks"
 
 
-def test_header_of_a_fuzzed_good_leg_is_the_rewrite(
-    wire: tuple[socket.socket, socket.socket], hooks: list[BaseException]
-) -> None:
-    rx, tx = wire
-    rng = random.Random(SEED)
-    leg = FuzzLeg(rng, make_sink(rx, tx))
+def plain_leg_and_packet(rng: random.Random, sink: Any) -> tuple[FuzzLeg, Any]:
+    """A good leg with no header extension, and a packet (no padding) it forwards."""
+    leg = FuzzLeg(rng, sink)
     leg._abs_id = leg._level_id = None
     leg._static_ext = b""
     leg._first_in_seq = 100
     packet = random_packet(rng, garble=False)
     packet.sequence_number = 101
     packet.padding_size = 0
+    return leg, packet
+
+
+def test_header_of_a_fuzzed_good_leg_is_the_rewrite(
+    wire: tuple[socket.socket, socket.socket], hooks: list[BaseException]
+) -> None:
+    rx, tx = wire
+    rng = random.Random(SEED)
+    leg, packet = plain_leg_and_packet(rng, make_sink(rx, tx))
     native._fanout.fan_out(packet, [leg])
     (data,) = [d for d in leg._history if d is not None]
     first, second, seq, ts, ssrc = struct.unpack_from("!BBHII", data)
@@ -363,15 +369,9 @@ def test_vp8_renumbering_of_any_payload_is_pythons(
     rng = random.Random(SEED)
     renumbered = 0
     for run in range(RUNS):
-        leg = FuzzLeg(rng, make_sink(rx, tx))
-        leg._abs_id = leg._level_id = None
-        leg._static_ext = b""
-        leg._first_in_seq = 100
+        leg, packet = plain_leg_and_packet(rng, make_sink(rx, tx))
         leg._vp8_ids = True
         leg.layer = leg.target_layer = 1
-        packet = random_packet(rng, garble=False)
-        packet.sequence_number = 101
-        packet.padding_size = 0
         native._fanout.fan_out(packet, [leg], 1)
         (data,) = [d for d in leg._history if d is not None]
         payload, picture_id, tl0 = rewrite_vp8_ids(packet.payload, leg._pic_offset, leg._tl0_offset)
