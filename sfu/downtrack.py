@@ -85,6 +85,12 @@ def ntp_now() -> int:
     return int((time.time() + NTP_UNIX_OFFSET) * 4_294_967_296)
 
 
+def _newer(value: int, last: int, mask: int) -> bool:
+    """Whether `value` is newer than `last` (-1: none yet) in a space `mask` + 1 wide
+    (as `note_newer` in _fanout.c)."""
+    return last < 0 or (value - last) & mask <= mask // 2
+
+
 class ParkedTrack(MediaStreamTrack):
     """A track whose `recv` never returns: keeps a leg's sender from sending on its own."""
 
@@ -327,12 +333,9 @@ class DownTrack:
         payload = packet.payload
         if self._vp8_ids:
             payload, picture_id, tl0 = rewrite_vp8_ids(payload, self._pic_offset, self._tl0_offset)
-            last_pic, last_tl0 = self._last_pic, self._last_tl0
-            if picture_id is not None and (
-                last_pic < 0 or (picture_id - last_pic) & 0x7FFF < 0x4000
-            ):
+            if picture_id is not None and _newer(picture_id, self._last_pic, 0x7FFF):
                 self._last_pic = picture_id
-            if tl0 is not None and (last_tl0 < 0 or (tl0 - last_tl0) & 0xFF < 0x80):
+            if tl0 is not None and _newer(tl0, self._last_tl0, 0xFF):
                 self._last_tl0 = tl0
         if packet.padding_size:
             payload += bytes(packet.padding_size - 1) + bytes([packet.padding_size])

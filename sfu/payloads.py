@@ -80,27 +80,29 @@ def keyframe_detector(mime_type: str) -> Callable[[bytes], bool] | None:
     return None
 
 
+def _vp8_id_fields(payload: bytes) -> tuple[int | None, int, int | None]:
+    """Where a VP8 payload descriptor keeps its IDs: (the picture ID, or None; where its
+    field ends, or 2; where TL0PICIDX is, or None). Nothing is found in a descriptor cut
+    short inside either field."""
+    n = len(payload)
+    if n < 3 or not payload[0] & 0x80 or not payload[1] & 0xC0:
+        return None, 2, None
+    x = payload[1]
+    picture_id, end = None, 2
+    if x & 0x80:
+        if payload[2] & 0x80:
+            if n < 4:
+                return None, 2, None
+            picture_id, end = (payload[2] & 0x7F) << 8 | payload[3], 4
+        else:
+            picture_id, end = payload[2], 3
+    return picture_id, end, end if x & 0x40 and end < n else None
+
+
 def vp8_ids(payload: bytes) -> tuple[int | None, int | None]:
     """The picture ID (15-bit space) and TL0PICIDX of a VP8 payload descriptor (None: absent)."""
-    n = len(payload)
-    if n < 2 or not payload[0] & 0x80:
-        return None, None
-    x = payload[1]
-    i = 2
-    picture_id = None
-    if x & 0x80:
-        if i >= n:
-            return None, None
-        if payload[i] & 0x80:
-            if i + 1 >= n:
-                return None, None
-            picture_id = (payload[i] & 0x7F) << 8 | payload[i + 1]
-            i += 2
-        else:
-            picture_id = payload[i]
-            i += 1
-    tl0 = payload[i] if x & 0x40 and i < n else None
-    return picture_id, tl0
+    picture_id, _, tl0_at = _vp8_id_fields(payload)
+    return picture_id, None if tl0_at is None else payload[tl0_at]
 
 
 def rewrite_vp8_ids(
@@ -113,23 +115,16 @@ def rewrite_vp8_ids(
     offset is in the 15-bit space. A payload whose descriptor has neither is
     returned as it is.
     """
-    n = len(payload)
-    if n < 3 or not payload[0] & 0x80 or not payload[1] & 0xC0:
+    picture_id, end, tl0_at = _vp8_id_fields(payload)
+    if picture_id is None and tl0_at is None:
         return payload, None, None
-    out = bytearray(payload)
-    x = payload[1]
-    i = 2
-    picture_id = tl0 = None
-    if x & 0x80:
-        if payload[2] & 0x80:
-            if n < 4:
-                return payload, None, None
-            picture_id = ((payload[2] & 0x7F) << 8 | payload[3]) + picture_offset & 0x7FFF
-            out[2:4] = (0x8000 | picture_id).to_bytes(2, "big")
-        else:
-            picture_id = payload[2] + picture_offset & 0x7FFF
-            out[2:3] = (0x8000 | picture_id).to_bytes(2, "big")
-        i = 4  # in `out`, after the (widened) field
-    if x & 0x40 and i < len(out):
-        tl0 = out[i] = out[i] + tl0_offset & 0xFF
-    return bytes(out), picture_id, tl0
+    head = bytearray(payload[:2])
+    if picture_id is not None:
+        picture_id = picture_id + picture_offset & 0x7FFF
+        head += (0x8000 | picture_id).to_bytes(2, "big")
+    tl0 = None
+    if tl0_at is not None:
+        tl0 = payload[tl0_at] + tl0_offset & 0xFF
+        head.append(tl0)
+        end += 1
+    return bytes(head) + payload[end:], picture_id, tl0

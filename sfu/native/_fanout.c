@@ -678,9 +678,12 @@ get_long(PyObject *obj, PyObject *name, long *out)
     PyObject *v = leg_get(obj, name);
     if (v == NULL)
         return -1;
-    long n = PyLong_Check(v) ? PyLong_AsLong(v) : -1;
-    if (!PyLong_Check(v))
+    if (!PyLong_Check(v)) {
+        Py_DECREF(v);
         PyErr_Format(PyExc_TypeError, "%U is not an int", name);
+        return -1;
+    }
+    long n = PyLong_AsLong(v);
     Py_DECREF(v);
     if (n == -1 && PyErr_Occurred())
         return -1;

@@ -15,6 +15,7 @@ from sfu.config import SfuConfig
 from sfu.downtrack import DownTrack, ParkedTrack
 from sfu.layer_pause import LayerPause
 from sfu.participant import Participant
+from sfu.payloads import keyframe_detector, vp8_ids
 from sfu.room import Room
 from tests.sfu.conftest import client_pc, eventually
 
@@ -461,8 +462,6 @@ async def test_the_layer_left_is_repaired_with_picture_ids_older_than_the_new_ke
     the keyframe as undecodable until its own keyframe request 3 s later (48 frames
     dropped; the picture stood still). The leg now numbers picture IDs and TL0PICIDX on
     from the last it sent, so whatever it repairs of the layer it left is older."""
-    from sfu.payloads import keyframe_detector, vp8_ids
-
     pc = client_pc()
     try:
         transceiver = pc.addTransceiver(ParkedTrack("video"), direction="sendonly")
@@ -493,8 +492,7 @@ async def test_the_layer_left_is_repaired_with_picture_ids_older_than_the_new_ke
         assert len(top) == 20 and len(low) == 10
 
         def ids(data: bytes) -> tuple[int | None, int | None]:
-            at = 12 + (4 + 4 * struct.unpack_from("!H", data, 14)[0] if data[0] & 0x10 else 0)
-            return vp8_ids(data[at:])
+            return vp8_ids(RtpPacket.parse(data).payload)
 
         sent = [ids(d) for d in sink.sent]
         # What the subscriber sees: one stream, picture IDs and TL0PICIDX up by one a frame.

@@ -360,9 +360,9 @@ async def test_picture_ids_run_on_across_layer_switches_alike_in_c_and_python(
         assert [d[:4] + d[8:] for d in c_sent] == [d[:4] + d[8:] for d in py_sent]
         starts = []
         for data in py_sent:
-            at = 12 + (4 + 4 * struct.unpack_from("!H", data, 14)[0] if data[0] & 0x10 else 0)
-            if data[at] & 0x10:  # the first packet of a frame
-                starts.append(vp8_ids(data[at:]))
+            payload = RtpPacket.parse(data).payload
+            if payload[0] & 0x10:  # the first packet of a frame
+                starts.append(vp8_ids(payload))
         assert len(starts) > 100  # all but those before the first keyframe and after the drop
         assert all(b[0] == (a[0] + 1) & 0x7FFF for a, b in itertools.pairwise(starts)), starts
         assert all(b[1] == (a[1] + 1) & 0xFF for a, b in itertools.pairwise(starts)), starts
