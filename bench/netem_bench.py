@@ -5,6 +5,7 @@
   sudo .venv/bin/python bench/netem_bench.py --quick --links 150 --losses 0.05,0.2
   sudo .venv/bin/python bench/netem_bench.py --recovery 3     # 2 Mbit/s -> 250 kbit/s -> back, 3 runs
   sudo .venv/bin/python bench/netem_bench.py --browser ...    # the subscriber is Chromium
+  sudo .venv/bin/python bench/netem_bench.py --browser --layer-trials both --links 600 --losses 0
 
 One aiortc publisher sends three simulcast layers (160x90 100k, 320x180
 300k, 640x360 800k, VP8) and 32 kbit/s Opus; one subscriber sits behind a
@@ -86,10 +87,10 @@ async def video_counters(peer: ImpairedPeer, browser: bool) -> dict[str, float]:
     }
 
 
-async def recovery(browser: bool) -> dict[str, float]:
+async def recovery(browser: bool, **settings: object) -> dict[str, float]:
     """One drop from 2 Mbit/s to 250 kbit/s and back: seconds down, up, longest gap."""
     with tempfile.TemporaryDirectory() as tmp:
-        bed = Testbed(Path(tmp), 2)
+        bed = Testbed(Path(tmp), 2, **settings)
         try:
             ann = await bed.peer("ann")
             cat = await bed.peer("cat", browser=browser)
@@ -173,13 +174,19 @@ async def main() -> None:
     parser.add_argument("--losses", help="comma-separated loss shares, e.g. 0.05,0.2")
     parser.add_argument("--recovery", type=int, help="N runs of 2 Mbit/s -> 250 kbit/s -> back")
     parser.add_argument("--browser", action="store_true", help="the subscriber is Chromium")
+    parser.add_argument(
+        "--layer-trials",
+        choices=("off", "on", "both"),
+        default="off",
+        help="steps up tried with padding first (SfuConfig.layer_trials); both: each cell twice",
+    )
     args = parser.parse_args()
     if not can_make_namespaces():
         sys.exit("needs root and iproute2 (network namespaces)")
     if args.recovery:
         runs = []
         for _ in range(args.recovery):
-            runs.append(await recovery(args.browser))
+            runs.append(await recovery(args.browser, layer_trials=args.layer_trials == "on"))
             print("  ".join(f"{k} {v:.2f}" for k, v in runs[-1].items()), flush=True)
         print(
             "median  "
@@ -198,14 +205,17 @@ async def main() -> None:
         "kbit/s  loss  video fps  resolution  freezes/min  audio pkts/s  audio decoded/s  audio-only"
         + ("   pli  fir  nack  freezes  freeze s  pauses  pause s" if args.browser else "")
     )
-    for kbps, loss in itertools.product(links, losses):
-        r = await one_link(kbps, loss, settle_s, window_s, args.browser)
+    trials = {"off": (False,), "on": (True,), "both": (True, False)}[args.layer_trials]
+    for (kbps, loss), on in itertools.product(itertools.product(links, losses), trials):
+        r = await one_link(kbps, loss, settle_s, window_s, args.browser, layer_trials=on)
         extra = ""
         if args.browser:  # Chromium's own counters over the window
             extra = (
                 f"  {r['pli']:>4}  {r['fir']:>3}  {r['nack']:>4}  {r['freezes']:>7}"
                 f"  {r['freeze_s']:>8}  {r['pauses']:>6}  {r['pause_s']:>7}"
             )
+        if args.layer_trials == "both":
+            extra += "  trials on" if on else "  trials off"
         print(
             f"{r['kbps']:>6}  {r['loss']:>4.0%}  {r['video_fps']:>9}  {r['resolution']:>10}"
             f"  {r['freezes_per_min']:>11}  {r['audio_pkts_per_s']:>12}"

@@ -67,6 +67,9 @@ class SfuConfig:
     """How long a leg must be calm before it is moved one simulcast layer up."""
     layer_max_hold_s: float = 30.0
     """Upper bound of that wait after failed steps up (it doubles on each)."""
+    layer_trials: bool = False
+    """Try each simulcast step up with padding (RTX copies) up to the next layer's rate
+    first (off: measured no better yet, docs/sfu.md "Layer trials")."""
     audio_floor_kbps: int = 100
     """Under this estimate a subscriber gets audio only, without asking."""
     link_drain_s: float = 4.0

@@ -41,6 +41,10 @@ class LegReport:
     loss_before: float | None = None
     """The leg's loss figure before `loss` (None: `loss` is its first): a burst in one
     figure on a link whose estimate carries the layer is no fall (see `LayerChooser.choose`)."""
+    can_pad: bool = False
+    """Whether the leg can send probe padding (`DownTrack.pad`): a step up is tried first."""
+    loss_span: tuple[float, float] | None = None
+    """When the interval `loss` covers began and ended (monotonic; None: not known)."""
 
 
 HEAVY_LOSS = 0.1
@@ -69,6 +73,22 @@ RANDOM_LOSS_WEIGHT = 0.1
 """The weight of each report (about one a second) in a leg's random-loss floor."""
 SOUND_REPORT_PACKETS = 250
 """How many sound packets one of Chromium's sound reports covers (50 a second, every 5 s)."""
+TRIAL_LEAD_S = 2.0
+"""A padding trial of the next layer starts this long before the calm spell a step up
+waits for is over, so that a trial that fits costs the way back to the top no time."""
+TRIAL_MIN_S = 1.5
+"""A trial's verdict is a loss figure that began after the trial did and ended at least
+this long after it. Loss comes only once the padding has filled the bottleneck's queue:
+the test bed's 200 ms queue at 600 kbit/s took half a second, and a figure ending 1 s
+into the trial passed the top layer there (its step up then lost 90 %)."""
+TRIAL_MAX_S = 4.0
+"""A trial with no figure to judge it by after this long ends without a verdict (the
+step up is then tried on the layer itself, as without padding)."""
+TRIAL_ESTIMATE_HOLD_S = 15.0
+"""After a trial that did not fit, the subscriber's estimate is taken as at least what it
+was when the trial began for this long (`DownTrack.hold_estimate`)."""
+TRIAL_MARGIN = 1.1
+"""The media and padding of a trial add up to this share of the next layer's rate."""
 OVERUSE_REPORTS = 3
 """Reports in a row of an estimate under ``PROBE_FIT`` of the layer's rate, not climbing,
 with loss over ``CALM_LOSS``, after which the leg moves down (any time, not only after a
@@ -108,6 +128,20 @@ class Probe(NamedTuple):
     """When (monotonic seconds)."""
 
 
+class Trial(NamedTuple):
+    """A step up tried with padding first: the leg stays on its layer, and the padding
+    brings what reaches the subscriber up to the next layer's rate."""
+
+    layer: int
+    """The layer a fitting trial lets the leg step into."""
+    at: float
+    """When it began (monotonic seconds)."""
+    bps: float
+    """The padding's rate."""
+    estimate: int | None
+    """The subscriber's estimate when it began."""
+
+
 class LayerChooser:
     """One leg's layer: down at once when the link says so, up one step after a calm spell."""
 
@@ -140,6 +174,13 @@ class LayerChooser:
         video too (150 kbit/s: 22 % of the low layer beside 12 % of the sound), so
         nothing is learnt from it."""
         self._sound_samples = 0
+        self.trial: Trial | None = None
+        self._passed: int | None = None
+        """The layer a trial found fitting in this calm spell (stepped into as it ends)."""
+        """The padding trial running, if any (its padding is sent while this is set)."""
+        self.trial_failed = False
+        """Whether the last `choose` ended a trial that did not fit: the padding overfilled
+        the link, whose queue now drains; no figure over that time is the layer's."""
         self.congested = False
         """Whether the last `choose` found the link congested (a step down it chose is
         then for the link, not for the tile or a layer switched off)."""
@@ -147,6 +188,7 @@ class LayerChooser:
     def choose(self, current: int, report: LegReport, now: float) -> int:
         """The layer the leg should forward from now on."""
         self.congested = False
+        self.trial_failed = False
         active = [layer for layer, bps in enumerate(report.layer_bps) if bps > ACTIVE_BPS]
         cap = tile_cap(report.layer_heights, report.tile_height)
         if not active:
@@ -216,8 +258,28 @@ class LayerChooser:
         # it (a shaper queues and drops only a few per cent; CPU stalls are brief).
         if probing and not congested:
             congested = report.loss > PROBE_LOSS or sound_hurt or (falling and short and lossy)
+        trial, self.trial = self.trial, None
+        if trial is not None:
+            if congested or report.loss > PROBE_LOSS:
+                # The padding did not fit (or the link fell meanwhile): the leg keeps its
+                # layer, whose picture never stopped, and the next step into that layer
+                # waits twice as long. A link that fell says so again once the queue
+                # the padding filled has drained.
+                self._failed(trial.layer)
+                self.trial_failed = True
+                self._calm_since = None
+                self._overused = 0
+                return current
+            span = report.loss_span
+            if span is not None and span[0] >= trial.at and span[1] >= trial.at + TRIAL_MIN_S:
+                self._passed = trial.layer  # it fitted: the step comes when the calm spell is over
+            elif now - trial.at >= TRIAL_MAX_S:
+                self._passed = trial.layer  # no verdict: the step itself is the probe, as before
+            else:
+                self.trial = trial  # runs on
         if congested or current not in allowed or current > cap:
             self.congested = congested
+            self.trial = None
             self._calm_since = None
             self._overused = 0
             left = None
@@ -249,6 +311,7 @@ class LayerChooser:
             return max(fitting) if fitting else allowed[0]
         higher = [layer for layer in allowed if layer > current]
         if not higher or lossy:
+            self.trial = None
             self._calm_since = None
             return current
         if self._probe is not None and now - self._probe.at >= self._probe_window_s:
@@ -256,13 +319,25 @@ class LayerChooser:
             self._probe = None
         if self._calm_since is None:
             self._calm_since = now
+            self._passed = None
             return current
         step = min(higher)  # one at a time: aiortc's REMB estimate can overshoot the link
-        if now - self._calm_since < self._holds.get(step, self._up_hold_s):
+        if self.trial is not None and self.trial.layer != step:
+            self.trial = None  # the tile or the layers changed under it
+        wait = max(self._calm_since + self._holds.get(step, self._up_hold_s), self._no_step_before)
+        if report.can_pad and self._passed != step:
+            # Padding first, up to the next layer's rate: a link that cannot carry it
+            # drops some packets of the layer the leg has, which NACKs repair, where a
+            # step into the layer itself cost a frozen picture until the lower layer's
+            # next keyframe (one freeze a failed step, 2 a minute at 600 kbit/s).
+            if self.trial is None and now >= wait - TRIAL_LEAD_S:
+                bps = TRIAL_MARGIN * report.layer_bps[step] - report.layer_bps[current]
+                self.trial = Trial(step, now, max(bps, 0.0), report.estimate_bps)
             return current
-        if now < self._no_step_before:
-            return current  # calm still counts: the step comes as the trial ends
+        if now < wait:
+            return current  # calm still counts: the step comes as the wait ends
         self._calm_since = None
+        self._passed = None
         self._probe = Probe(current, step, now)
         return step
 
@@ -290,6 +365,7 @@ class LayerChooser:
         if self._probe is not None and now - self._probe.at < self._probe_window_s:
             self._failed(self._probe.layer)
         self._probe = None
+        self.trial = None
 
 
 def _folded(average: float, sample: float, samples: int) -> float:

@@ -60,6 +60,14 @@ def codec_capability(codec: Any) -> Any:
     raise ValueError(f"no sender capability for {codec.mimeType}")
 
 
+def rtx_capability() -> Any:
+    """The video RTX capability (aiortc pairs it with each preferred codec)."""
+    for cap in RTCRtpSender.getCapabilities("video").codecs:
+        if cap.mimeType.lower() == "video/rtx":
+            return cap
+    raise ValueError("no RTX capability")
+
+
 async def gather_within(
     pc: RTCPeerConnection, description: RTCSessionDescription, limit_s: float
 ) -> None:
@@ -248,6 +256,10 @@ class Participant:
             self.stepped_down(now)
         return dropped
 
+    def trialing(self) -> bool:
+        """Whether a layer trial (`LayerChooser.trial`) is sending padding on a leg."""
+        return any(chooser.trial is not None for chooser in self.layer_choosers.values())
+
     def stepped_down(self, now: float) -> None:
         """A video leg moved down a layer at monotonic `now`: the audio floor gives the link
         time to drain, and each video leg's next loss figure covers only the time after."""
@@ -433,7 +445,12 @@ class Participant:
     def _add_leg(self, forwarder: Forwarder) -> DownTrack:
         pc = self._subscribing_pc()
         transceiver = pc.addTransceiver(ParkedTrack(forwarder.kind), direction="sendonly")
-        transceiver.setCodecPreferences([codec_capability(forwarder.codec)])
+        preferences = [codec_capability(forwarder.codec)]
+        if forwarder.kind == "video" and self._config.layer_trials:
+            # RTX too: its stream carries the padding that probes a link before a step up
+            # (`DownTrack.pad`); repairs stay plain retransmissions on the media stream.
+            preferences.append(rtx_capability())
+        transceiver.setCodecPreferences(preferences)
         leg = DownTrack(
             publisher_id=forwarder.publisher_id,
             subscriber_id=self.id,

@@ -24,6 +24,7 @@ from sfu.layer_choice import (
     HEAVY_LOSS,
     PROBE_LOSS,
     SEVERE_LOSS,
+    TRIAL_ESTIMATE_HOLD_S,
     LayerChooser,
     LegReport,
     weak_link_estimate,
@@ -61,6 +62,9 @@ logger = logging.getLogger(__name__)
 
 EMIT_TIMEOUT_S = 5.0
 
+PADDING_INTERVAL_S = 0.01
+"""How often a layer trial's padding goes out (a few packets each time)."""
+
 OPUS_FMTP = {"minptime": 10, "useinbandfec": 1}
 """Opus parameters the SFU asks of publishers (and offers subscribers): 10 ms frames
 allowed, in-band forward error correction on."""
@@ -92,10 +96,13 @@ class Room:
         self._resume_wanted: set[str] = set()
         """Publishers a leg now needs a paused layer of (told by `_resume_loop`)."""
         self._resume = asyncio.Event()
+        self._trials = asyncio.Event()
+        """Set when a leg's layer trial begins (`_padding_loop` sends its padding)."""
         self._loops = [
             SupervisedLoop(f"speaker:{room_id}", self._speaker_loop),
             SupervisedLoop(f"budget:{room_id}", self._budget_loop),
             SupervisedLoop(f"layers:{room_id}", self._resume_loop),
+            SupervisedLoop(f"padding:{room_id}", self._padding_loop),
         ]
 
     # membership
@@ -568,6 +575,32 @@ class Room:
                 if publisher is not None:
                     await self._tell_unused_layers(publisher)
 
+    async def _padding_loop(self) -> None:
+        """Send the padding of the layer trials running (`LayerChooser.trial`), paced
+        every `PADDING_INTERVAL_S`, while there are any."""
+        while True:
+            await self._trials.wait()
+            self._trials.clear()
+            last = time.monotonic()
+            while True:
+                await asyncio.sleep(PADDING_INTERVAL_S)
+                now = time.monotonic()
+                trials = [
+                    (leg, chooser, chooser.trial)
+                    for participant in list(self.participants.values())
+                    for track_id, chooser in participant.layer_choosers.items()
+                    if chooser.trial is not None
+                    if (leg := participant.legs.get(track_id)) is not None
+                ]
+                if not trials:
+                    break
+                for leg, chooser, trial in trials:
+                    if not leg.can_pad:
+                        chooser.trial = None  # paused or restarting: no verdict to wait for
+                    else:
+                        leg.pad(trial.bps, now - last)
+                last = now
+
     async def _tell_unused_layers(self, publisher: Participant) -> None:
         """Tell a publisher when the set of its simulcast layers nobody receives changes."""
         video = publisher.forwarders.get("video")
@@ -581,6 +614,8 @@ class Room:
 
     async def _check_link(self, participant: Participant) -> None:
         """Tell a subscriber when its video loss crosses the weak-link threshold (and back)."""
+        if participant.trialing():
+            return  # what a layer trial's padding costs is no weak link (see `_check_floor`)
         loss = participant.video_loss()
         if not participant.link.update(loss, participant.audio_only, time.monotonic()):
             return
@@ -598,6 +633,11 @@ class Room:
         """Audio only when the link is too weak for any video; video back after a calm spell."""
         if participant.audio_only:
             return  # the person chose sound only: the SFU does not decide for them
+        if participant.trialing():
+            # A layer trial's padding may overfill the link on purpose: what the sound
+            # and video lose meanwhile is the trial's verdict, not the link's (Chromium
+            # at 600 kbit/s with 10 % loss was put on sound only by it).
+            return
         legs = participant.video_link_legs()
         # Chromium reports on its sound every 5 s or so: a figure that covers the queue
         # of a layer just left would put a link that carries the new one on sound only.
@@ -641,7 +681,12 @@ class Room:
         Chromium took to show the low layer after its link fell from 2 Mbit/s to 250 kbit/s).
         Calmer figures wait for the look, whose holds and counts go by its pace."""
         leg = participant.legs.get(track_id)
-        if leg is None or leg.paused or leg.target_layer == 0 or leg.fraction_lost <= SEVERE_LOSS:
+        chooser = participant.layer_choosers.get(track_id)
+        if chooser is not None and chooser.trial is not None:
+            # A trial's padding that does not fit stops at the first figure that says so.
+            if leg is None or leg.fraction_lost <= PROBE_LOSS:
+                return
+        elif leg is None or leg.paused or leg.target_layer == 0 or leg.fraction_lost <= SEVERE_LOSS:
             return
         if self.participants.get(participant.id) is participant:
             self._choose_layers(participant, time.monotonic(), only=track_id)
@@ -679,6 +724,8 @@ class Room:
                 sound_loss=sound_loss,
                 sent_bps=leg.send_bps or None,
                 sound_reported=sound_reported,
+                can_pad=self._config.layer_trials and leg.can_pad,
+                loss_span=leg.loss_span,
             )
             chooser = participant.layer_choosers.get(track_id)
             if chooser is None:
@@ -688,7 +735,22 @@ class Room:
                 )
             if trial_ends is not None:
                 chooser.hold_steps_up(trial_ends)
+            trial = chooser.trial
             layer = chooser.choose(leg.target_layer, report, now)
+            if chooser.trial_failed and trial is not None:
+                leg.hold_estimate(trial.estimate, now + TRIAL_ESTIMATE_HOLD_S)
+            if chooser.trial is not None and chooser.trial is not trial:
+                logger.info(
+                    "leg %s: trying layer %d with %d kbit/s of padding",
+                    track_id,
+                    chooser.trial.layer,
+                    chooser.trial.bps // 1000,
+                )
+                self._trials.set()
+            if chooser.trial_failed:
+                logger.info("leg %s: layer trial did not fit (%s)", track_id, report)
+                participant.stepped_down(now)  # the queue the padding filled drains
+                leg.repair_anew()
             if layer != leg.target_layer:
                 logger.info(
                     "leg %s: layer %d -> %d (%s)", track_id, leg.target_layer, layer, report

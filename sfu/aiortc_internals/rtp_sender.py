@@ -18,6 +18,11 @@ def sender_ssrc(sender: RTCRtpSender) -> int:
     return int(sender._ssrc)
 
 
+def sender_rtx_ssrc(sender: RTCRtpSender) -> int:
+    """The SSRC of a sender's RTX stream (aiortc picks one whether or not RTX is negotiated)."""
+    return int(sender._rtx_ssrc)
+
+
 def sender_dtls(sender: RTCRtpSender) -> RTCDtlsTransport:
     """The DTLS transport a sender's packets leave through (bundled or not)."""
     return sender.transport

@@ -59,6 +59,7 @@ INSTANCE_MEMBERS: dict[str, tuple[str, ...]] = {
     ),
     "RTCRtpSender": (
         "_ssrc",
+        "_rtx_ssrc",
         "_RTCRtpSender__ntp_timestamp",
         "_RTCRtpSender__octet_count",
         "_RTCRtpSender__packet_count",

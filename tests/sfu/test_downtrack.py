@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import struct
 import time
@@ -9,7 +10,16 @@ from typing import Any
 
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpSender
-from aiortc.rtp import RtcpReceiverInfo, RtcpRrPacket, RtpPacket
+from aiortc.rtcrtpparameters import RTCRtpParameters
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    HeaderExtensionsMap,
+    RtcpPsfbPacket,
+    RtcpReceiverInfo,
+    RtcpRrPacket,
+    RtpPacket,
+    pack_remb_fci,
+)
 
 from sfu.config import SfuConfig
 from sfu.downtrack import DownTrack, ParkedTrack
@@ -508,3 +518,109 @@ async def test_the_layer_left_is_repaired_with_picture_ids_older_than_the_new_ke
             assert 0 < (keyframe - ids(resent)[0]) & 0x7FFF < 0x4000
     finally:
         await pc.close()
+
+
+async def test_probe_packets_copy_the_last_media_on_the_rtx_stream_and_leave_its_numbering() -> (
+    None
+):
+    """A layer trial's padding (`DownTrack.pad`). Padding-only packets of 255 bytes
+    beside the media's 1 kB ones filled Chromium's 600 kbit/s queue so that no media got
+    through for 3 s; copies of the media share its drops. They go on the RTX stream, so
+    the media's sequence numbers, history and loss figures stay the media's own."""
+    pc = client_pc()
+    try:
+        transceiver = pc.addTransceiver(ParkedTrack("video"), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        leg = DownTrack(
+            publisher_id="ann",
+            subscriber_id="bob",
+            transceiver=transceiver,
+            is_keyframe=keyframe_detector("video/vp8"),
+            request_keyframe=lambda layer: None,
+            history_size=512,
+            layers=3,
+            vp8_ids=True,
+        )
+        sink = RecordingSink()
+        leg._sink = sink  # type: ignore[assignment]
+        leg.activate()
+        assert not leg.can_pad and leg.pad(500_000, 0.1) == 0, "nothing sent yet: no padding"
+        for i in range(20):
+            leg.write(vp8_frame(500 + i, 3000 * i, picture_id=10 + i, tl0=i, key=i == 0), 2)
+        media = [RtpPacket.parse(d) for d in sink.sent]
+        assert leg.can_pad
+        sent = leg.pad(500_000, 0.1)
+        extensions = HeaderExtensionsMap()
+        extensions.configure(RTCRtpParameters(headerExtensions=transceiver._headerExtensions))
+        probes = [RtpPacket.parse(d, extensions) for d in sink.sent[len(media) :]]
+        assert sent == sum(len(d) for d in sink.sent[len(media) :])
+        assert 6250 <= sent < 6250 + 200, "500 kbit/s for 0.1 s, in whole packets"
+        rtx_pt = next(c.payloadType for c in transceiver._codecs if c.mimeType == "video/rtx")
+        by_seq = {p.sequence_number: p for p in media}
+        for a, b in itertools.pairwise(probes):
+            assert b.sequence_number == (a.sequence_number + 1) & 0xFFFF
+        for probe in probes:
+            assert probe.payload_type == rtx_pt and probe.ssrc == transceiver.sender._rtx_ssrc
+            original = by_seq[struct.unpack_from("!H", probe.payload)[0]]
+            assert original.sequence_number in [p.sequence_number for p in media[-16:]]
+            assert probe.payload[2:] == original.payload
+            assert probe.timestamp == original.timestamp
+            assert probe.extensions.abs_send_time is not None
+        leg.write(vp8_frame(520, 3000 * 20, picture_id=30, tl0=20, key=False), 2)
+        after = RtpPacket.parse(sink.sent[-1])
+        assert after.sequence_number == (media[-1].sequence_number + 1) & 0xFFFF
+        assert leg.padding_sent == sent and leg.packets_sent == 21
+        leg.pause()
+        assert leg.pad(500_000, 0.1) == 0, "a paused leg sends no padding"
+    finally:
+        await pc.close()
+
+
+async def test_a_layer_trial_pads_until_a_report_says_it_does_not_fit_and_the_leg_keeps_its_layer() -> (
+    None
+):
+    """Chromium at 600 kbit/s: each step into the top layer that did not fit froze the
+    picture until the middle layer's next keyframe (2 freezes a minute). The room now
+    tries the step with padding first; a report of loss ends the trial, and the leg,
+    its picture never stopped, stays where it is."""
+    emitted: list[dict[str, Any]] = []
+
+    async def emit(_room: str, _to: str, event: dict[str, Any]) -> None:
+        emitted.append(event)
+
+    # The look never comes here: the test is the clock.
+    config = SfuConfig(remb_interval_s=3600, layer_trials=True)
+    room = Room("r", config, emit)
+    try:
+        leg = await layered_leg(room)
+        bob = room.participants["bob"]
+        leg.select_layer(1)
+        sink = RecordingSink()
+        leg._sink, leg._rtx, leg._active, leg._started = sink, (97, 4321), True, True  # type: ignore[assignment]
+        start = time.monotonic()
+        hold = config.layer_up_hold_s
+        for t in (0.0, hold - 0.5):  # calm: the trial of the top layer begins before the hold ends
+            reported(leg, 1_000_000, 300_000, 0.0, start + t)
+            room._choose_layers(bob, start + t)
+        chooser = bob.layer_choosers["ann:video"]
+        assert chooser.trial is not None and chooser.trial.layer == 2
+        assert leg.target_layer == 1, "the leg stays on its layer meanwhile"
+        await eventually(lambda: len(sink.sent) > 10, what="padding goes out")
+        assert all(RtpPacket.parse(d).payload_type == 97 for d in sink.sent), "on the RTX stream"
+        reported(leg, 400_000, 300_000, 0.3, start + hold - 0.2)  # it overfilled the link
+        leg.loss_since = time.monotonic()
+        room._choose_layers(bob, start + hold)
+        assert chooser.trial is None and leg.target_layer == 1, "no step, and no step down"
+        await asyncio.sleep(0.05)
+        sent = len(sink.sent)
+        await asyncio.sleep(0.1)
+        assert len(sink.sent) == sent, "the padding stopped"
+        assert bob.audio_floor.stepped_at > start, "the next figures wait for the queue to drain"
+        assert not emitted, "nobody was told of a weak link or put on sound only"
+        # Chromium's estimate after a trial that overfilled its link (95 kbit/s, down
+        # from 300) says nothing of the layer the leg has: the one before the trial holds.
+        remb = pack_remb_fci(95_000, [leg._leg_ssrc])
+        await leg._on_rtcp(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=1, media_ssrc=0, fci=remb))
+        assert leg.estimate_bps == 1_000_000
+    finally:
+        await room.close()

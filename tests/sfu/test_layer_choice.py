@@ -653,3 +653,56 @@ def test_the_sounds_own_random_loss_is_no_video_crowding_it_out() -> None:
     for _ in range(30):
         floor.learn_sound(binomial_share(rng, 0.1, 250))
     assert floor.sound_random == pytest.approx(0.1, abs=0.02)
+
+
+def padded(estimate: int, span: tuple[float, float], loss: float = 0.0) -> LegReport:
+    """A report on a leg that can pad, its loss figure covering `span`."""
+    return replace(report(estimate, loss=loss), can_pad=True, loss_span=span)
+
+
+def test_a_leg_that_can_pad_tries_the_next_layer_with_padding_before_stepping_into_it() -> None:
+    """A step up the link cannot carry cost a frozen picture (the new layer's keyframe and
+    frames lost, the lower layer's keyframe awaited): padding up to the next layer's rate
+    finds that out while the leg keeps the layer it has."""
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    chooser.choose(0, padded(150_000, (-1, 0)), 0)
+    assert chooser.choose(0, padded(150_000, (-1, 0.5)), 0.5) == 0 and chooser.trial is None
+    assert chooser.choose(0, padded(150_000, (0.5, 1)), 1.0) == 0, "the trial begins"
+    trial = chooser.trial
+    assert trial is not None and trial.layer == 1
+    assert trial.bps == pytest.approx(1.1 * RATES[1] - RATES[0])
+    assert chooser.choose(0, padded(150_000, (0.5, 1.3)), 1.4) == 0, "no figure of its own yet"
+    assert chooser.choose(0, padded(150_000, (1.3, 1.9)), 2.0) == 0, "too early a figure"
+    assert chooser.trial is trial
+    assert chooser.choose(0, padded(150_000, (1.9, 2.6)), 2.6) == 0, "it fitted; the wait goes on"
+    assert chooser.trial is None
+    assert chooser.choose(0, padded(150_000, (1.9, 2.6)), 3.1) == 1, "calm 3 s: up"
+    assert not chooser.trial_failed
+
+
+def test_a_trial_that_does_not_fit_keeps_the_layer_and_doubles_the_wait() -> None:
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    chooser.choose(0, padded(150_000, (-1, 0)), 0)
+    chooser.choose(0, padded(150_000, (0, 2)), 2.1)
+    assert chooser.trial is not None
+    assert chooser.choose(0, padded(150_000, (2, 2.4), loss=0.3), 2.4) == 0, "the leg stays"
+    assert chooser.trial is None and chooser.trial_failed
+    assert not chooser.congested, "the padding's loss is not the layer's"
+    chooser.choose(0, padded(150_000, (2.4, 4)), 4)
+    for t in (5.0, 6.0, 7.0):
+        chooser.choose(0, padded(150_000, (t - 1, t)), t)
+        assert chooser.trial is None, "the next trial waits twice as long"
+    chooser.choose(0, padded(150_000, (7, 8.1)), 8.1)
+    assert chooser.trial is not None
+
+
+def test_a_leg_that_cannot_pad_steps_up_as_before_and_a_trial_without_verdict_too() -> None:
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    chooser.choose(0, report(150_000), 0)
+    assert chooser.choose(0, report(150_000), 3.1) == 1 and chooser.trial is None
+    chooser = LayerChooser(up_hold_s=3, max_hold_s=30)
+    chooser.choose(0, padded(150_000, (-1, 0)), 0)
+    chooser.choose(0, padded(150_000, (-1, 0)), 2.1)
+    assert chooser.trial is not None
+    assert chooser.choose(0, padded(150_000, (-1, 0)), 3.1) == 0, "no figure: it runs on"
+    assert chooser.choose(0, padded(150_000, (-1, 0)), 6.2) == 1, "none in 4 s: step as before"
