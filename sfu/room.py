@@ -585,20 +585,19 @@ class Room:
             while True:
                 await asyncio.sleep(PADDING_INTERVAL_S)
                 now = time.monotonic()
-                trials = [
-                    (leg, chooser, chooser.trial)
-                    for participant in list(self.participants.values())
-                    for track_id, chooser in participant.layer_choosers.items()
-                    if chooser.trial is not None
-                    if (leg := participant.legs.get(track_id)) is not None
-                ]
-                if not trials:
+                running = False
+                for participant in list(self.participants.values()):
+                    for track_id, chooser in participant.layer_choosers.items():
+                        if (trial := chooser.trial) is None:
+                            continue
+                        leg = participant.legs.get(track_id)
+                        if leg is None or not leg.can_pad:
+                            chooser.trial = None  # gone, paused or restarting: no verdict
+                        else:
+                            leg.pad(trial.bps, now - last)
+                            running = True
+                if not running:
                     break
-                for leg, chooser, trial in trials:
-                    if not leg.can_pad:
-                        chooser.trial = None  # paused or restarting: no verdict to wait for
-                    else:
-                        leg.pad(trial.bps, now - last)
                 last = now
 
     async def _tell_unused_layers(self, publisher: Participant) -> None:
