@@ -464,6 +464,27 @@ def vp8_frame(seq: int, ts: int, *, picture_id: int, tl0: int, key: bool) -> Rtp
     return packet
 
 
+async def vp8_simulcast_leg(pc: RTCPeerConnection) -> tuple[DownTrack, RecordingSink]:
+    """An active leg of a three-layer VP8 video from ann to bob on `pc` (picture IDs
+    renumbered), sending into a RecordingSink."""
+    transceiver = pc.addTransceiver(ParkedTrack("video"), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    leg = DownTrack(
+        publisher_id="ann",
+        subscriber_id="bob",
+        transceiver=transceiver,
+        is_keyframe=keyframe_detector("video/vp8"),
+        request_keyframe=lambda layer: None,
+        history_size=512,
+        layers=3,
+        vp8_ids=True,
+    )
+    sink = RecordingSink()
+    leg._sink = sink  # type: ignore[assignment]
+    leg.activate()
+    return leg, sink
+
+
 async def test_the_layer_left_is_repaired_with_picture_ids_older_than_the_new_keyframe() -> None:
     """Chromium, a link fallen to 250 kbit/s, 1 run in 4: the leg dropped from the top
     layer to the low one, whose own encoder's picture IDs were behind the top's. The
@@ -474,21 +495,7 @@ async def test_the_layer_left_is_repaired_with_picture_ids_older_than_the_new_ke
     from the last it sent, so whatever it repairs of the layer it left is older."""
     pc = client_pc()
     try:
-        transceiver = pc.addTransceiver(ParkedTrack("video"), direction="sendonly")
-        await pc.setLocalDescription(await pc.createOffer())
-        leg = DownTrack(
-            publisher_id="ann",
-            subscriber_id="bob",
-            transceiver=transceiver,
-            is_keyframe=keyframe_detector("video/vp8"),
-            request_keyframe=lambda layer: None,
-            history_size=512,
-            layers=3,
-            vp8_ids=True,
-        )
-        sink = RecordingSink()
-        leg._sink = sink  # type: ignore[assignment]
-        leg.activate()
+        leg, sink = await vp8_simulcast_leg(pc)
         # The top layer's encoder is at picture 20000, the low one's at 100 (7-bit form).
         for i in range(20):
             leg.write(
@@ -529,21 +536,8 @@ async def test_probe_packets_copy_the_last_media_on_the_rtx_stream_and_leave_its
     the media's sequence numbers, history and loss figures stay the media's own."""
     pc = client_pc()
     try:
-        transceiver = pc.addTransceiver(ParkedTrack("video"), direction="sendonly")
-        await pc.setLocalDescription(await pc.createOffer())
-        leg = DownTrack(
-            publisher_id="ann",
-            subscriber_id="bob",
-            transceiver=transceiver,
-            is_keyframe=keyframe_detector("video/vp8"),
-            request_keyframe=lambda layer: None,
-            history_size=512,
-            layers=3,
-            vp8_ids=True,
-        )
-        sink = RecordingSink()
-        leg._sink = sink  # type: ignore[assignment]
-        leg.activate()
+        leg, sink = await vp8_simulcast_leg(pc)
+        transceiver = leg.transceiver
         assert not leg.can_pad and leg.pad(500_000, 0.1) == 0, "nothing sent yet: no padding"
         for i in range(20):
             leg.write(vp8_frame(500 + i, 3000 * i, picture_id=10 + i, tl0=i, key=i == 0), 2)
