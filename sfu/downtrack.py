@@ -375,8 +375,8 @@ class DownTrack:
     def repair_anew(self) -> None:
         """A layer trial's padding overfilled the link, and stops: what the media lost
         meanwhile is repaired afresh, however often it was resent into the full queue
-        (three resends there were lost with the rest, and Chromium, its frame never
-        complete, asked for a keyframe 3 s later)."""
+        (resends there are lost with the rest; Chromium asked for keyframes after failed
+        trials, probably for frames whose packets had used up their resends)."""
         size = self._mask + 1
         self._resends, self._resent_at = [0] * size, [0.0] * size
 

@@ -181,9 +181,9 @@ class LayerChooser:
         nothing is learnt from it."""
         self._sound_samples = 0
         self.trial: Trial | None = None
+        """The padding trial running, if any (its padding is sent while this is set)."""
         self._passed: int | None = None
         """The layer a trial found fitting in this calm spell (stepped into as it ends)."""
-        """The padding trial running, if any (its padding is sent while this is set)."""
         self.trial_failed = False
         """Whether the last `choose` ended a trial that did not fit: the padding overfilled
         the link, whose queue now drains; no figure over that time is the layer's."""
